@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The README's run command: bootstrap if needed, create (or reuse) the demo database with the
+# three addons and their demo data, start the legacy simulators and Odoo with the job runner.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+bash "$HC_REPO/setup/bootstrap.sh"
+SRC="$(odoo_src)"
+cd "$HC_REPO"
+
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say "Starting the legacy simulators (REST :$HC_SIM_REST_PORT, SOAP :$HC_SIM_SOAP_PORT)"
+"$PY" -m legacy_sim --host 127.0.0.1 --rest-port "$HC_SIM_REST_PORT" --soap-port "$HC_SIM_SOAP_PORT" \
+    --items "${HC_SIM_ITEMS:-500}" --suppliers "${HC_SIM_SUPPLIERS:-40}" > "$HC_VAR/simulators.log" 2>&1 &
+pids+=($!)
+
+installed="$(psql -d "$HC_DEMO_DB" -tAc \
+    "select count(*) from ir_module_module where name in ('${HC_ADDONS//,/\',\'}') and state = 'installed'" \
+    2>/dev/null || echo 0)"
+if [ "$installed" != "3" ]; then
+    say "Creating demo database $HC_DEMO_DB with the three addons and demo data (about a minute)"
+    "$PY" "$SRC/odoo-bin" -c "$HC_CONF" -d "$HC_DEMO_DB" -i "$HC_ADDONS" --with-demo \
+        --stop-after-init --workers 0 --max-cron-threads 0 --log-level warn \
+        > "$HC_VAR/demo-install.log" 2>&1 \
+        || die "Installing the demo database failed; see $HC_VAR/demo-install.log"
+fi
+
+url="http://127.0.0.1:$HC_HTTP_PORT"
+say "Starting Odoo with the queue_job runner on $url"
+"$PY" "$SRC/odoo-bin" -c "$HC_CONF" -d "$HC_DEMO_DB" --db-filter "^${HC_DEMO_DB}\$" \
+    --logfile "$HC_VAR/odoo.log" &
+pids+=($!)
+
+for _ in $(seq 1 120); do
+    curl -fsS "$url/web/health" >/dev/null 2>&1 && break
+    kill -0 "${pids[1]}" 2>/dev/null || die "Odoo stopped while starting; see $HC_VAR/odoo.log"
+    sleep 1
+done
+cat <<MSG
+
+  Healthcare integration suite is running.
+    Odoo:        $url/odoo  (database $HC_DEMO_DB)
+    Login:       admin / admin
+    Simulators:  REST http://127.0.0.1:$HC_SIM_REST_PORT   SOAP http://127.0.0.1:$HC_SIM_SOAP_PORT/procurement?wsdl
+    Logs:        $HC_VAR/odoo.log, $HC_VAR/simulators.log
+  Press Ctrl+C to stop.
+
+MSG
+wait "${pids[1]}"
