@@ -1,0 +1,43 @@
+"""python -m legacy_sim --rest-port 8091 --soap-port 8092 [--items N] [--rest-faults k=v,...]"""
+
+import argparse
+import signal
+import threading
+
+from . import start_simulators
+
+
+def _faults(text):
+    return dict(item.split("=", 1) for item in text.split(",") if item) if text else {}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m legacy_sim", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--rest-port", type=int, default=8091)
+    parser.add_argument("--soap-port", type=int, default=8092)
+    parser.add_argument("--items", type=int, default=500)
+    parser.add_argument("--suppliers", type=int, default=40)
+    parser.add_argument("--balances", type=int, default=0, help="stock balances (default: one per item)")
+    parser.add_argument("--demands", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--rest-faults", default="", help="e.g. latency_ms=200,error_rate=0.2")
+    parser.add_argument("--soap-faults", default="")
+    args = parser.parse_args(argv)
+    sims = start_simulators(
+        args.host, args.rest_port, args.soap_port, items=args.items, suppliers=args.suppliers,
+        balances=args.balances, demands=args.demands, seed=args.seed,
+    )
+    sims.set_faults("rest", **_faults(args.rest_faults))
+    sims.set_faults("soap", **_faults(args.soap_faults))
+    print(f"REST simulator: {sims.rest_url}", flush=True)
+    print(f"SOAP simulator: {sims.wsdl_url}", flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    sims.stop()
+
+
+if __name__ == "__main__":
+    main()
