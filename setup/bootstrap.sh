@@ -109,11 +109,11 @@ write_config() {
 [options]
 addons_path = $src/odoo/addons,$src/addons,$qj,$HC_REPO/addons
 data_dir = $HC_VAR/data
-db_host = ${PGHOST:-False}
-db_port = ${PGPORT:-False}
-db_user = ${PGUSER:-False}
-db_password = ${PGPASSWORD:-False}
-http_interface = 127.0.0.1
+${PGHOST:+db_host = $PGHOST
+}${PGPORT:+db_port = $PGPORT
+}${PGUSER:+db_user = $PGUSER
+}${PGPASSWORD:+db_password = $PGPASSWORD
+}http_interface = 127.0.0.1
 http_port = $HC_HTTP_PORT
 gevent_port = $HC_GEVENT_PORT
 server_wide_modules = base,web,queue_job

@@ -41,17 +41,23 @@ set +o errexit
     --log-level info > "$LOG" 2>&1
 odoo_rc=$?
 set -o errexit
-grep -E " (ERROR|CRITICAL|WARNING) |FAIL:|Traceback" "$LOG" | tail -n 200 || true
+grep -E "FAIL:|ERROR:|Traceback" "$LOG" | tail -n 100 || true
 summary="$(grep -oE '[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$LOG" | tail -n 1)"
 read -r o_failed o_errors o_total < <(echo "$summary" | sed -E 's/([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests/\1 \2 \3/')
 o_failed=${o_failed:-0}; o_errors=${o_errors:-0}; o_total=${o_total:-0}
 o_bad=$((o_failed + o_errors))
 # A skipped test hides something (a tour without websocket-client or Chromium): count it as failed.
 o_skipped=$(grep -cE "odoo\.addons\.hc_[a-z_]+\.tests.* skipped " "$LOG" || true)
-# The install must be clean: any warning or error in the log fails the run.
-o_warn=$(grep -cE " (WARNING|ERROR|CRITICAL) " "$LOG" || true)
+# The install must be clean: any warning or error in the log fails the run, except the notice
+# that some other addon on the addons path does not fit this Odoo version (not ours to fix).
+warn_lines() {
+    grep -E " (WARNING|ERROR|CRITICAL) " "$LOG" \
+        | awk '!/odoo\.modules\.module: The module [a-z0-9_]+ has an incompatible version/ || /The module hc_/' \
+        || true
+}
+o_warn=$(warn_lines | grep -c . || true)
 [ "$o_skipped" -gt 0 ] && echo "[hc-test] $o_skipped module test(s) were skipped: see $LOG"
-[ "$o_warn" -gt 0 ] && echo "[hc-test] $o_warn warning/error line(s) in the Odoo log: see above and $LOG"
+[ "$o_warn" -gt 0 ] && { warn_lines | tail -n 50; echo "[hc-test] $o_warn warning/error line(s) in the Odoo log: see $LOG"; }
 o_fail_total=$((o_bad + o_skipped + (o_warn > 0 ? 1 : 0) + (odoo_rc != 0 && o_bad == 0 ? 1 : 0)))
 [ "$o_total" -eq 0 ] && { echo "[hc-test] Odoo ran no module test (rc=$odoo_rc): see $LOG"; o_fail_total=$((o_fail_total + 1)); }
 record "odoo module tests" $((o_total - o_bad - o_skipped < 0 ? 0 : o_total - o_bad - o_skipped)) "$o_fail_total"
