@@ -1,0 +1,1 @@
+"""Payload helpers without ORM: hardened XML parsing, redaction."""

@@ -1,0 +1,241 @@
+"""REST transport: one requests.Session per backend and thread, timeouts always on."""
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+
+import requests
+
+from ..payload.xmlsafe import XmlSecurityError, XmlSyntaxError, parse_xml
+from .auth import Auth
+from .errors import TransportError, classify_exception, http_error
+
+_CLIENTS = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def get_client(key, factory):
+    """The client for ``key`` in this thread, built by ``factory()`` the first time.
+
+    requests.Session is not guaranteed thread-safe, so each thread of a process keeps its
+    own client per backend configuration (``key`` includes a configuration fingerprint).
+    """
+    full_key = (key, threading.get_ident())
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(full_key)
+    if client is None:
+        client = factory()
+        with _CLIENTS_LOCK:
+            _CLIENTS[full_key] = client
+    return client
+
+
+@dataclass
+class RestResponse:
+    status: int
+    headers: dict
+    body: object
+    raw_text: str
+    elapsed_ms: float
+    correlation_id: str
+    url: str = ""
+    checkpoint: object = None
+    items: list = field(default_factory=list)
+
+
+class RateLimiter:
+    """Token bucket: at most ``rate`` requests per second (bursts of one second)."""
+
+    def __init__(self, rate):
+        self.rate = rate
+        self._tokens = max(rate, 1.0)
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self):
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(max(self.rate, 1.0), self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            if self._tokens < 1:
+                time.sleep((1 - self._tokens) / self.rate)
+                self._tokens = 0
+                self._last = time.monotonic()
+            else:
+                self._tokens -= 1
+
+
+def _retry_after_seconds(value):
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        try:
+            return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+        except (TypeError, ValueError):
+            return None
+
+
+class RestClient:
+    def __init__(self, base_url, *, auth=None, connect_timeout=5.0, read_timeout=30.0, verify=True,
+                 cert=None, headers=None, rate_limit=None, breaker=None, max_retry_after=60.0,
+                 retry_after_retries=1, session=None):
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth or Auth()
+        self.timeout = (connect_timeout, read_timeout)
+        self.breaker = breaker
+        self.max_retry_after = max_retry_after
+        self.retry_after_retries = retry_after_retries
+        self.limiter = RateLimiter(rate_limit) if rate_limit else None
+        self.session = session or requests.Session()
+        self.session.verify = verify
+        self.session.cert = cert
+        self.session.headers.update(headers or {})
+
+    def url(self, path):
+        if path.startswith(("http://", "https://")):
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def request(self, method, path, *, params=None, json=None, data=None, xml=None, headers=None,
+                correlation_id=None, idempotency_key=None, expect="json"):
+        """Send one request; return a RestResponse or raise a classified TransportError."""
+        correlation_id = correlation_id or uuid.uuid4().hex
+        all_headers = {"X-Correlation-ID": correlation_id, **(headers or {})}
+        if idempotency_key:
+            all_headers["Idempotency-Key"] = idempotency_key
+        if xml is not None:
+            data = xml if isinstance(xml, (bytes, str)) else None
+            all_headers.setdefault("Content-Type", "application/xml")
+        if expect == "xml":
+            all_headers.setdefault("Accept", "application/xml")
+        elif expect == "json":
+            all_headers.setdefault("Accept", "application/json")
+        url = self.url(path)
+        retries_left = self.retry_after_retries
+        refreshed = False
+        while True:
+            if self.breaker:
+                self.breaker.before_call()
+            if self.limiter:
+                self.limiter.acquire()
+            started = time.monotonic()
+            try:
+                response = self.session.request(
+                    method, url, params=params, json=json, data=data, headers=all_headers,
+                    auth=self.auth, timeout=self.timeout,
+                )
+            except requests.RequestException as exc:
+                error = classify_exception(exc, url=url, read_timeout=self.timeout[1])
+                self._failed(error)
+                raise error from exc
+            except TransportError as error:  # raised by the auth (token endpoint)
+                self._failed(error)
+                raise
+            elapsed = (time.monotonic() - started) * 1000
+            status = response.status_code
+            if status == 401 and self.auth.retry_on_401 and not refreshed:
+                self.auth.refresh()
+                refreshed = True
+                continue
+            if status in (429, 503):
+                wait = _retry_after_seconds(response.headers.get("Retry-After"))
+                if wait is not None and wait <= self.max_retry_after and retries_left > 0:
+                    retries_left -= 1
+                    time.sleep(wait)
+                    continue
+            if status >= 400:
+                error = http_error(status, url, response.text,
+                                   retry_after=_retry_after_seconds(response.headers.get("Retry-After")))
+                self._failed(error)
+                raise error
+            body = self._parse(response, expect, url)
+            if self.breaker:
+                self.breaker.record_success()
+            return RestResponse(status, dict(response.headers), body, response.text, elapsed,
+                                correlation_id, url=url)
+
+    def _failed(self, error):
+        if self.breaker:
+            self.breaker.record_failure(error)
+
+    def _parse(self, response, expect, url):
+        if expect in ("none", "text") or response.status_code == 204:
+            return response.text if expect == "text" else None
+        try:
+            if expect == "xml":
+                return parse_xml(response.content)
+            return json.loads(response.content.decode(response.encoding or "utf-8"))
+        except XmlSecurityError as exc:
+            error = TransportError(f"Refused XML answer from {url}: {exc}", category="security", transient=False)
+        except (ValueError, XmlSyntaxError) as exc:
+            error = TransportError(
+                f"The answer of {url} is not valid {expect.upper()}: {str(exc)[:150]}",
+                category="invalid_response", transient=False,
+            )
+        self._failed(error)
+        raise error
+
+    # --- pagination -------------------------------------------------------------------------
+    def paginate(self, path, *, style="page", page_size=100, items_key="items", params=None, start=None,
+                 correlation_id=None):
+        """Yield pages lazily (memory stays flat), each carrying the checkpoint of the next page.
+
+        ``style``: ``page`` (page/page_size, next_page), ``offset`` (offset/limit, total),
+        ``cursor`` (cursor/limit, next_cursor) or ``link`` (RFC 8288 Link rel="next").
+        ``start`` resumes from a checkpoint a previous page gave.
+        """
+        params = dict(params or {})
+        position = start
+        if style == "page" and position is None:
+            position = 1
+        if style == "offset" and position is None:
+            position = 0
+        next_url = position if style == "link" and position else None
+        while True:
+            query = dict(params)
+            target = path
+            if style == "page":
+                query.update(page=position, page_size=page_size)
+            elif style == "offset":
+                query.update(offset=position, limit=page_size)
+            elif style == "cursor":
+                query.update(limit=page_size)
+                if position:
+                    query["cursor"] = position
+            elif style == "link":
+                if next_url:
+                    target, query = next_url, None
+                else:
+                    query.update(page_size=page_size)
+            else:
+                raise TransportError(f"Unknown pagination style {style!r}.", category="configuration",
+                                     transient=False)
+            response = self.request("GET", target, params=query, correlation_id=correlation_id)
+            body = response.body if isinstance(response.body, dict) else {}
+            items = body.get(items_key, []) if isinstance(response.body, dict) else response.body
+            response.items = items or []
+            if style == "page":
+                nxt = body.get("next_page")
+                if nxt is None and "next_page" not in body:
+                    nxt = position + 1 if len(response.items) >= page_size else None
+            elif style == "offset":
+                total = body.get("total")
+                nxt = position + len(response.items)
+                if not response.items or (total is not None and nxt >= total):
+                    nxt = None
+            elif style == "cursor":
+                nxt = body.get("next_cursor")
+            else:
+                link = requests.utils.parse_header_links(response.headers.get("Link", "") or "")
+                nxt = next((item["url"] for item in link if item.get("rel") == "next"), None)
+            response.checkpoint = nxt
+            yield response
+            if nxt is None or not response.items:
+                return
+            position = nxt
+            next_url = nxt if style == "link" else None
