@@ -1,0 +1,33 @@
+{
+    "name": "Healthcare Integration Base",
+    "summary": "Backends, transports, credentials and sync framework for legacy "
+    "healthcare systems (REST and SOAP)",
+    "version": "19.0.1.0.0",
+    "category": "Technical/Integrations",
+    "author": "HC Integration Suite",
+    "website": "https://example.com/hc-integration",
+    "license": "LGPL-3",
+    "depends": ["mail", "product", "queue_job"],
+    "external_dependencies": {"python": ["requests", "zeep", "lxml"]},
+    "data": [
+        "security/hc_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "data/queue_job_data.xml",
+        "views/hc_backend_views.xml",
+        "views/hc_flow_views.xml",
+        "wizards/hc_message_wizard_views.xml",
+        "views/hc_message_views.xml",
+        "views/menus.xml",
+    ],
+    "demo": [
+        "demo/hc_backend_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "hc_integration_base/static/tests/tours/*.js",
+        ],
+    },
+    "application": True,
+    "installable": True,
+}

@@ -1,0 +1,149 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class HcFlow(models.Model):
+    """One kind of business object exchanged with one backend, in one direction."""
+
+    _name = "hc.flow"
+    _description = "Integration Flow"
+    _inherit = ["mail.thread"]
+    _order = "backend_id, sequence, name"
+
+    name = fields.Char(required=True, tracking=True)
+    code = fields.Char(
+        required=True,
+        tracking=True,
+        help="Technical code, unique per backend; used in inbound URLs (/hc/in/<backend>/<flow>).",
+    )
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    backend_id = fields.Many2one(
+        "hc.backend", required=True, ondelete="cascade", index=True, tracking=True
+    )
+    company_id = fields.Many2one(related="backend_id.company_id", store=True)
+    object_type = fields.Selection(
+        [("generic", "Generic record")],
+        required=True,
+        default="generic",
+        tracking=True,
+        help="Business object exchanged; it selects the handler that applies or builds "
+        "the messages. Domain addons add their own types.",
+    )
+    model_id = fields.Many2one(
+        "ir.model",
+        string="Odoo model",
+        ondelete="cascade",
+        help="Odoo model the generic handler creates or updates.",
+    )
+    model_name = fields.Char(related="model_id.model", string="Model name")
+    direction = fields.Selection(
+        [("pull", "Pull (Odoo fetches)"), ("push", "Push (Odoo sends)"), ("inbound", "Inbound event")],
+        required=True,
+        default="inbound",
+        tracking=True,
+    )
+    system_of_record = fields.Selection(
+        [("legacy", "Legacy system"), ("odoo", "Odoo")],
+        required=True,
+        default="legacy",
+        tracking=True,
+        help="Who owns the data: objects owned by the legacy system are never pushed back.",
+    )
+    mode = fields.Selection(
+        [("event", "Real-time event"), ("batch", "Scheduled batch"), ("both", "Both")],
+        default="event",
+        required=True,
+    )
+    criticality = fields.Selection(
+        [("low", "Low"), ("normal", "Normal"), ("high", "High"), ("critical", "Critical")],
+        default="normal",
+        required=True,
+    )
+    urgent = fields.Boolean(
+        help="Messages of this flow run on the backend's high-priority channel.",
+    )
+    priority = fields.Integer(
+        default=10, help="Job priority: lower numbers run first (queue_job convention)."
+    )
+    remote_resource = fields.Char(
+        help="REST path (e.g. /api/v1/purchase-orders) or SOAP operation (e.g. SubmitPurchaseOrder)."
+    )
+    sensitive_paths = fields.Text(
+        help="One payload path per line (e.g. patient.name, lines[*].note); their values are "
+        "replaced by *** in the stored payload shown to users.",
+    )
+    inbound_schema = fields.Text(
+        "JSON Schema",
+        help="Inbound JSON bodies are validated against this JSON Schema (draft 2020-12).",
+    )
+    inbound_xsd = fields.Text(
+        "XSD", help="Inbound XML bodies are validated against this XML Schema."
+    )
+    external_id_path = fields.Char(
+        default="id", help="Payload path of the object's external ID (e.g. reference)."
+    )
+    idempotency_key_path = fields.Char(
+        help="Payload path of the idempotency key, used when the caller sends no "
+        "Idempotency-Key header."
+    )
+    max_attempts = fields.Integer(
+        default=5,
+        help="Attempts for transient failures (timeouts, 5xx...) before the message goes to the "
+        "exception queue.",
+    )
+    channel = fields.Char(compute="_compute_channel", help="queue_job channel of this flow's jobs.")
+    message_count = fields.Integer(compute="_compute_message_count")
+
+    _code_backend_uniq = models.Constraint(
+        "unique(backend_id, code)", "A flow code must be unique per backend."
+    )
+
+    @api.depends("backend_id.code", "urgent")
+    def _compute_channel(self):
+        for flow in self:
+            flow.channel = flow.backend_id._channel_name(urgent=flow.urgent)
+
+    def _compute_message_count(self):
+        counts = dict(
+            self.env["hc.message"]._read_group(
+                [("flow_id", "in", self.ids)], ["flow_id"], ["__count"]
+            )
+        )
+        for flow in self:
+            flow.message_count = counts.get(flow, 0)
+
+    @api.constrains("code")
+    def _check_code(self):
+        for flow in self:
+            if not flow.code.replace("_", "").replace("-", "").isalnum():
+                raise ValidationError(
+                    self.env._("Flow code %s may only hold letters, digits, - and _.", flow.code)
+                )
+
+    @api.constrains("object_type", "model_id")
+    def _check_generic_model(self):
+        for flow in self:
+            if flow.object_type == "generic" and not flow.model_id:
+                raise ValidationError(
+                    self.env._("Flow %s is generic: choose the Odoo model it applies to.", flow.name)
+                )
+
+    def _channel_for_jobs(self):
+        self.ensure_one()
+        return self.channel
+
+    def _handler(self):
+        """The handler model of this flow's object type (domain addons add theirs)."""
+        self.ensure_one()
+        return self.env[f"hc.handler.{self.object_type}"]
+
+    def _sensitive_path_list(self):
+        return [p.strip() for p in (self.sensitive_paths or "").splitlines() if p.strip()]
+
+    def action_view_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("hc_integration_base.hc_message_action")
+        action["domain"] = [("flow_id", "=", self.id)]
+        action["context"] = {"default_flow_id": self.id}
+        return action

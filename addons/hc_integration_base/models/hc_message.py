@@ -1,0 +1,499 @@
+import json
+import logging
+import traceback
+import uuid
+import zlib
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..payload.redact import redact_json
+from ..transports.errors import TransportError
+
+_logger = logging.getLogger(__name__)
+
+STATES = [
+    ("new", "New"),
+    ("queued", "Queued"),
+    ("processing", "Processing"),
+    ("done", "Done"),
+    ("failed_retrying", "Failed, retrying"),
+    ("exception", "Exception"),
+    ("ignored", "Ignored"),
+    ("duplicate", "Duplicate"),
+]
+# Allowed transitions of the state machine; anything else is refused.
+TRANSITIONS = {
+    "new": {"queued", "duplicate", "ignored", "exception"},
+    "queued": {"processing", "failed_retrying", "exception", "ignored"},
+    "processing": {"done", "failed_retrying", "exception", "queued"},
+    "failed_retrying": {"processing", "queued", "exception", "ignored"},
+    "exception": {"queued", "ignored"},
+    "done": set(),
+    "ignored": set(),
+    "duplicate": set(),
+}
+TERMINAL = {"done", "ignored", "duplicate"}
+# States in which an earlier message about the same record holds back later ones.
+BLOCKING = ("new", "queued", "processing", "failed_retrying")
+
+ERROR_CATEGORIES = [
+    ("transport", "Transport"),
+    ("authentication", "Authentication"),
+    ("validation", "Validation"),
+    ("mapping", "Mapping"),
+    ("remote", "Remote business error"),
+    ("conflict", "Conflict"),
+    ("internal", "Internal error"),
+]
+
+
+class PermanentError(Exception):
+    """A failure that retrying cannot fix: the message goes to the exception queue."""
+
+    def __init__(self, message, category="validation"):
+        super().__init__(message)
+        self.category = category
+
+
+class HcMessage(models.Model):
+    _name = "hc.message"
+    _description = "Integration Message"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _rec_name = "display_name"
+
+    backend_id = fields.Many2one("hc.backend", required=True, index=True, ondelete="restrict")
+    flow_id = fields.Many2one(
+        "hc.flow", index=True, ondelete="restrict", domain="[('backend_id', '=', backend_id)]"
+    )
+    company_id = fields.Many2one(related="backend_id.company_id", store=True)
+    direction = fields.Selection(
+        [("inbound", "Inbound"), ("outbound", "Outbound")], required=True, index=True
+    )
+    object_type = fields.Selection(related="flow_id.object_type", store=True)
+    external_id = fields.Char(index=True, help="Identifier of the object in the legacy system.")
+    res_model = fields.Char("Odoo model", index=True)
+    res_id = fields.Many2oneReference("Odoo record ID", model_field="res_model", index=True)
+    record_ref = fields.Reference(
+        selection="_selection_record_ref", compute="_compute_record_ref", string="Odoo record"
+    )
+    correlation_id = fields.Char(
+        required=True,
+        index=True,
+        copy=False,
+        default=lambda self: uuid.uuid4().hex,
+        help="Travels with every call about this message (X-Correlation-ID) to follow it "
+        "across systems.",
+    )
+    idempotency_key = fields.Char(
+        index=True,
+        copy=False,
+        help="Unique per backend and direction: a repeated key is marked duplicate.",
+    )
+    payload_hash = fields.Char(
+        readonly=True, copy=False, help="SHA-256 of the body as received (idempotency checks)."
+    )
+    duplicate_of_id = fields.Many2one("hc.message", readonly=True, copy=False)
+    payload = fields.Text(help="The payload as received or sent; sensitive paths are redacted.")
+    payload_raw = fields.Text(
+        groups="base.group_system",
+        copy=False,
+        help="Unredacted, untruncated payload kept only until the message is processed.",
+    )
+    payload_truncated = fields.Boolean(readonly=True, copy=False)
+    response = fields.Text(readonly=True, copy=False)
+    state = fields.Selection(
+        STATES, default="new", required=True, index=True, readonly=True, copy=False, tracking=True
+    )
+    attempt_count = fields.Integer(readonly=True, copy=False)
+    received_at = fields.Datetime(default=fields.Datetime.now, readonly=True, copy=False)
+    started_at = fields.Datetime(readonly=True, copy=False)
+    done_at = fields.Datetime(readonly=True, copy=False)
+    duration_ms = fields.Integer("Duration (ms)", readonly=True, copy=False)
+    error_category = fields.Selection(ERROR_CATEGORIES, readonly=True, copy=False, index=True)
+    error_message = fields.Text(readonly=True, copy=False)
+    error_traceback = fields.Text(readonly=True, copy=False)
+    job_uuid = fields.Char(readonly=True, copy=False, index=True)
+    job_id = fields.Many2one("queue.job", compute="_compute_job_id", string="Job")
+    replay_of_id = fields.Many2one("hc.message", readonly=True, copy=False, index=True)
+    replay_ids = fields.One2many("hc.message", "replay_of_id", readonly=True)
+    ignore_reason = fields.Text(readonly=True, copy=False)
+    user_id = fields.Many2one("res.users", string="Assigned to", tracking=True)
+    age_hours = fields.Float(compute="_compute_age_hours")
+
+    _idempotency_uniq = models.UniqueIndex(
+        "(backend_id, direction, idempotency_key) WHERE idempotency_key IS NOT NULL "
+        "AND state != 'duplicate'",
+        "This idempotency key was already used for this backend and direction.",
+    )
+
+    @api.model
+    def _selection_record_ref(self):
+        return [(m.model, m.name) for m in self.env["ir.model"].sudo().search([])]
+
+    @api.depends("res_model", "res_id")
+    def _compute_record_ref(self):
+        for message in self:
+            if message.res_model in self.env and message.res_id:
+                message.record_ref = f"{message.res_model},{message.res_id}"
+            else:
+                message.record_ref = False
+
+    @api.depends("job_uuid")
+    def _compute_job_id(self):
+        jobs = self.env["queue.job"].sudo().search([("uuid", "in", self.filtered("job_uuid").mapped("job_uuid"))])
+        by_uuid = {job.uuid: job for job in jobs}
+        for message in self:
+            message.job_id = by_uuid.get(message.job_uuid, False)
+
+    @api.depends("received_at", "done_at")
+    def _compute_age_hours(self):
+        now = fields.Datetime.now()
+        for message in self:
+            end = message.done_at or now
+            message.age_hours = (end - message.received_at).total_seconds() / 3600 if message.received_at else 0
+
+    @api.depends("flow_id", "direction", "external_id")
+    def _compute_display_name(self):
+        for message in self:
+            label = message.flow_id.name or message.backend_id.name or ""
+            ref = message.external_id or message.correlation_id[:8] if message.correlation_id else ""
+            message.display_name = f"#{message.id or '?'} {label} {ref}".strip()
+
+    # --- state machine ----------------------------------------------------------------------
+    def write(self, vals):
+        if "state" in vals:
+            for message in self:
+                old, new = message.state, vals["state"]
+                if old != new and new not in TRANSITIONS[old]:
+                    raise ValidationError(
+                        self.env._(
+                            "Message %(msg)s cannot go from %(old)s to %(new)s.",
+                            msg=message.display_name,
+                            old=dict(STATES)[old],
+                            new=dict(STATES)[new],
+                        )
+                    )
+        return super().write(vals)
+
+    # --- creation -----------------------------------------------------------------------------
+    @api.model
+    def _prepare_payload_values(self, flow, payload):
+        """Payload as stored: redacted and size-capped; the raw text kept aside if they differ."""
+        if payload is None:
+            return {}
+        text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+        shown = text
+        paths = flow._sensitive_path_list() if flow else []
+        if paths:
+            try:
+                shown = json.dumps(redact_json(json.loads(text), paths), ensure_ascii=False)
+            except ValueError:
+                shown = text  # not JSON (XML): redaction of XML payloads uses XPath paths
+        cap = int(
+            self.env["ir.config_parameter"].sudo().get_param("hc_integration_base.payload_max_chars", 262144)
+        )
+        truncated = len(shown) > cap
+        if truncated:
+            shown = shown[:cap]
+        vals = {"payload": shown, "payload_truncated": truncated}
+        if shown != text:
+            vals["payload_raw"] = text
+        return vals
+
+    @api.model
+    def _receive(self, backend, flow, payload, *, direction="inbound", external_id=None,
+                 correlation_id=None, idempotency_key=None, record=None, enqueue=True,
+                 payload_hash=None):
+        """Store one message (or a duplicate marker) and enqueue its processing job.
+
+        A repeated idempotency key never creates a second business effect: the new message is
+        stored in state *duplicate*, linked to the original, and no job is enqueued.
+        """
+        vals = {
+            "backend_id": backend.id,
+            "flow_id": flow.id if flow else False,
+            "direction": direction,
+            "external_id": external_id,
+            "idempotency_key": idempotency_key,
+            "payload_hash": payload_hash,
+            **self._prepare_payload_values(flow, payload),
+        }
+        if correlation_id:
+            vals["correlation_id"] = correlation_id
+        if record:
+            vals.update(res_model=record._name, res_id=record.id)
+        elif external_id and flow and flow.model_name:
+            binding = self.env["hc.binding"].sudo()._lookup(backend, flow.model_name, external_id)
+            if binding:
+                vals.update(res_model=binding.res_model, res_id=binding.res_id)
+        original = idempotency_key and self._find_by_key(backend, direction, idempotency_key)
+        if not original:
+            try:
+                with self.env.cr.savepoint():
+                    message = self.sudo().create(vals)
+            except Exception as exc:  # unique index hit by a concurrent twin
+                if "idempotency" not in str(exc):
+                    raise
+                original = self._find_by_key(backend, direction, idempotency_key)
+        if original:
+            vals.update(state="duplicate", duplicate_of_id=original.id, idempotency_key=idempotency_key)
+            vals.pop("payload_raw", None)
+            return self.sudo().create(vals)
+        if enqueue:
+            message._enqueue()
+        return message
+
+    @api.model
+    def _find_by_key(self, backend, direction, key):
+        return self.sudo().search(
+            [
+                ("backend_id", "=", backend.id),
+                ("direction", "=", direction),
+                ("idempotency_key", "=", key),
+                ("state", "!=", "duplicate"),
+            ],
+            limit=1,
+        )
+
+    # --- jobs -------------------------------------------------------------------------------------
+    def _ordering_key(self):
+        self.ensure_one()
+        if not self.external_id:
+            return None
+        return f"{self.backend_id.id}:{self.object_type or ''}:{self.external_id}"
+
+    def _enqueue(self, eta=None):
+        for message in self:
+            flow = message.flow_id
+            job = (
+                message.sudo()
+                .with_delay(
+                    priority=flow.priority if flow else 10,
+                    channel=(flow or message.backend_id)._channel_for_jobs(),
+                    identity_key=f"hc.message:{message.id}",
+                    max_retries=flow.max_attempts if flow else 5,
+                    description=message.display_name,
+                    eta=eta,
+                )
+                ._job_process()
+            )
+            message.write({"state": "queued", "job_uuid": job.uuid if job else message.job_uuid})
+
+    def _job_process(self):
+        """queue_job entry point: apply (inbound) or send (outbound) one message.
+
+        The state change to *processing* and the handler's effects run in one savepoint. The
+        final state is always written: in this transaction on success or permanent failure (every
+        exception is caught), in a separate committed one before a retry, since queue_job rolls
+        the job's transaction back. A worker killed mid-way leaves the message *queued* and its
+        job requeued by queue_job; handlers are idempotent, so running it again is harmless.
+        """
+        self.ensure_one()
+        if self.state in TERMINAL or self.state == "exception":
+            return f"nothing to do: message already {self.state}"
+        self._wait_for_predecessors()
+        attempt = self._current_attempt()
+        started = fields.Datetime.now()
+        try:
+            with self.env.cr.savepoint():
+                # Inside the savepoint: rolled back with the handler's effects, which also
+                # releases the row lock before a retry writes the state apart.
+                self.write({"state": "processing", "started_at": started, "attempt_count": attempt})
+                self.flush_recordset()
+                result = self._dispatch()
+        except RetryableJobError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure must reach a visible state
+            self.invalidate_recordset()
+            return self._handle_failure(exc, attempt, started)
+        self._mark_done(started, result)
+        return result
+
+    def _handle_failure(self, exc, attempt, started):
+        """Classify a failure: retry it later, or move the message to the exception queue."""
+        if isinstance(exc, TransportError):
+            category = "authentication" if exc.category == "authentication" else "transport"
+            if exc.transient and attempt < self._max_attempts():
+                self._write_apart(
+                    self._failure_values(exc, "failed_retrying", category, started, exc.user_message)
+                )
+                raise RetryableJobError(exc.user_message, seconds=exc.retry_after) from exc
+            if exc.category == "soap_fault":
+                category = "remote"
+            reason = exc.user_message
+            if exc.transient:
+                reason = self.env._("Gave up after %(n)s attempts: %(err)s", n=attempt, err=reason)
+        elif isinstance(exc, PermanentError):
+            category, reason = exc.category, str(exc)
+        elif isinstance(exc, (UserError, ValidationError)):
+            category, reason = "validation", str(exc.args[0])
+        else:
+            _logger.exception("Integration message %s failed unexpectedly", self.id)
+            category, reason = "internal", repr(exc)
+        self.write(self._failure_values(exc, "exception", category, started, reason))
+        self._notify_exception()
+        return reason
+
+    def _dispatch(self):
+        handler = self.flow_id._handler() if self.flow_id else None
+        if handler is None:
+            raise PermanentError(self.env._("The message has no flow: nothing knows how to apply it."))
+        if self.direction == "inbound":
+            return handler._import_message(self)
+        return handler._export_message(self)
+
+    def _mark_done(self, started, result):
+        done = fields.Datetime.now()
+        vals = {
+            "state": "done",
+            "done_at": done,
+            "duration_ms": int((done - started).total_seconds() * 1000),
+            "error_category": False,
+            "error_message": False,
+            "error_traceback": False,
+        }
+        if isinstance(result, dict) and result.get("response") is not None:
+            vals["response"] = result["response"]
+        self.write(vals)
+        self.sudo().payload_raw = False
+
+    def _failure_values(self, exc, state, category, started, message):
+        done = fields.Datetime.now()
+        return {
+            "state": state,
+            "started_at": started,
+            "attempt_count": self._current_attempt(),
+            "error_category": category,
+            "error_message": message,
+            "error_traceback": "".join(traceback.format_exception(exc))[-20000:],
+            "done_at": done if state == "exception" else False,
+            "duration_ms": int((done - started).total_seconds() * 1000),
+        }
+
+    def _write_apart(self, vals):
+        """Write in a separate committed transaction: survives the job's rollback."""
+        with self.env.registry.cursor() as cr:
+            self.with_env(self.env(cr=cr)).sudo().write(vals)
+
+    def _current_attempt(self):
+        job_uuid = self.env.context.get("job_uuid")
+        if job_uuid:
+            job = self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
+            return (job.retry or 0) + 1
+        return self.attempt_count + 1
+
+    def _max_attempts(self):
+        return max(self.flow_id.max_attempts if self.flow_id else 5, 1)
+
+    def _wait_for_predecessors(self):
+        """Apply messages about one external record in the order received.
+
+        A transaction-level advisory lock keeps two workers off the same record; an earlier
+        unfinished message postpones this one without counting an attempt.
+        """
+        key = self._ordering_key()
+        if not key:
+            return
+        lock_id = zlib.crc32(key.encode()) - 2**31
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", 7411, lock_id))
+        if not self.env.cr.fetchone()[0]:
+            raise RetryableJobError("record locked by another worker", seconds=1, ignore_retry=True)
+        earlier = self.sudo().search_count(
+            [
+                ("backend_id", "=", self.backend_id.id),
+                ("object_type", "=", self.object_type),
+                ("external_id", "=", self.external_id),
+                ("direction", "=", self.direction),
+                ("id", "<", self.id),
+                ("state", "in", BLOCKING),
+            ],
+            limit=1,
+        )
+        if earlier:
+            raise RetryableJobError("an earlier message about this record is pending", seconds=2, ignore_retry=True)
+
+    def _notify_exception(self):
+        """Schedule an activity for the backend's responsible people."""
+        backend = self.backend_id
+        users = backend.responsible_user_id or backend.responsible_group_id.user_ids[:1]
+        if not users:
+            return
+        self.sudo().activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("Integration exception: %s", (self.error_message or "")[:80]),
+            user_id=users.id,
+        )
+
+    # --- operator actions -----------------------------------------------------------------------------
+    def _check_operator(self):
+        if not self.env.user.has_group("hc_integration_base.group_hc_operator"):
+            raise AccessError(self.env._("Only integration operators can act on messages."))
+
+    def action_retry(self):
+        self._check_operator()
+        retryable = self.filtered(lambda m: m.state in ("exception", "failed_retrying"))
+        if not retryable:
+            raise UserError(self.env._("Only messages in exception or retrying can be retried."))
+        retryable.sudo().write({"error_category": False})
+        retryable._enqueue()
+        return True
+
+    def action_assign_to_me(self):
+        self._check_operator()
+        self.write({"user_id": self.env.uid})
+
+    def _ignore(self, reason):
+        self._check_operator()
+        if not (reason or "").strip():
+            raise UserError(self.env._("Give a reason to ignore a message."))
+        for message in self:
+            message.sudo().write({"state": "ignored", "ignore_reason": reason})
+            message.message_post(body=self.env._("Ignored: %s", reason))
+            message.activity_ids.action_feedback(feedback=reason)
+
+    def _replay(self, payload):
+        """A new message linked to this one, with an edited payload; this one stays unchanged."""
+        self.ensure_one()
+        self._check_operator()
+        new = self._receive(
+            self.backend_id,
+            self.flow_id,
+            payload,
+            direction=self.direction,
+            external_id=self.external_id,
+            record=self.record_ref or None,
+        )
+        new.sudo().replay_of_id = self.id
+        self.message_post(body=self.env._("Replayed as message %s.", new.id))
+        return new
+
+    # --- retention ------------------------------------------------------------------------------------
+    @api.model
+    def _cron_purge(self):
+        """Drop old payloads (keeping the record and state), then delete old done messages."""
+        now = fields.Datetime.now()
+        for backend in self.env["hc.backend"].with_context(active_test=False).search([]):
+            payload_limit = now - timedelta(days=backend.payload_retention_days)
+            old = self.sudo().search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("received_at", "<", payload_limit),
+                    ("state", "in", list(TERMINAL)),
+                    ("payload", "!=", False),
+                ]
+            )
+            old.write({"payload": False, "response": False, "payload_raw": False})
+            delete_limit = now - timedelta(days=backend.message_retention_days)
+            self.sudo().search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("received_at", "<", delete_limit),
+                    ("state", "in", ("done", "duplicate")),
+                ]
+            ).unlink()

@@ -1,0 +1,129 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+SYNC_STATES = [
+    ("in_sync", "In sync"),
+    ("pending", "Pending"),
+    ("failed", "Sync failed"),
+    ("never", "Never synced"),
+]
+MESSAGE_TO_SYNC = {
+    "done": "in_sync",
+    "duplicate": "in_sync",
+    "ignored": "in_sync",
+    "new": "pending",
+    "queued": "pending",
+    "processing": "pending",
+    "failed_retrying": "pending",
+    "exception": "failed",
+}
+
+
+class HcSyncMixin(models.AbstractModel):
+    """Sync status of a business record, from the latest integration message about it.
+
+    Inherit it on any model (partners, products, purchase orders, pickings) to get a status
+    badge, the last sync time, a smart button to the messages, *Resync* and a *Sync failed*
+    search filter (``hc_sync_state = 'failed'``).
+    """
+
+    _name = "hc.sync.mixin"
+    _description = "Integration Sync Status"
+
+    hc_sync_state = fields.Selection(
+        SYNC_STATES,
+        string="Sync status",
+        compute="_compute_hc_sync",
+        search="_search_hc_sync_state",
+        help="State of the latest exchange about this record with a legacy system.",
+    )
+    hc_last_sync = fields.Datetime("Last sync", compute="_compute_hc_sync")
+    hc_message_count = fields.Integer("Integration messages", compute="_compute_hc_sync")
+
+    def _hc_latest_messages_sql(self):
+        return SQL(
+            "SELECT DISTINCT ON (res_id) res_id, state, done_at FROM hc_message "
+            "WHERE res_model = %s AND state != 'duplicate' ORDER BY res_id, id DESC",
+            self._name,
+        )
+
+    @api.depends_context("uid")
+    def _compute_hc_sync(self):
+        ids = [rid for rid in self.ids if isinstance(rid, int)]
+        latest, counts = {}, {}
+        if ids:
+            self.env["hc.message"].flush_model()
+            self.env.cr.execute(
+                SQL(
+                    "SELECT * FROM (%s) latest WHERE res_id = ANY(%s)",
+                    self._hc_latest_messages_sql(),
+                    ids,
+                )
+            )
+            latest = {rid: (state, done) for rid, state, done in self.env.cr.fetchall()}
+            self.env.cr.execute(
+                SQL(
+                    "SELECT res_id, count(*) FROM hc_message WHERE res_model = %s "
+                    "AND res_id = ANY(%s) GROUP BY res_id",
+                    self._name,
+                    ids,
+                )
+            )
+            counts = dict(self.env.cr.fetchall())
+        for record in self:
+            state, done = latest.get(record.id, (None, False))
+            record.hc_sync_state = MESSAGE_TO_SYNC.get(state, "never")
+            record.hc_last_sync = done
+            record.hc_message_count = counts.get(record.id, 0)
+
+    def _search_hc_sync_state(self, operator, value):
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(self.env._("Unsupported search on the sync status."))
+        wanted = {value} if isinstance(value, str) else set(value or ())
+        message_states = [m for m, s in MESSAGE_TO_SYNC.items() if s in wanted]
+        self.env["hc.message"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                "SELECT res_id FROM (%s) latest WHERE state = ANY(%s)",
+                self._hc_latest_messages_sql(),
+                message_states or [""],
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        positive = operator in ("=", "in")
+        if "never" in wanted:
+            self.env.cr.execute(
+                SQL("SELECT DISTINCT res_id FROM hc_message WHERE res_model = %s", self._name)
+            )
+            synced = [row[0] for row in self.env.cr.fetchall()]
+            domain = ["|", ("id", "in", ids), ("id", "not in", synced)]
+            return domain if positive else ["!", *domain]
+        return [("id", "in" if positive else "not in", ids)]
+
+    def _hc_messages_domain(self):
+        return [("res_model", "=", self._name), ("res_id", "in", self.ids)]
+
+    def action_hc_view_messages(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("hc_integration_base.hc_message_action")
+        action["domain"] = self._hc_messages_domain()
+        action["context"] = {}
+        return action
+
+    def action_hc_resync(self):
+        """Retry what failed; records with nothing to retry are sent again by their handler."""
+        failed = self.env["hc.message"].search(
+            self._hc_messages_domain() + [("state", "in", ("exception", "failed_retrying"))]
+        )
+        if failed:
+            failed.action_retry()
+        rest = self - self.browse(failed.mapped("res_id"))
+        if rest:
+            rest._hc_resync()
+        return True
+
+    def _hc_resync(self):
+        """Send these records again; models whose handler can export them override this."""
+        raise UserError(
+            self.env._("Nothing to resync: %s has no failed exchange.", ", ".join(self.mapped("display_name")))
+        )

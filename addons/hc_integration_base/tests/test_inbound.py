@@ -1,0 +1,207 @@
+import json
+import time
+
+from odoo.tests import HttpCase, tagged
+
+from ..payload.inbound import sign
+
+SCHEMA = {
+    "type": "object",
+    "required": ["id", "name"],
+    "properties": {
+        "id": {"type": "string"},
+        "name": {"type": "string", "minLength": 1},
+        "email": {"type": "string"},
+    },
+}
+
+
+@tagged("post_install", "-at_install")
+class TestInboundEndpoint(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend = cls.env["hc.backend"].create(
+            {
+                "name": "Departmental system",
+                "code": "dept",
+                "base_url": "http://127.0.0.1:9",
+                "inbound_api_key": "in-key-123",
+                "inbound_max_bytes": 2000,
+            }
+        )
+        cls.flow = cls.env["hc.flow"].create(
+            {
+                "name": "Contacts in",
+                "code": "contacts",
+                "backend_id": cls.backend.id,
+                "model_id": cls.env.ref("base.model_res_partner").id,
+                "direction": "inbound",
+                "inbound_schema": json.dumps(SCHEMA),
+            }
+        )
+        cls.url = "/hc/in/dept/contacts"
+
+    def post(self, body, headers=None, url=None, content_type="application/json"):
+        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        all_headers = {"Content-Type": content_type, "X-API-Key": "in-key-123"}
+        all_headers.update(headers or {})
+        all_headers = {k: v for k, v in all_headers.items() if v is not None}
+        return self.url_open(url or self.url, data=data, headers=all_headers)
+
+    def count(self):
+        return self.env["hc.message"].search_count([("backend_id", "=", self.backend.id)])
+
+    def assertError(self, response, status, code):
+        self.assertEqual(response.status_code, status, response.text)
+        self.assertTrue(response.headers["Content-Type"].startswith("application/json"))
+        self.assertEqual(response.json()["error"]["code"], code)
+
+    def test_accepted_and_pollable(self):
+        response = self.post({"id": "D1", "name": "Ward clerk"}, headers={"X-Correlation-ID": "corr-42"})
+        self.assertEqual(response.status_code, 202, response.text)
+        body = response.json()
+        message = self.env["hc.message"].browse(body["message_id"])
+        self.assertEqual(message.correlation_id, "corr-42")
+        self.assertEqual(message.external_id, "D1")
+        self.assertEqual(message.state, "queued")
+        self.assertTrue(message.job_uuid)
+        self.assertEqual(response.headers["Location"], body["url"])
+        poll = self.url_open(body["url"], headers={"X-API-Key": "in-key-123"})
+        self.assertEqual(poll.json()["state"], "queued")
+        # Another caller (another backend's key) cannot read it.
+        self.env["hc.backend"].create({"name": "Other", "code": "other", "inbound_api_key": "other-key"})
+        foreign = self.url_open(body["url"], headers={"X-API-Key": "other-key"})
+        self.assertError(foreign, 403, "forbidden")
+        self.assertError(self.url_open(body["url"]), 401, "unauthenticated")
+
+    def test_every_client_error_is_json_and_stores_nothing(self):
+        before = self.count()
+        cases = [
+            (self.post({"id": "D2", "name": "x"}, headers={"X-API-Key": None}), 401, "unauthenticated"),
+            (self.post({"id": "D2", "name": "x"}, headers={"X-API-Key": "wrong"}), 403, "forbidden"),
+            (self.post({"id": "D2"}, url="/hc/in/nope/contacts"), 404, "not_found"),
+            (self.post({"id": "D2"}, url="/hc/in/dept/nope"), 404, "not_found"),
+            (self.post("{not json"), 400, "malformed"),
+            (self.post({"id": 3, "name": ""}), 400, "schema_invalid"),
+            (self.post("x" * 3000), 413, "too_large"),
+            (self.post("a,b", content_type="text/csv"), 415, "unsupported_media_type"),
+            (self.post(b"\xff\xfe{}"), 400, "bad_encoding"),
+            (self.post("[" * 999 + "]" * 999), 400, None),
+        ]
+        for response, status, code in cases:
+            with self.subTest(status=status, code=code):
+                self.assertEqual(response.status_code, status, response.text)
+                error = response.json()["error"]
+                if code:
+                    self.assertEqual(error["code"], code)
+        schema_error = cases[5][0].json()["error"]
+        self.assertEqual({d["path"] for d in schema_error["details"]}, {"/id", "/name"})
+        self.assertEqual(self.count(), before)
+
+    def test_xml_with_dtd_or_entities_refused(self):
+        before = self.count()
+        xxe = (
+            '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            "<r>&x;</r>"
+        )
+        laughs = (
+            '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+            '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><l>&b;</l>'
+        )
+        for body in (xxe, laughs):
+            response = self.post(body, content_type="application/xml")
+            self.assertError(response, 400, "xml_forbidden")
+            self.assertNotIn("root:", response.text)
+        ok = self.post("<contact><id>X1</id></contact>", content_type="application/xml")
+        self.assertEqual(ok.status_code, 202, ok.text)
+        self.assertEqual(self.count(), before + 1)
+
+    def test_idempotency_key(self):
+        body = {"id": "D3", "name": "Lab"}
+        first = self.post(body, headers={"Idempotency-Key": "evt-9"})
+        again = self.post(body, headers={"Idempotency-Key": "evt-9"})
+        self.assertEqual(first.status_code, 202)
+        self.assertEqual(again.status_code, 200)
+        self.assertEqual(again.json()["message_id"], first.json()["message_id"])
+        self.assertTrue(again.json()["duplicate"])
+        conflict = self.post({"id": "D3", "name": "Other body"}, headers={"Idempotency-Key": "evt-9"})
+        self.assertError(conflict, 409, "idempotency_conflict")
+        self.assertEqual(
+            self.env["hc.message"].search_count([("idempotency_key", "=", "evt-9")]), 1
+        )
+        # Key taken from the payload when the flow says where it is.
+        self.flow.idempotency_key_path = "id"
+        one = self.post({"id": "D4", "name": "Pharmacy"})
+        two = self.post({"id": "D4", "name": "Pharmacy"})
+        self.assertEqual(one.json()["message_id"], two.json()["message_id"])
+
+    def test_signature_and_replay_window(self):
+        self.backend.inbound_hmac_secret = "sign-secret"
+        body = json.dumps({"id": "D5", "name": "Signed"}).encode()
+        now = int(time.time())
+        good = {"X-HC-Signature": f"t={now},v1={sign('sign-secret', now, body)}"}
+        self.assertEqual(self.post(body, headers=good).status_code, 202)
+        self.assertError(self.post(body), 401, "signature_missing")
+        tampered = body.replace(b"Signed", b"Forged")
+        self.assertError(self.post(tampered, headers=good), 401, "signature_invalid")
+        old = now - 3600
+        replay = {"X-HC-Signature": f"t={old},v1={sign('sign-secret', old, body)}"}
+        self.assertError(self.post(body, headers=replay), 401, "signature_expired")
+        self.assertError(self.post(body, headers={"X-HC-Signature": "garbage"}), 401, "signature_malformed")
+
+    def test_rate_limit(self):
+        self.backend.inbound_rate_limit = 1
+        statuses = [self.post({"id": f"R{i}", "name": "n"}).status_code for i in range(4)]
+        self.assertIn(429, statuses)
+        limited = self.post({"id": "R9", "name": "n"})
+        self.assertError(limited, 429, "rate_limited")
+        self.assertGreaterEqual(int(limited.headers["Retry-After"]), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestMonitoringEndpoints(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend = cls.env["hc.backend"].create(
+            {"name": "Monitored", "code": "mon", "inbound_api_key": "k"}
+        )
+        cls.flow = cls.env["hc.flow"].create(
+            {
+                "name": "Events",
+                "code": "events",
+                "backend_id": cls.backend.id,
+                "model_id": cls.env.ref("base.model_res_partner").id,
+                "inbound_schema": json.dumps(SCHEMA),
+            }
+        )
+
+    def test_openapi_lists_configured_flows(self):
+        document = self.url_open("/hc/openapi.json").json()
+        self.assertTrue(document["openapi"].startswith("3."))
+        operation = document["paths"]["/hc/in/mon/events"]["post"]
+        self.assertEqual(operation["requestBody"]["content"]["application/json"]["schema"], SCHEMA)
+        self.assertLessEqual({"202", "400", "401", "404", "409", "413", "415", "429"}, set(operation["responses"]))
+
+    def test_health(self):
+        response = self.url_open("/hc/health")
+        body = response.json()
+        self.assertEqual(body["database"], "ok")
+        self.assertIn(body["job_runner"], ("alive", "stalled"))
+        self.assertEqual(response.status_code, 200 if body["job_runner"] == "alive" else 503)
+
+    def test_metrics_needs_token(self):
+        self.assertEqual(self.url_open("/hc/metrics").status_code, 401)
+        self.env["ir.config_parameter"].sudo().set_param("hc_integration_base.metrics_token", "m-token")
+        self.assertEqual(
+            self.url_open("/hc/metrics", headers={"Authorization": "Bearer wrong"}).status_code, 401
+        )
+        self.env["hc.message"].sudo().create(
+            {"backend_id": self.backend.id, "flow_id": self.flow.id, "direction": "inbound"}
+        )
+        response = self.url_open("/hc/metrics", headers={"Authorization": "Bearer m-token"})
+        self.assertEqual(response.status_code, 200)
+        self.assertIn('hc_messages{backend="mon",state="new"} 1', response.text)
+        self.assertIn('hc_oldest_pending_seconds{backend="mon"}', response.text)
+        self.assertIn('hc_circuit_open{backend="mon"} 0', response.text)

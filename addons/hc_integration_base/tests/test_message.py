@@ -1,0 +1,381 @@
+import json
+import random
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from .common import BackendMixin, SimulatorMixin
+
+
+@tagged("post_install", "-at_install")
+class MessageCase(BackendMixin, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.setup_users()
+        cls.backend = cls.create_backend(code="pas", responsible_user_id=cls.users["operator"].id)
+        cls.flow = cls.env["hc.flow"].create(
+            {
+                "name": "Contacts",
+                "code": "contacts",
+                "backend_id": cls.backend.id,
+                "object_type": "generic",
+                "model_id": cls.env.ref("base.model_res_partner").id,
+                "direction": "inbound",
+                "max_attempts": 3,
+            }
+        )
+        cls.Message = cls.env["hc.message"]
+
+    def setUp(self):
+        super().setUp()
+        # New cursors (the message state written apart before a retry) wrap the test cursor,
+        # as they would see committed data in production.
+        self.registry_enter_test_mode()
+
+    def receive(self, payload, **kwargs):
+        kwargs.setdefault("external_id", payload.get("id"))
+        return self.Message._receive(self.backend, self.flow, payload, **kwargs)
+
+    def partners(self, external_id):
+        binding = self.env["hc.binding"].search(
+            [("backend_id", "=", self.backend.id), ("external_id", "=", external_id)]
+        )
+        return self.env["res.partner"].browse(binding.mapped("res_id"))
+
+
+class TestMessageJobs(MessageCase):
+    def test_enqueue_properties(self):
+        with trap_jobs() as trap:
+            message = self.receive({"id": "P1", "name": "Ada"})
+            trap.assert_jobs_count(1)
+            trap.assert_enqueued_job(
+                message._job_process,
+                properties={
+                    "channel": "root.hc.pas",
+                    "identity_key": f"hc.message:{message.id}",
+                    "priority": 10,
+                    "max_retries": 3,
+                },
+            )
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.job_uuid, trap.enqueued_jobs[0].uuid)
+        # The same message is never queued twice while its job waits.
+        with trap_jobs() as trap:
+            message._enqueue()
+            trap.assert_jobs_count(1)
+        urgent = self.flow.copy({"code": "urgent_contacts", "urgent": True})
+        self.assertEqual(urgent.channel, "root.hc.pas.urgent")
+        self.assertTrue(self.backend.channel_id)
+        self.assertEqual(self.backend.channel_id.complete_name, "root.hc.pas")
+
+    def test_direct_execution_creates_then_skips_unchanged(self):
+        with trap_jobs():
+            first = self.receive({"id": "P2", "name": "Grace", "email": "g@example.com"})
+        self.assertEqual(first._job_process(), {"effect": "created", "res_id": first.res_id})
+        self.assertEqual(first.state, "done")
+        partner = first.record_ref
+        self.assertEqual((partner.name, partner.email), ("Grace", "g@example.com"))
+        self.assertTrue(first.done_at and first.attempt_count == 1)
+        with trap_jobs():
+            again = self.receive({"id": "P2", "name": "Grace", "email": "g@example.com"})
+            changed = self.receive({"id": "P2", "name": "Grace H.", "email": "g@example.com"})
+        self.assertEqual(again._job_process()["effect"], "unchanged")
+        self.assertEqual(changed._job_process()["effect"], "updated")
+        self.assertEqual(len(self.partners("P2")), 1)
+        self.assertEqual(partner.name, "Grace H.")
+
+    def test_idempotency_key_duplicate(self):
+        with trap_jobs() as trap:
+            first = self.receive({"id": "P3", "name": "Alan"}, idempotency_key="evt-1")
+            second = self.receive({"id": "P3", "name": "Alan"}, idempotency_key="evt-1")
+            trap.assert_jobs_count(1)
+        self.assertEqual(second.state, "duplicate")
+        self.assertEqual(second.duplicate_of_id, first)
+        first._job_process()
+        self.assertEqual(second._job_process(), "nothing to do: message already duplicate")
+        self.assertEqual(len(self.partners("P3")), 1)
+        self.assertEqual(self.env["res.partner"].search_count([("name", "=", "Alan")]), 1)
+        # Same key, other direction: not a duplicate.
+        with trap_jobs():
+            other = self.receive({"id": "P3", "name": "Alan"}, idempotency_key="evt-1", direction="outbound")
+        self.assertEqual(other.state, "queued")
+
+    def test_state_machine(self):
+        with trap_jobs():
+            message = self.receive({"id": "P4", "name": "Edsger"})
+        message._job_process()
+        for forbidden in ("queued", "processing", "exception", "new"):
+            with self.subTest(to=forbidden), self.assertRaises(ValidationError):
+                message.write({"state": forbidden})
+        with trap_jobs():
+            other = self.receive({"id": "P5", "name": "Barbara"})
+        with self.assertRaises(ValidationError):
+            other.write({"state": "duplicate"})
+        other.write({"state": "processing"})
+        other.write({"state": "failed_retrying"})
+        other.write({"state": "exception"})
+        other.write({"state": "ignored"})
+        with self.assertRaises(ValidationError):
+            other.write({"state": "queued"})
+
+    def test_permanent_error_goes_to_exception_with_activity(self):
+        with trap_jobs():
+            message = self.receive({"id": "P6", "unknown_field": 1})
+        reason = message._job_process()
+        self.assertEqual(message.state, "exception")
+        self.assertEqual(message.error_category, "mapping")
+        self.assertIn("No field of Contact", reason)
+        self.assertEqual(message.attempt_count, 1)
+        self.assertTrue(message.error_traceback)
+        activity = message.activity_ids
+        self.assertEqual(activity.user_id, self.users["operator"])
+        with trap_jobs():
+            bad_json = self.Message._receive(self.backend, self.flow, "{not json", external_id="P7")
+        bad_json._job_process()
+        self.assertEqual((bad_json.state, bad_json.error_category), ("exception", "validation"))
+
+    def test_per_record_ordering_under_shuffled_execution(self):
+        names = [f"Version {i}" for i in range(6)]
+        with trap_jobs():
+            messages = [self.receive({"id": "P8", "name": name}) for name in names]
+        pending = list(messages)
+        rng = random.Random(7)
+        rounds = 0
+        while pending:
+            rounds += 1
+            self.assertLess(rounds, 100)
+            message = rng.choice(pending)
+            try:
+                message._job_process()
+            except RetryableJobError as exc:
+                self.assertIn("earlier message", str(exc))
+                self.assertEqual(message.state, "queued")
+                continue
+            pending.remove(message)
+        order = [m.done_at for m in messages]
+        self.assertTrue(all(m.state == "done" for m in messages))
+        self.assertEqual(self.partners("P8").name, "Version 5")
+        self.assertEqual(order, sorted(order))
+
+    def test_redaction_of_sensitive_paths(self):
+        self.flow.sensitive_paths = "patient.name\nlines[*].note"
+        payload = {
+            "id": "P9",
+            "name": "Ward 3",
+            "patient": {"name": "John Secret", "mrn": "123"},
+            "lines": [{"note": "private one"}, {"note": "private two", "qty": 2}],
+        }
+        with trap_jobs():
+            message = self.receive(payload)
+        self.assertNotIn("John Secret", message.payload)
+        self.assertNotIn("private", message.payload)
+        stored = json.loads(message.payload)
+        self.assertEqual(stored["patient"], {"name": "***", "mrn": "123"})
+        self.assertEqual(stored["lines"][1], {"note": "***", "qty": 2})
+        viewer_payload = message.with_user(self.users["operator"]).read(["payload"])[0]["payload"]
+        self.assertNotIn("John Secret", viewer_payload)
+        message._job_process()
+        self.assertEqual(message.state, "done")
+        self.assertFalse(message.sudo().payload_raw, "the raw payload is dropped once processed")
+
+    def test_payload_size_cap(self):
+        self.env["ir.config_parameter"].sudo().set_param("hc_integration_base.payload_max_chars", 100)
+        with trap_jobs():
+            message = self.receive({"id": "P10", "name": "x" * 500})
+        self.assertTrue(message.payload_truncated)
+        self.assertEqual(len(message.payload), 100)
+        message._job_process()
+        self.assertEqual(message.record_ref.name, "x" * 500)
+
+
+class TestMessageOperatorActions(MessageCase):
+    def _exception_message(self, external_id="Q1"):
+        with trap_jobs():
+            message = self.receive({"id": external_id, "nickname": "no such field"})
+        message._job_process()
+        self.assertEqual(message.state, "exception")
+        return message
+
+    def test_retry_ignore_assign_rights(self):
+        message = self._exception_message()
+        viewer = self.users["viewer"]
+        with self.assertRaises(AccessError):
+            message.with_user(viewer).action_retry()
+        with self.assertRaises(AccessError):
+            message.with_user(viewer).action_assign_to_me()
+        operator = self.users["operator"]
+        message.with_user(operator).action_assign_to_me()
+        self.assertEqual(message.user_id, operator)
+        with trap_jobs() as trap:
+            message.with_user(operator).action_retry()
+            trap.assert_jobs_count(1)
+        self.assertEqual(message.state, "queued")
+        message._job_process()
+        wizard = (
+            self.env["hc.message.ignore"]
+            .with_user(operator)
+            .create({"message_ids": [(6, 0, message.ids)], "reason": "Obsolete contact"})
+        )
+        wizard.action_ignore()
+        self.assertEqual(message.state, "ignored")
+        self.assertEqual(message.ignore_reason, "Obsolete contact")
+        with self.assertRaises(UserError):
+            self._exception_message("Q2").with_user(operator)._ignore("  ")
+        with self.assertRaises(AccessError):
+            self.env["hc.message.ignore"].with_user(viewer).create(
+                {"message_ids": [(6, 0, message.ids)], "reason": "x"}
+            )
+
+    def test_replay_creates_linked_message_and_keeps_original(self):
+        original = self._exception_message("Q3")
+        original_payload = original.payload
+        wizard = self.env["hc.message.replay"].with_user(self.users["operator"]).with_context(
+            active_id=original.id
+        ).create({"message_id": original.id, "payload": json.dumps({"id": "Q3", "name": "Fixed name"})})
+        with trap_jobs():
+            action = wizard.action_replay()
+        replay = self.Message.browse(action["res_id"])
+        self.assertEqual(replay.replay_of_id, original)
+        self.assertEqual(original.payload, original_payload)
+        self.assertEqual(original.state, "exception")
+        replay._job_process()
+        self.assertEqual(replay.state, "done")
+        self.assertEqual(replay.record_ref.name, "Fixed name")
+
+    def test_preview_is_a_dry_run(self):
+        with trap_jobs():
+            message = self.receive({"id": "Q4", "name": "Before"})
+        message._job_process()
+        partner = message.record_ref
+        count_messages = self.Message.search_count([])
+        wizard = self.env["hc.message.replay"].create(
+            {"message_id": message.id, "payload": json.dumps({"id": "Q4", "name": "After"})}
+        )
+        wizard.action_preview()
+        self.assertIn("Before", wizard.preview)
+        self.assertIn("After", wizard.preview)
+        self.assertEqual(partner.name, "Before")
+        self.assertEqual(self.Message.search_count([]), count_messages)
+
+    def test_purge_cron(self):
+        self.backend.write({"payload_retention_days": 10, "message_retention_days": 100})
+        with trap_jobs():
+            recent = self.receive({"id": "R1", "name": "Recent"})
+            old = self.receive({"id": "R2", "name": "Old"})
+            ancient = self.receive({"id": "R3", "name": "Ancient"})
+            stuck = self.receive({"id": "R4", "name": "Pending"})
+        (recent | old | ancient).mapped(lambda m: m._job_process())
+        now = fields.Datetime.now()
+        old.write({"received_at": now - timedelta(days=20)})
+        ancient.write({"received_at": now - timedelta(days=200)})
+        stuck.write({"received_at": now - timedelta(days=200)})
+        self.Message._cron_purge()
+        self.assertTrue(recent.payload)
+        self.assertTrue(old.exists())
+        self.assertFalse(old.payload)
+        self.assertEqual(old.state, "done")
+        self.assertFalse(ancient.exists())
+        self.assertTrue(stuck.exists() and stuck.payload, "unprocessed messages are never purged")
+
+
+class TestMessageTransportRetries(SimulatorMixin, MessageCase):
+    """Outbound messages against the real REST simulator: retry, then exception."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_simulators()
+        cls.backend.write(
+            {
+                "base_url": cls.sims.rest_url,
+                "auth_type": "api_key",
+                "api_key": "sim-api-key",
+                "breaker_threshold": 100,
+            }
+        )
+        cls.push_flow = cls.env["hc.flow"].create(
+            {
+                "name": "Bill outcomes",
+                "code": "outcomes",
+                "backend_id": cls.backend.id,
+                "object_type": "generic",
+                "model_id": cls.env.ref("base.model_res_partner").id,
+                "direction": "push",
+                "system_of_record": "odoo",
+                "remote_resource": "/api/v1/bill-outcomes",
+                "max_attempts": 3,
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.sims.reset()
+
+    def send(self, key):
+        partner = self.env["res.partner"].create({"name": f"Vendor {key}"})
+        payload = {"po_reference": key, "outcome": "matched", "amount": 10.0}
+        message = self.Message._receive(
+            self.backend, self.push_flow, payload, direction="outbound",
+            idempotency_key=key, record=partner,
+        )
+        job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        self.assertEqual(len(job), 1)
+        return message, job
+
+    def run_attempt(self, message, job):
+        """Run the job as queue_job would for its next attempt; return (result, raised)."""
+        try:
+            # Not assertRaises: its savepoint would undo the state written before a retry.
+            return message.with_context(job_uuid=job.uuid)._job_process(), None
+        except RetryableJobError as exc:
+            job.retry += 1  # what queue_job stores when it postpones the job
+            return None, exc
+
+    def test_transient_errors_retry_then_exception(self):
+        self.sims.set_faults("rest", error_rate=1.0, status_code=503, retry_after=0)
+        message, job = self.send("OUT-1")
+        for attempt in (1, 2):
+            _result, raised = self.run_attempt(message, job)
+            self.assertIsInstance(raised, RetryableJobError)
+            message.invalidate_recordset()
+            self.assertEqual(message.state, "failed_retrying")
+            self.assertEqual(message.attempt_count, attempt)
+            self.assertEqual(message.error_category, "transport")
+            self.assertIn("HTTP 503", message.error_message)
+        reason, raised = self.run_attempt(message, job)
+        self.assertIsNone(raised)
+        self.assertEqual(message.state, "exception")
+        self.assertEqual(message.attempt_count, 3)
+        self.assertIn("Gave up after 3 attempts", reason)
+        self.assertEqual(message.error_category, "transport")
+        self.assertTrue(message.activity_ids, "a person is told")
+
+    def test_success_after_transient_failure_sends_once(self):
+        self.sims.set_faults("rest", error_rate=1.0, status_code=503, retry_after=0)
+        message, job = self.send("OUT-2")
+        _result, raised = self.run_attempt(message, job)
+        self.assertIsInstance(raised, RetryableJobError)
+        self.sims.reset()
+        result, raised = self.run_attempt(message, job)
+        self.assertIsNone(raised, result)
+        self.assertEqual(message.state, "done")
+        self.assertEqual(message.attempt_count, 2)
+        stored = [o for o in self.sims.state.outcomes if o.get("po_reference") == "OUT-2"]
+        self.assertEqual(len(stored), 1, "the simulator received the outcome exactly once")
+        self.assertEqual(stored[0]["idempotency_key"], "OUT-2")
+
+    def test_client_error_is_permanent(self):
+        message, job = self.send("OUT-3")
+        self.push_flow.remote_resource = "/api/v1/forbidden"
+        reason, raised = self.run_attempt(message, job)
+        self.assertIsNone(raised)
+        self.assertEqual(message.state, "exception")
+        self.assertEqual(message.error_category, "authentication")
+        self.assertIn("403", reason)

@@ -1,0 +1,49 @@
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+
+@tagged("post_install", "-at_install")
+class TestExceptionQueueTour(HttpCase):
+    def test_operator_replays_failed_message(self):
+        operator = new_test_user(
+            self.env,
+            login="hc_tour_operator",
+            groups="base.group_user,hc_integration_base.group_hc_operator",
+        )
+        backend = self.env["hc.backend"].create(
+            {"name": "Tour PAS", "code": "tour_pas", "base_url": "http://127.0.0.1:9"}
+        )
+        flow = self.env["hc.flow"].create(
+            {
+                "name": "Tour contacts",
+                "code": "tour_contacts",
+                "backend_id": backend.id,
+                "model_id": self.env.ref("base.model_res_partner").id,
+            }
+        )
+        Message = self.env["hc.message"]
+        with trap_jobs():
+            failed = Message._receive(
+                backend, flow, {"id": "TOUR-1", "patient_name": "Tour Patient"}, external_id="TOUR-1"
+            )
+        failed._job_process()
+        self.assertEqual(failed.state, "exception")
+
+        self.start_tour(
+            "/odoo/action-hc_integration_base.hc_message_exception_action",
+            "hc_exception_queue_replay",
+            login=operator.login,
+        )
+        replay = Message.search([("replay_of_id", "=", failed.id)])
+        self.assertEqual(len(replay), 1)
+        self.assertEqual(replay.state, "queued")
+        # The job runner's part: process what the replay enqueued.
+        replay._job_process()
+        self.assertEqual(replay.state, "done")
+        self.assertEqual(failed.state, "exception", "the original message stays unchanged")
+        self.start_tour(
+            f"/odoo/action-hc_integration_base.hc_message_action/{replay.id}",
+            "hc_exception_queue_replay_done",
+            login=operator.login,
+        )

@@ -1,0 +1,1 @@
+from . import hc_message_ignore, hc_message_replay

@@ -1,0 +1,15 @@
+{
+    "name": "Healthcare Procurement Sync",
+    "summary": "Suppliers, item catalog, demand signals, purchase orders, receipts and "
+    "bill outcomes exchanged with legacy procurement systems",
+    "version": "19.0.1.0.0",
+    "category": "Supply Chain/Purchase",
+    "author": "HC Integration Suite",
+    "website": "https://example.com/hc-integration",
+    "license": "LGPL-3",
+    "depends": ["hc_integration_base", "purchase_stock"],
+    "data": [
+        "views/sync_status_views.xml",
+    ],
+    "installable": True,
+}
