@@ -187,7 +187,7 @@ class RestHandler(BaseHTTPRequestHandler):
             start = int(arg("offset"))
             extra = {"offset": start, "limit": size, "total": total}
             nxt = {"offset": start + size, "limit": size} if start + size < total else None
-        elif arg("cursor") is not None or arg("paging") == "cursor":
+        elif arg("cursor") is not None or arg("limit") is not None or arg("paging") == "cursor":
             size = min(int(arg("limit", 100)), 1000)
             start = int(base64.urlsafe_b64decode(arg("cursor")).decode()) if arg("cursor") else 0
             cursor = base64.urlsafe_b64encode(str(start + size).encode()).decode() if start + size < total else None
