@@ -5,6 +5,7 @@ Used by ``setup/run.sh`` (demo), the tests and the benchmarks. Start them with
 See README.md beside this file for endpoints, credentials and fault settings.
 """
 
+import socket
 import socketserver
 import threading
 from http.server import ThreadingHTTPServer
@@ -22,14 +23,34 @@ class _QuietWsgiHandler(WSGIRequestHandler):
         return
 
 
-class _ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
+class _TrackingMixin:
+    """Remembers open connections so that taking a server down also cuts keep-alive ones."""
+
     daemon_threads = True
     allow_reuse_address = True
 
+    def process_request(self, request, client_address):
+        self.__dict__.setdefault("_open", set()).add(request)
+        super().process_request(request, client_address)
 
-class _RestServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+    def shutdown_request(self, request):
+        self.__dict__.setdefault("_open", set()).discard(request)
+        super().shutdown_request(request)
+
+    def cut_connections(self):
+        for sock in list(self.__dict__.get("_open", ())):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _ThreadingWsgiServer(_TrackingMixin, socketserver.ThreadingMixIn, WSGIServer):
+    pass
+
+
+class _RestServer(_TrackingMixin, ThreadingHTTPServer):
+    pass
 
 
 class Simulators:
@@ -76,6 +97,7 @@ class Simulators:
         server, thread = self._servers.pop(target)
         server.shutdown()
         server.server_close()
+        server.cut_connections()
         thread.join(5)
 
     def bring_up(self, target):

@@ -1,1 +1,2 @@
-from . import inbound, monitoring
+from . import inbound
+from . import monitoring

@@ -1,1 +1,7 @@
-from . import hc_backend, hc_binding, hc_flow, hc_handler_generic, hc_message, hc_sync_mixin
+from . import hc_backend
+from . import hc_flow
+from . import hc_binding
+from . import hc_message
+from . import hc_batch_run
+from . import hc_handler_generic
+from . import hc_sync_mixin

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class HcFlow(models.Model):
@@ -87,6 +87,15 @@ class HcFlow(models.Model):
         help="Payload path of the idempotency key, used when the caller sends no "
         "Idempotency-Key header."
     )
+    paging_style = fields.Selection(
+        [("page", "Page number"), ("offset", "Offset"), ("cursor", "Cursor"), ("link", "Link header")],
+        default="page",
+        help="How the remote system pages its lists (pull flows).",
+    )
+    page_size = fields.Integer(default=100, help="Records per page fetched; one job per page.")
+    items_key = fields.Char(default="items", help="Key of the list of records in each page.")
+    batch_run_ids = fields.One2many("hc.batch.run", "flow_id", string="Batch runs")
+    batch_run_count = fields.Integer(compute="_compute_batch_run_count")
     max_attempts = fields.Integer(
         default=5,
         help="Attempts for transient failures (timeouts, 5xx...) before the message goes to the "
@@ -128,6 +137,42 @@ class HcFlow(models.Model):
                 raise ValidationError(
                     self.env._("Flow %s is generic: choose the Odoo model it applies to.", flow.name)
                 )
+
+    def _compute_batch_run_count(self):
+        counts = dict(self.env["hc.batch.run"]._read_group([("flow_id", "in", self.ids)], ["flow_id"], ["__count"]))
+        for flow in self:
+            flow.batch_run_count = counts.get(flow, 0)
+
+    def action_pull_now(self):
+        """Start a paged pull (one job per page) and open its run."""
+        self.ensure_one()
+        if self.direction != "pull" or not self.remote_resource:
+            raise UserError(self.env._("Only a pull flow with a remote resource can be pulled."))
+        if self.batch_run_ids.filtered(lambda r: r.state == "running"):
+            raise UserError(self.env._("A pull of %s is already running.", self.name))
+        run = self.env["hc.batch.run"].create(
+            {"flow_id": self.id, "trigger": self.env.context.get("hc_trigger", "manual")}
+        )
+        run._enqueue_fetch()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "hc.batch.run",
+            "res_id": run.id,
+            "view_mode": "form",
+        }
+
+    @api.model
+    def _cron_scheduled_pulls(self):
+        for flow in self.search([("direction", "=", "pull"), ("mode", "in", ("batch", "both")),
+                                 ("backend_id.active", "=", True)]):
+            if not flow.batch_run_ids.filtered(lambda r: r.state == "running"):
+                flow.with_context(hc_trigger="scheduled").action_pull_now()
+
+    def action_view_batch_runs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("hc_integration_base.hc_batch_run_action")
+        action["domain"] = [("flow_id", "=", self.id)]
+        return action
 
     def _channel_for_jobs(self):
         self.ensure_one()

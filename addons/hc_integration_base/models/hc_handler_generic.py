@@ -1,7 +1,8 @@
 import json
 
-from odoo import api, models
+from odoo import api, fields, models
 
+from ..payload.inbound import json_path_value
 from .hc_binding import content_hash
 from .hc_message import PermanentError
 
@@ -57,28 +58,103 @@ class HcHandlerGeneric(models.AbstractModel):
 
     @api.model
     def _import_message(self, message):
+        """Apply one record, or a page of records (a JSON list), to the flow's model."""
         payload = self._payload(message)
-        external_id = message.external_id or str(payload.get("external_id") or payload.get("id") or "")
-        if not external_id:
-            raise PermanentError(self.env._("The payload names no external ID (external_id or id)."))
-        values = self._values(message, payload)
-        digest = content_hash(values)
-        model = self.env[message.flow_id.model_name]
-        Binding = self.env["hc.binding"].sudo()
-        binding = Binding._lookup(message.backend_id, model._name, external_id)
-        record = model.browse(binding.res_id).exists() if binding else model
-        if record and binding.content_hash == digest:
-            effect = "unchanged"
-        elif record:
-            record.write(values)
-            effect = "updated"
+        path = message.flow_id.external_id_path or "id"
+        if isinstance(payload, list):
+            entries = [(json_path_value(item, path), item) for item in payload]
         else:
-            record = model.create(values)
-            effect = "created"
-        if effect != "unchanged":
-            Binding._bind(message.backend_id, record, external_id, digest)
-        message.write({"res_model": record._name, "res_id": record.id, "external_id": external_id})
-        return {"effect": effect, "res_id": record.id}
+            external_id = message.external_id or json_path_value(payload, path) or (
+                payload.get("external_id") if isinstance(payload, dict) else None
+            )
+            entries = [(external_id, payload)]
+        result = self._apply(message, entries)
+        if not isinstance(payload, list):
+            if result["counts"]["failed"]:
+                raise PermanentError(result["errors"][0][1], category="mapping")
+            record = result["records"][0]
+            message.write({"res_model": record._name, "res_id": record.id, "external_id": result["external_ids"][0]})
+            return {"effect": result["effects"][0], "res_id": record.id, "counts": result["counts"]}
+        if result["errors"] and not result["records"]:
+            raise PermanentError(
+                self.env._("No record of the page could be applied; first error: %s", result["errors"][0][1]),
+                category="mapping",
+            )
+        response = None
+        if result["errors"]:
+            response = json.dumps([{"external_id": e, "error": r} for e, r in result["errors"][:200]])
+        return {"counts": result["counts"], "response": response}
+
+    @api.model
+    def _apply(self, message, entries):
+        """Create, update or skip each (external_id, item): bindings are fetched in one query,
+        new records created in one batch, unchanged ones (same content hash) left alone."""
+        backend = message.backend_id
+        model = self.env[message.flow_id.model_name]
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+        errors, prepared = [], {}
+        for external_id, item in entries:
+            if external_id in (None, "") or isinstance(external_id, (dict, list)):
+                counts["failed"] += 1
+                errors.append(
+                    (None, self.env._("The record names no external ID (%s).", message.flow_id.external_id_path))
+                )
+                continue
+            try:
+                values = self._values(message, item)
+            except PermanentError as exc:
+                counts["failed"] += 1
+                errors.append((str(external_id), str(exc)))
+                continue
+            prepared[str(external_id)] = (values, content_hash(values))
+        Binding = self.env["hc.binding"].sudo()
+        bindings = {
+            b.external_id: b
+            for b in Binding.search([
+                ("backend_id", "=", backend.id), ("res_model", "=", model._name),
+                ("external_id", "in", list(prepared)),
+            ])
+        }
+        existing = model.browse([b.res_id for b in bindings.values()]).exists()
+        existing_ids = set(existing.ids)
+        records, effects, external_ids, to_create = {}, {}, [], []
+        now = fields.Datetime.now()
+        for external_id, (values, digest) in prepared.items():
+            binding = bindings.get(external_id)
+            if binding and binding.res_id in existing_ids:
+                record = model.browse(binding.res_id)
+                if binding.content_hash == digest:
+                    effects[external_id] = "unchanged"
+                else:
+                    record.write(values)
+                    binding.write({"content_hash": digest, "last_sync": now})
+                    effects[external_id] = "updated"
+                records[external_id] = record
+            else:
+                to_create.append(external_id)
+        if to_create:
+            created = model.create([prepared[e][0] for e in to_create])
+            stale = [bindings[e] for e in to_create if e in bindings]
+            for binding in stale:
+                binding.write({"res_id": created[to_create.index(binding.external_id)].id})
+            Binding.create([
+                {"backend_id": backend.id, "res_model": model._name, "external_id": e, "res_id": record.id,
+                 "content_hash": prepared[e][1], "last_sync": now}
+                for e, record in zip(to_create, created, strict=True) if e not in bindings
+            ])
+            for external_id, record in zip(to_create, created, strict=True):
+                records[external_id] = record
+                effects[external_id] = "created"
+        for effect in effects.values():
+            counts[effect] += 1
+        external_ids = list(records)
+        return {
+            "counts": counts,
+            "errors": errors,
+            "records": [records[e] for e in external_ids],
+            "effects": [effects[e] for e in external_ids],
+            "external_ids": external_ids,
+        }
 
     @api.model
     def _export_message(self, message):

@@ -123,6 +123,12 @@ class HcMessage(models.Model):
     replay_of_id = fields.Many2one("hc.message", readonly=True, copy=False, index=True)
     replay_ids = fields.One2many("hc.message", "replay_of_id", readonly=True)
     ignore_reason = fields.Text(readonly=True, copy=False)
+    batch_run_id = fields.Many2one("hc.batch.run", readonly=True, index=True, ondelete="cascade")
+    page_number = fields.Integer(readonly=True)
+    count_created = fields.Integer(readonly=True, copy=False)
+    count_updated = fields.Integer(readonly=True, copy=False)
+    count_unchanged = fields.Integer(readonly=True, copy=False)
+    count_failed = fields.Integer(readonly=True, copy=False)
     user_id = fields.Many2one("res.users", string="Assigned to", tracking=True)
     age_hours = fields.Float(compute="_compute_age_hours")
 
@@ -209,7 +215,7 @@ class HcMessage(models.Model):
     @api.model
     def _receive(self, backend, flow, payload, *, direction="inbound", external_id=None,
                  correlation_id=None, idempotency_key=None, record=None, enqueue=True,
-                 payload_hash=None):
+                 payload_hash=None, batch_run=None, page_number=0):
         """Store one message (or a duplicate marker) and enqueue its processing job.
 
         A repeated idempotency key never creates a second business effect: the new message is
@@ -222,6 +228,8 @@ class HcMessage(models.Model):
             "external_id": external_id,
             "idempotency_key": idempotency_key,
             "payload_hash": payload_hash,
+            "batch_run_id": batch_run.id if batch_run else False,
+            "page_number": page_number,
             **self._prepare_payload_values(flow, payload),
         }
         if correlation_id:
@@ -358,8 +366,12 @@ class HcMessage(models.Model):
             "error_message": False,
             "error_traceback": False,
         }
-        if isinstance(result, dict) and result.get("response") is not None:
-            vals["response"] = result["response"]
+        if isinstance(result, dict):
+            if result.get("response") is not None:
+                vals["response"] = result["response"]
+            for key in ("created", "updated", "unchanged", "failed"):
+                if key in result.get("counts", {}):
+                    vals[f"count_{key}"] = result["counts"][key]
         self.write(vals)
         self.sudo().payload_raw = False
 

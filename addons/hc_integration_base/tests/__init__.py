@@ -1,1 +1,6 @@
-from . import test_backend_connection, test_backend_security, test_inbound, test_message, test_tour_exception_queue
+from . import test_backend_security
+from . import test_backend_connection
+from . import test_message
+from . import test_batch_run
+from . import test_inbound
+from . import test_tour_exception_queue

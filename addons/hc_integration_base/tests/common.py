@@ -14,7 +14,7 @@ _REPO = Path(__file__).resolve().parents[3]
 if (_REPO / "legacy_sim").is_dir() and str(_REPO) not in sys.path:
     sys.path.insert(0, str(_REPO))
 
-from legacy_sim import start_simulators  # noqa: E402
+from legacy_sim import data, start_simulators  # noqa: E402, F401
 
 GROUPS = {
     "viewer": "hc_integration_base.group_hc_viewer",

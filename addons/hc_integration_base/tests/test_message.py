@@ -78,7 +78,8 @@ class TestMessageJobs(MessageCase):
     def test_direct_execution_creates_then_skips_unchanged(self):
         with trap_jobs():
             first = self.receive({"id": "P2", "name": "Grace", "email": "g@example.com"})
-        self.assertEqual(first._job_process(), {"effect": "created", "res_id": first.res_id})
+        result = first._job_process()
+        self.assertEqual((result["effect"], result["res_id"]), ("created", first.res_id))
         self.assertEqual(first.state, "done")
         partner = first.record_ref
         self.assertEqual((partner.name, partner.email), ("Grace", "g@example.com"))

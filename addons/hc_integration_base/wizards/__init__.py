@@ -1,1 +1,2 @@
-from . import hc_message_ignore, hc_message_replay
+from . import hc_message_ignore
+from . import hc_message_replay

@@ -1,1 +1,4 @@
-from . import product_template, purchase_order, res_partner, stock_picking
+from . import res_partner
+from . import product_template
+from . import purchase_order
+from . import stock_picking

@@ -1,0 +1,167 @@
+import json
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..transports.errors import TransportError
+
+
+class HcBatchRun(models.Model):
+    """One paged pull: each page is fetched by its own job and stored as one message.
+
+    The checkpoint of the next page is written in the same transaction that stores a page and
+    enqueues the next fetch, so a crash or a cancel resumes exactly after the last stored page.
+    """
+
+    _name = "hc.batch.run"
+    _description = "Integration Batch Run"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+
+    name = fields.Char(compute="_compute_name")
+    flow_id = fields.Many2one("hc.flow", required=True, ondelete="cascade", index=True)
+    backend_id = fields.Many2one(related="flow_id.backend_id", store=True)
+    company_id = fields.Many2one(related="flow_id.company_id", store=True)
+    trigger = fields.Selection(
+        [("manual", "Manual"), ("scheduled", "Scheduled"), ("resume", "Resumed")], required=True, default="manual"
+    )
+    state = fields.Selection(
+        [("running", "Running"), ("done", "Done"), ("failed", "Failed"), ("cancelled", "Cancelled")],
+        default="running", required=True, tracking=True, index=True,
+    )
+    started_at = fields.Datetime(default=fields.Datetime.now, readonly=True)
+    fetched_at = fields.Datetime("Last page fetched", readonly=True)
+    finished_at = fields.Datetime(compute="_compute_counts", string="Finished")
+    checkpoint = fields.Char(readonly=True, help="Position of the next page to fetch (page, offset, cursor or URL).")
+    pages_fetched = fields.Integer(readonly=True)
+    pages_total = fields.Integer(readonly=True, help="Known when the remote system tells the total.")
+    all_fetched = fields.Boolean(readonly=True)
+    error_message = fields.Text(readonly=True)
+    page_message_ids = fields.One2many("hc.message", "batch_run_id", string="Pages")
+    pages_done = fields.Integer(compute="_compute_counts")
+    count_created = fields.Integer("Created", compute="_compute_counts")
+    count_updated = fields.Integer("Updated", compute="_compute_counts")
+    count_unchanged = fields.Integer("Unchanged", compute="_compute_counts")
+    count_failed = fields.Integer("Failed", compute="_compute_counts")
+    progress = fields.Float(compute="_compute_counts", help="Share of pages applied.")
+    duration = fields.Float("Duration (s)", compute="_compute_counts")
+
+    @api.depends("flow_id", "started_at")
+    def _compute_name(self):
+        for run in self:
+            run.name = f"{run.flow_id.display_name} · {fields.Datetime.to_string(run.started_at) or ''}"
+
+    @api.depends("page_message_ids.state", "state", "pages_fetched", "pages_total")
+    def _compute_counts(self):
+        groups = self.env["hc.message"]._read_group(
+            [("batch_run_id", "in", self.ids)],
+            ["batch_run_id", "state"],
+            ["__count", "count_created:sum", "count_updated:sum", "count_unchanged:sum", "count_failed:sum",
+             "done_at:max"],
+        )
+        stats = {}
+        for run, state, count, created, updated, unchanged, failed, last in groups:
+            item = stats.setdefault(run.id, {"done": 0, "created": 0, "updated": 0, "unchanged": 0,
+                                             "failed": 0, "last": False, "pending": 0})
+            item["created"] += created
+            item["updated"] += updated
+            item["unchanged"] += unchanged
+            item["failed"] += failed
+            if state in ("done", "exception", "ignored"):
+                item["done"] += count
+                item["last"] = max(filter(None, [item["last"], last]), default=False)
+            else:
+                item["pending"] += count
+        for run in self:
+            item = stats.get(run.id, {"done": 0, "created": 0, "updated": 0, "unchanged": 0, "failed": 0,
+                                      "last": False, "pending": 0})
+            run.pages_done = item["done"]
+            run.count_created = item["created"]
+            run.count_updated = item["updated"]
+            run.count_unchanged = item["unchanged"]
+            run.count_failed = item["failed"]
+            total = run.pages_total or (run.pages_fetched if run.all_fetched else 0)
+            run.progress = 100.0 * item["done"] / total if total else 0.0
+            finished = run.all_fetched and not item["pending"]
+            run.finished_at = item["last"] if finished else False
+            end = run.finished_at or (run.fetched_at if run.state != "running" else fields.Datetime.now())
+            run.duration = (end - run.started_at).total_seconds() if end and run.started_at else 0.0
+
+    # --- running -------------------------------------------------------------------------------
+    def _enqueue_fetch(self):
+        for run in self:
+            run.with_delay(
+                priority=run.flow_id.priority,
+                channel=run.flow_id.channel,
+                identity_key=f"hc.batch.run:{run.id}:{run.checkpoint or ''}",
+                max_retries=run.flow_id.max_attempts,
+                description=f"Fetch page {run.pages_fetched + 1} of {run.flow_id.display_name}",
+            )._job_fetch_page(run.checkpoint or False)
+
+    def _job_fetch_page(self, checkpoint):
+        """Fetch one page, store it as a message, enqueue its processing and the next fetch."""
+        self.ensure_one()
+        if self.state != "running" or (self.checkpoint or False) != (checkpoint or False):
+            return "stale: the run moved on or stopped"
+        flow = self.flow_id
+        client = flow.backend_id._get_client()
+        start = json.loads(checkpoint) if checkpoint else None
+        try:
+            page = next(
+                client.paginate(
+                    flow.remote_resource, style=flow.paging_style, page_size=flow.page_size,
+                    items_key=flow.items_key or "items", start=start,
+                ),
+                None,
+            )
+        except TransportError as exc:
+            flow.backend_id._sync_breaker_state()
+            attempt = self._current_attempt()
+            if exc.transient and attempt < flow.max_attempts:
+                raise RetryableJobError(exc.user_message, seconds=exc.retry_after) from exc
+            self.write({"state": "failed", "error_message": exc.user_message})
+            return exc.user_message
+        items = page.items if page else []
+        vals = {"pages_fetched": self.pages_fetched + 1, "fetched_at": fields.Datetime.now()}
+        body = page.body if page and isinstance(page.body, dict) else {}
+        if body.get("total") and flow.page_size:
+            vals["pages_total"] = -(-int(body["total"]) // flow.page_size)
+        if items:
+            self.env["hc.message"]._receive(
+                flow.backend_id, flow, items, correlation_id=page.correlation_id,
+                batch_run=self, page_number=self.pages_fetched + 1,
+            )
+        next_checkpoint = page.checkpoint if page and items else None
+        if next_checkpoint is None:
+            vals.update(all_fetched=True, state="done", checkpoint=False)
+            self.write(vals)
+            return f"last page ({len(items)} items)"
+        vals["checkpoint"] = json.dumps(next_checkpoint)
+        self.write(vals)
+        self._enqueue_fetch()
+        return f"page of {len(items)} items"
+
+    def _current_attempt(self):
+        job_uuid = self.env.context.get("job_uuid")
+        job = job_uuid and self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
+        return (job.retry if job else 0) + 1
+
+    # --- actions ------------------------------------------------------------------------------------
+    def action_cancel(self):
+        self.filtered(lambda r: r.state == "running").write({"state": "cancelled"})
+
+    def action_resume(self):
+        """Continue a cancelled or failed run from its last stored page."""
+        for run in self:
+            if run.state not in ("cancelled", "failed") or run.all_fetched:
+                raise UserError(self.env._("Only an unfinished cancelled or failed run can be resumed."))
+            run.write({"state": "running", "trigger": "resume", "error_message": False})
+            run._enqueue_fetch()
+
+    def action_view_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("hc_integration_base.hc_message_action")
+        action["domain"] = [("batch_run_id", "=", self.id)]
+        return action
