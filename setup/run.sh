@@ -23,12 +23,25 @@ pids+=($!)
 installed="$(psql -d "$HC_DEMO_DB" -tAc \
     "select count(*) from ir_module_module where name in ('${HC_ADDONS//,/\',\'}') and state = 'installed'" \
     2>/dev/null || echo 0)"
+# The addons' code as of now: when it differs from what the database was last updated with,
+# the database is upgraded so a reused demo database always matches the checkout.
+fingerprint="$(cd "$HC_REPO/addons" && find . -type f -not -path '*/__pycache__/*' -print0 | sort -z \
+    | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+stamp="$HC_VAR/$HC_DEMO_DB.addons.sha256"
 if [ "$installed" != "3" ]; then
     say "Creating demo database $HC_DEMO_DB with the three addons and demo data (about a minute)"
     "$PY" "$SRC/odoo-bin" -c "$HC_CONF" -d "$HC_DEMO_DB" -i "$HC_ADDONS" --with-demo \
         --stop-after-init --workers 0 --max-cron-threads 0 --log-level warn \
         > "$HC_VAR/demo-install.log" 2>&1 \
         || die "Installing the demo database failed; see $HC_VAR/demo-install.log"
+    echo "$fingerprint" > "$stamp"
+elif [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$fingerprint" ]; then
+    say "Upgrading the addons in $HC_DEMO_DB to match this checkout"
+    "$PY" "$SRC/odoo-bin" -c "$HC_CONF" -d "$HC_DEMO_DB" -u "$HC_ADDONS" \
+        --stop-after-init --workers 0 --max-cron-threads 0 --log-level warn \
+        > "$HC_VAR/demo-upgrade.log" 2>&1 \
+        || die "Upgrading the demo database failed; see $HC_VAR/demo-upgrade.log"
+    echo "$fingerprint" > "$stamp"
 fi
 
 url="http://127.0.0.1:$HC_HTTP_PORT"

@@ -24,6 +24,7 @@ def _rpc(session, url, model, method, args, kwargs=None):
 
 
 def test_run_command_serves_demo_database():
+    subprocess.run(["dropdb", "--if-exists", DB], check=True)  # the run command creates it
     env = {
         **os.environ,
         "HC_HTTP_PORT": str(PORT),
@@ -65,6 +66,21 @@ def test_run_command_serves_demo_database():
         results = _rpc(session, url, "hc.backend", "read", [[b["id"] for b in backends]],
                        {"fields": ["code", "last_test_ok", "last_test_message"]})
         assert all(r["last_test_ok"] for r in results), json.dumps(results, indent=1)
+        # A sync button moves real data: the demo supplier pull runs through the job runner.
+        flow = _rpc(session, url, "hc.flow", "search_read", [[["code", "=", "suppliers"]]], {"fields": ["id"]})[0]
+        action = _rpc(session, url, "hc.flow", "action_pull_now", [[flow["id"]]])
+        run_id = action["res_id"]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            run = _rpc(session, url, "hc.batch.run", "read", [[run_id]],
+                       {"fields": ["state", "progress", "count_created", "count_unchanged", "pages_fetched"]})[0]
+            if run["state"] != "running" and run["progress"] >= 100:
+                break
+            time.sleep(1)
+        assert run["state"] == "done" and run["progress"] == 100, run
+        assert run["count_created"] + run["count_unchanged"] == 40, run
+        bound = _rpc(session, url, "hc.binding", "search_count", [[["res_model", "=", "res.partner"]]])
+        assert bound >= 40
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

@@ -23,6 +23,7 @@
     ],
     "demo": [
         "demo/hc_backend_demo.xml",
+        "demo/hc_flow_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..transports.errors import TransportError
+from .hc_message import current_job_attempt
 
 
 class HcBatchRun(models.Model):
@@ -118,7 +119,7 @@ class HcBatchRun(models.Model):
             )
         except TransportError as exc:
             flow.backend_id._sync_breaker_state()
-            attempt = self._current_attempt()
+            attempt = current_job_attempt(self.env)
             if exc.transient and attempt < flow.max_attempts:
                 raise RetryableJobError(exc.user_message, seconds=exc.retry_after) from exc
             self.write({"state": "failed", "error_message": exc.user_message})
@@ -142,11 +143,6 @@ class HcBatchRun(models.Model):
         self.write(vals)
         self._enqueue_fetch()
         return f"page of {len(items)} items"
-
-    def _current_attempt(self):
-        job_uuid = self.env.context.get("job_uuid")
-        job = job_uuid and self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
-        return (job.retry if job else 0) + 1
 
     # --- actions ------------------------------------------------------------------------------------
     def action_cancel(self):

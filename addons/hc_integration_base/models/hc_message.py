@@ -52,6 +52,13 @@ ERROR_CATEGORIES = [
 ]
 
 
+def current_job_attempt(env, default=1):
+    """Number of the attempt running now: 1 + the retries queue_job has stored for this job."""
+    job_uuid = env.context.get("job_uuid")
+    job = job_uuid and env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
+    return job.retry + 1 if job else default
+
+
 class PermanentError(Exception):
     """A failure that retrying cannot fix: the message goes to the exception queue."""
 
@@ -394,11 +401,7 @@ class HcMessage(models.Model):
             self.with_env(self.env(cr=cr)).sudo().write(vals)
 
     def _current_attempt(self):
-        job_uuid = self.env.context.get("job_uuid")
-        if job_uuid:
-            job = self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
-            return (job.retry or 0) + 1
-        return self.attempt_count + 1
+        return current_job_attempt(self.env, default=self.attempt_count + 1)
 
     def _max_attempts(self):
         return max(self.flow_id.max_attempts if self.flow_id else 5, 1)
