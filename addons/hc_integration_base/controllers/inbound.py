@@ -65,6 +65,14 @@ class InboundController(http.Controller):
             return _json(exc.as_json(), status=exc.status, headers=exc.headers)
 
     @http.route(
+        "/hc/in/<string:backend_code>/<string:flow_code>",
+        type="http", auth="none", methods=["GET", "PUT", "PATCH", "DELETE"], csrf=False, save_session=False,
+    )
+    def wrong_method(self, backend_code, flow_code, **_params):
+        error = InboundError(405, "method_not_allowed", "Inbound events are sent with POST.", headers={"Allow": "POST"})
+        return _json(error.as_json(), status=405, headers=error.headers)
+
+    @http.route(
         "/hc/in/<string:backend_code>/<string:flow_code>/messages/<int:message_id>",
         type="http", auth="none", methods=["GET"], csrf=False, save_session=False,
     )

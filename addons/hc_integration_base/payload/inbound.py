@@ -84,6 +84,21 @@ def media_type(content_type):
     return (content_type or "").split(";")[0].strip().lower()
 
 
+def _has_nul(document):
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
 def parse_body(body, content_type):
     """Parse a JSON or XML body; return ``(kind, parsed)``."""
     kind = media_type(content_type)
@@ -93,11 +108,17 @@ def parse_body(body, content_type):
         except UnicodeDecodeError as exc:
             raise InboundError(400, "bad_encoding", "The body is not valid UTF-8.") from exc
         try:
-            return "json", json.loads(text)
+            document = json.loads(text)
         except RecursionError as exc:
             raise InboundError(400, "too_deep", "The JSON body is nested too deeply.") from exc
         except ValueError as exc:
             raise InboundError(400, "malformed", f"The body is not valid JSON: {exc}") from exc
+        if _has_nul(document):
+            raise InboundError(
+                400, "nul_character",
+                "The body holds a NUL character (\\u0000), which cannot be stored; remove it.",
+            )
+        return "json", document
     if kind in XML_TYPES:
         try:
             return "xml", parse_xml(body)

@@ -47,7 +47,7 @@ class TestInboundEndpoint(HttpCase):
         all_headers = {"Content-Type": content_type, "X-API-Key": "in-key-123"}
         all_headers.update(headers or {})
         all_headers = {k: v for k, v in all_headers.items() if v is not None}
-        return self.url_open(url or self.url, data=data, headers=all_headers)
+        return self.url_open(url or self.url, data=data, headers=all_headers, method="POST")
 
     def count(self):
         return self.env["hc.message"].search_count([("backend_id", "=", self.backend.id)])
@@ -87,6 +87,9 @@ class TestInboundEndpoint(HttpCase):
             (self.post("x" * 3000), 413, "too_large"),
             (self.post("a,b", content_type="text/csv"), 415, "unsupported_media_type"),
             (self.post(b"\xff\xfe{}"), 400, "bad_encoding"),
+            (self.post(b""), 400, "empty"),
+            (self.post({"id": "N\u0000UL", "name": "x"}), 400, "nul_character"),
+            (self.url_open(self.url, headers={"X-API-Key": "in-key-123"}), 405, "method_not_allowed"),
             (self.post("[" * 999 + "]" * 999), 400, None),
         ]
         for response, status, code in cases:
