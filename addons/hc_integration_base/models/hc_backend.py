@@ -4,6 +4,8 @@ import os
 import time
 from datetime import datetime, timedelta, timezone
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -209,6 +211,18 @@ class HcBackend(models.Model):
     message_retention_days = fields.Integer(
         default=180, help="Done messages older than this are deleted."
     )
+    alert_error_rate = fields.Float(
+        "Alert: error rate (%)",
+        default=20.0,
+        help="Alert when more than this share of the last hour's finished messages ended in exception.",
+    )
+    alert_backlog = fields.Integer(
+        "Alert: backlog", default=500, help="Alert when more messages than this wait to be processed."
+    )
+    alert_oldest_minutes = fields.Integer(
+        "Alert: oldest pending (min)", default=30, help="Alert when a message waits longer than this."
+    )
+    alert_state = fields.Text(readonly=True, copy=False, help="Thresholds crossed at the last check.")
     message_count = fields.Integer(compute="_compute_message_stats")
     exception_count = fields.Integer(compute="_compute_message_stats")
     backlog_count = fields.Integer(compute="_compute_message_stats")
@@ -538,6 +552,71 @@ class HcBackend(models.Model):
         self.ensure_one()
         self._breaker().record_success()
         self._sync_breaker_state()
+
+    # --- alerts -------------------------------------------------------------------------------------
+    def _alert_findings(self):
+        """Sentences for each threshold this backend crosses now (empty when healthy)."""
+        self.ensure_one()
+        Message = self.env["hc.message"].sudo()
+        now = fields.Datetime.now()
+        findings = []
+        finished = Message.search_count([
+            ("backend_id", "=", self.id), ("done_at", ">=", now - timedelta(hours=1)),
+            ("state", "in", ("done", "exception")),
+        ])
+        failed = Message.search_count([
+            ("backend_id", "=", self.id), ("done_at", ">=", now - timedelta(hours=1)), ("state", "=", "exception"),
+        ])
+        if finished and self.alert_error_rate and 100.0 * failed / finished > self.alert_error_rate:
+            findings.append(self.env._(
+                "Error rate %(rate).0f%% over the last hour (%(failed)s of %(total)s messages), above %(limit).0f%%.",
+                rate=100.0 * failed / finished, failed=failed, total=finished, limit=self.alert_error_rate,
+            ))
+        pending_domain = [("backend_id", "=", self.id), ("state", "in", ("new", "queued", "processing",
+                                                                          "failed_retrying"))]
+        backlog = Message.search_count(pending_domain)
+        if self.alert_backlog and backlog > self.alert_backlog:
+            findings.append(self.env._(
+                "%(count)s messages wait to be processed, above %(limit)s.", count=backlog, limit=self.alert_backlog
+            ))
+        oldest = Message.search(pending_domain, order="received_at", limit=1)
+        if oldest and self.alert_oldest_minutes:
+            age = (now - oldest.received_at).total_seconds() / 60
+            if age > self.alert_oldest_minutes:
+                findings.append(self.env._(
+                    "The oldest pending message has waited %(age).0f minutes, above %(limit)s.",
+                    age=age, limit=self.alert_oldest_minutes,
+                ))
+        return findings
+
+    @api.model
+    def _cron_check_alerts(self):
+        """Raise an activity and send a mail when a backend crosses a threshold (once per episode)."""
+        for backend in self.search([]):
+            findings = backend._alert_findings()
+            text = "\n".join(findings)
+            if text == (backend.alert_state or ""):
+                continue
+            backend.sudo().alert_state = text or False
+            if not findings:
+                backend.message_post(body=self.env._("Back to normal: no alert threshold is crossed."))
+                continue
+            users = backend.responsible_user_id or backend.responsible_group_id.user_ids
+            body = Markup("<p>%s</p><ul>%s</ul>") % (
+                self.env._("Integration alert for %s:", backend.name),
+                Markup("").join(Markup("<li>%s</li>") % f for f in findings),
+            )
+            backend.message_post(
+                body=body, partner_ids=users.partner_id.ids, message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+            for user in users[:5]:
+                backend.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=self.env._("Integration alert: %s", findings[0][:80]),
+                    note=body,
+                    user_id=user.id,
+                )
 
     # --- secrets rotation -----------------------------------------------------------------------------
     @api.model

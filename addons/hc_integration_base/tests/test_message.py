@@ -380,3 +380,31 @@ class TestMessageTransportRetries(SimulatorMixin, MessageCase):
         self.assertEqual(message.state, "exception")
         self.assertEqual(message.error_category, "authentication")
         self.assertIn("403", reason)
+
+
+@tagged("post_install", "-at_install")
+class TestBackendAlerts(MessageCase):
+    def test_thresholds_raise_one_alert_per_episode(self):
+        self.backend.write({"alert_error_rate": 40, "alert_backlog": 2, "alert_oldest_minutes": 0})
+        Backend = self.env["hc.backend"]
+        Backend._cron_check_alerts()
+        self.assertFalse(self.backend.activity_ids, "healthy: no alert")
+        with trap_jobs():
+            pending = [self.receive({"id": f"A{i}", "name": "x"}) for i in range(3)]
+        bad = self.receive({"id": "A9", "nope": 1})
+        bad._job_process()
+        Backend._cron_check_alerts()
+        self.assertIn("3 messages wait to be processed", self.backend.alert_state)
+        self.assertIn("Error rate 100%", self.backend.alert_state)
+        alerts = self.backend.activity_ids.filtered(lambda a: a.summary.startswith("Integration alert"))
+        self.assertEqual(len(alerts), 1)
+        self.assertEqual(alerts.user_id, self.users["operator"])
+        Backend._cron_check_alerts()
+        alerts = self.backend.activity_ids.filtered(lambda a: a.summary.startswith("Integration alert"))
+        self.assertEqual(len(alerts), 1, "the same episode alerts once")
+        for message in pending:
+            message._job_process()
+        self.backend.alert_error_rate = 90
+        Backend._cron_check_alerts()
+        self.assertFalse(self.backend.alert_state, "25% errors is under 90%, nothing waits: back to normal")
+        self.assertIn("Back to normal", self.backend.message_ids[0].body)
