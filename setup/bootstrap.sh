@@ -117,7 +117,7 @@ ${PGHOST:+db_host = $PGHOST
 http_port = $HC_HTTP_PORT
 gevent_port = $HC_GEVENT_PORT
 server_wide_modules = base,web,queue_job
-workers = 2
+workers = ${HC_WORKERS:-4}
 max_cron_threads = 1
 limit_time_cpu = 600
 limit_time_real = 1200
@@ -126,7 +126,7 @@ limit_memory_hard = 2684354560
 log_level = info
 
 [queue_job]
-channels = root:2,root.hc:2
+channels = root:${HC_JOB_CAPACITY:-3},root.hc:${HC_JOB_CAPACITY:-3}
 CONF
 )"
     if [ ! -f "$HC_CONF" ] || [ "$(cat "$HC_CONF")" != "$new" ]; then

@@ -248,10 +248,13 @@ class HcMessage(models.Model):
             if binding:
                 vals.update(res_model=binding.res_model, res_id=binding.res_id)
         original = idempotency_key and self._find_by_key(backend, direction, idempotency_key)
+        Message = self.sudo().with_context(
+            tracking_disable=True, mail_create_nosubscribe=True, mail_create_nolog=True
+        )
         if not original:
             try:
                 with self.env.cr.savepoint():
-                    message = self.sudo().create(vals)
+                    message = Message.create(vals)
             except Exception as exc:  # unique index hit by a concurrent twin
                 if "idempotency" not in str(exc):
                     raise
@@ -259,7 +262,7 @@ class HcMessage(models.Model):
         if original:
             vals.update(state="duplicate", duplicate_of_id=original.id, idempotency_key=idempotency_key)
             vals.pop("payload_raw", None)
-            return self.sudo().create(vals)
+            return Message.create(vals)
         if enqueue:
             message._enqueue()
         return message

@@ -1,0 +1,291 @@
+"""Compile a mapping version's lines once into a tight callable."""
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from . import transforms
+from .paths import MISSING, json_getter, json_setter, xml_getter
+
+
+class CompileError(ValueError):
+    """A line cannot be compiled (bad path, regex or transform); names the line."""
+
+
+@dataclass
+class LineError:
+    line_ref: object
+    path: str
+    value: object
+    reason: str
+    code: str
+
+    def as_dict(self):
+        return {"line": self.line_ref, "path": self.path, "value": self.value, "reason": self.reason,
+                "code": self.code}
+
+
+@dataclass
+class MappingResult:
+    values: dict
+    errors: list
+    trace: list = field(default_factory=list)
+
+
+class MappingContext:
+    """What the engine needs from outside, as plain callables (the ORM layer fills them)."""
+
+    def __init__(self, value_map=None, resolve=None, evaluate=None, timezone="UTC"):
+        self.value_map = value_map or self._no_value_map
+        self.resolve = resolve or (lambda kind, model, key, params: None)
+        self.evaluate = evaluate or self._no_evaluate
+        self.timezone = timezone
+
+    @staticmethod
+    def _no_value_map(table, code):
+        raise KeyError(code)
+
+    @staticmethod
+    def _no_evaluate(expression, names):
+        raise ValueError("expressions are not available here")
+
+
+def _validator(line_ref, validation):
+    if not validation:
+        return None
+    checks = []
+    if validation.get("regex"):
+        try:
+            pattern = re.compile(validation["regex"])
+        except re.error as exc:
+            raise CompileError(f"line {line_ref}: invalid regex {validation['regex']!r}: {exc}") from exc
+        checks.append(lambda v: isinstance(v, str) and pattern.fullmatch(v) is not None
+                      or f"'{v}' does not match {validation['regex']}")
+    if validation.get("min") is not None:
+        low = validation["min"]
+        checks.append(lambda v: (isinstance(v, (int, float)) and v >= low) or f"{v!r} is below the minimum {low}")
+    if validation.get("max") is not None:
+        high = validation["max"]
+        checks.append(lambda v: (isinstance(v, (int, float)) and v <= high) or f"{v!r} is above the maximum {high}")
+    if validation.get("allowed"):
+        allowed = set(validation["allowed"])
+        checks.append(lambda v: v in allowed or f"{v!r} is not one of {sorted(map(str, allowed))}")
+
+    def validate(value):
+        for check in checks:
+            outcome = check(value)
+            if outcome is not True:
+                return outcome
+        return None
+    return validate
+
+
+def _line_plan(line, direction, payload_format, namespaces, context):
+    ref = line.get("ref", line.get("target"))
+    kind = line.get("transform") or "direct"
+    params = dict(line.get("params") or {})
+    source = line.get("source")
+    if kind == "one2many":
+        return _one2many_plan(ref, line, params, direction, payload_format, namespaces, context)
+    if kind not in transforms.FACTORIES:
+        raise CompileError(f"line {ref}: unknown transform {kind!r}")
+    try:
+        if kind in transforms.OUTBOUND_AWARE:
+            function = transforms.OUTBOUND_AWARE[kind](params, context, outbound=direction == "outbound")
+        else:
+            function = transforms.FACTORIES[kind](params, context)
+    except transforms.TransformError as exc:
+        raise CompileError(f"line {ref}: {exc.reason}") from exc
+    getter = None
+    if kind not in transforms.NO_SOURCE:
+        if not source:
+            raise CompileError(f"line {ref}: a source path is required for transform {kind}")
+        sources = source if isinstance(source, list) else [source]
+        try:
+            getters = [
+                xml_getter(s, namespaces, params.get("multiple")) if payload_format == "xml" and direction == "inbound"
+                else json_getter(s)
+                for s in sources
+            ]
+        except etree.XPathError as exc:
+            raise CompileError(f"line {ref}: invalid XPath {source!r}: {exc}") from exc
+        if len(getters) == 1:
+            getter = getters[0]
+        else:
+            def getter(payload, getters=getters):
+                found = [g(payload) for g in getters]
+                return [value for value in found if value is not MISSING] or MISSING
+    target = line["target"]
+    return {
+        "ref": ref, "path": source if isinstance(source, str) else ", ".join(source or []),
+        "getter": getter, "function": function, "target": target,
+        "setter": json_setter(target) if direction == "outbound" else None,
+        "required": bool(line.get("required")), "default": line.get("default"),
+        "has_default": line.get("default") not in (None, ""),
+        "validate": _validator(ref, line.get("validation")),
+    }
+
+
+def _one2many_plan(ref, line, params, direction, payload_format, namespaces, context):
+    sub = compile_mapping(params.get("lines") or [], direction=direction, payload_format="json", context=context)
+    item_getter = json_getter(params.get("item_path") or line.get("source") or "")
+
+    def function(items, payload, values):
+        if not isinstance(items, list):
+            raise transforms.TransformError("expected a list of lines")
+        rows, errors = [], []
+        for index, item in enumerate(items):
+            result = sub(item)
+            rows.append(result.values)
+            errors += [f"line {index + 1}: {e.reason}" for e in result.errors]
+        if errors:
+            raise transforms.TransformError("; ".join(errors[:5]))
+        return rows
+
+    target = line["target"]
+    return {
+        "ref": ref, "path": params.get("item_path") or line.get("source"), "getter": item_getter,
+        "function": function, "target": target,
+        "setter": json_setter(target) if direction == "outbound" else None,
+        "required": bool(line.get("required")), "default": None, "has_default": False, "validate": None,
+    }
+
+
+def _step(plan, outbound, trace):
+    """One line as a closure ``(payload, values, errors, out, lines_trace)``: no per-call lookups."""
+    ref, path, getter, function = plan["ref"], plan["path"], plan["getter"], plan["function"]
+    target, setter, required = plan["target"], plan["setter"], plan["required"]
+    default, has_default, validate = plan["default"], plan["has_default"], plan["validate"]
+    TransformError = transforms.TransformError  # noqa: N806 - local alias for the hot path
+
+    def note(lines_trace, source, value, error):
+        if trace:
+            lines_trace.append({"line": ref, "source": source, "value": value, "target": target, "error": error})
+
+    def step(payload, values, errors, out, lines_trace):
+        raw = getter(payload) if getter is not None else None
+        if raw is MISSING or raw is None or raw == "" or (raw.__class__ is list and not raw):
+            if has_default:
+                raw = default
+            elif getter is not None:
+                if required:
+                    errors.append(LineError(ref, path, None, f"required value missing at {path}", "required_missing"))
+                note(lines_trace, None, None, None)
+                return
+        if function is not None:
+            try:
+                value = function(raw, payload, values)
+            except TransformError as exc:
+                errors.append(LineError(ref, path, raw, exc.reason, exc.code))
+                note(lines_trace, raw, None, exc.reason)
+                return
+        else:
+            value = raw
+        if validate is not None:
+            problem = validate(value)
+            if problem:
+                errors.append(LineError(ref, path, raw, problem, "validation"))
+                note(lines_trace, raw, value, problem)
+                return
+        if outbound:
+            setter(out, value)
+        else:
+            values[target] = value
+        if trace:
+            note(lines_trace, raw, value, None)
+
+    return step
+
+
+def compile_mapping(lines, direction="inbound", payload_format="json", namespaces=None, context=None, trace=False):
+    """Compile mapping lines (dicts, in sequence order) into ``payload -> MappingResult``."""
+    context = context or MappingContext()
+    ordered = sorted(lines, key=lambda line: line.get("sequence", 0))
+    plans = [_line_plan(line, direction, payload_format, namespaces, context) for line in ordered]
+    outbound = direction == "outbound"
+    parse = payload_format == "xml" and not outbound
+    if trace:
+        steps = tuple(_step(plan, outbound, trace) for plan in plans)
+
+        def apply(payload):
+            values, errors, lines_trace = {}, [], []
+            out = {} if outbound else None
+            for step in steps:
+                step(payload, values, errors, out, lines_trace)
+            return MappingResult(out if outbound else values, errors, lines_trace)
+    else:
+        generated = _generate(plans, outbound)
+
+        def apply(payload):
+            values, errors = generated(payload)
+            return MappingResult(values, errors)
+
+    def run(payload):
+        if parse and isinstance(payload, (bytes, str)):
+            from ..payload.xmlsafe import parse_xml  # noqa: PLC0415
+
+            payload = parse_xml(payload)
+        return apply(payload)
+
+    run.line_count = len(plans)
+    return run
+
+
+def _generate(plans, outbound):
+    """Python source for the whole mapping, one straight block per line, compiled once.
+
+    Only names bound at compile time appear in it (getters, transforms, validators as
+    ``g0``, ``f0``, ``v0``...; refs and paths as constants): no text of a line is ever
+    evaluated, so a consultant's input cannot inject code.
+    """
+    namespace = {"MISSING": MISSING, "LineError": LineError, "TransformError": transforms.TransformError}
+    code = ["def generated(payload):", "    values = {}", "    errors = []"]
+    if outbound:
+        code.append("    out = {}")
+    for i, plan in enumerate(plans):
+        namespace.update({f"R{i}": plan["ref"], f"P{i}": plan["path"], f"T{i}": plan["target"],
+                          f"g{i}": plan["getter"], f"f{i}": plan["function"], f"v{i}": plan["validate"],
+                          f"s{i}": plan["setter"], f"d{i}": plan["default"],
+                          f"M{i}": f"required value missing at {plan['path']}"})
+        body = []
+        getter = plan["getter"]
+        if getter is None:
+            body.append("raw = None")
+        elif getattr(getter, "keys", None) is not None:
+            lookup = "payload" + "".join(f"[{key!r}]" for key in getter.keys)
+            body += ["try:", f"    raw = {lookup}", "except (KeyError, TypeError, IndexError):", "    raw = MISSING"]
+        else:
+            body.append(f"raw = g{i}(payload)")
+        store = f"s{i}(out, value)" if outbound else f"values[T{i}] = value"
+        apply = []
+        if plan["function"] is not None:
+            apply += ["try:", f"    value = f{i}(raw, payload, values)", "except TransformError as exc:",
+                      f"    errors.append(LineError(R{i}, P{i}, raw, exc.reason, exc.code))", "else:"]
+            inner = "    "
+        else:
+            apply.append("value = raw")
+            inner = ""
+        if plan["validate"] is not None:
+            apply += [f"{inner}problem = v{i}(value)", f"{inner}if problem:",
+                      f"{inner}    errors.append(LineError(R{i}, P{i}, raw, problem, 'validation'))",
+                      f"{inner}else:", f"{inner}    {store}"]
+        else:
+            apply.append(f"{inner}{store}")
+        empty = "raw is MISSING or raw is None or raw == '' or (raw.__class__ is list and not raw)"
+        if getter is None:
+            body += apply
+        elif plan["has_default"]:
+            body += [f"if {empty}:", f"    raw = d{i}"] + apply
+        else:
+            body.append(f"if {empty}:")
+            if plan["required"]:
+                body.append(f"    errors.append(LineError(R{i}, P{i}, None, M{i}, 'required_missing'))")
+            else:
+                body.append("    pass")
+            body.append("else:")
+            body += ["    " + line for line in apply]
+        code += ["    " + line for line in body]
+    code.append(f"    return {'out' if outbound else 'values'}, errors")
+    exec(compile("\n".join(code), "<hc-mapping>", "exec"), namespace)  # noqa: S102 - generated from bound names only
+    return namespace["generated"]
