@@ -16,6 +16,7 @@
         "data/queue_job_data.xml",
         "views/hc_backend_views.xml",
         "views/hc_batch_run_views.xml",
+        "views/hc_mapping_views.xml",
         "views/hc_flow_views.xml",
         "wizards/hc_message_wizard_views.xml",
         "views/hc_message_views.xml",

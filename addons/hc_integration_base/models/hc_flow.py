@@ -101,12 +101,23 @@ class HcFlow(models.Model):
         help="Attempts for transient failures (timeouts, 5xx...) before the message goes to the "
         "exception queue.",
     )
+    mapping_ids = fields.One2many("hc.mapping", "flow_id", string="Mapping versions")
+    active_mapping_id = fields.Many2one(
+        "hc.mapping", compute="_compute_active_mapping", string="Active mapping",
+        help="The version applied to messages of this flow; without one, payload keys that are fields "
+        "of the model are applied as they are.",
+    )
     channel = fields.Char(compute="_compute_channel", help="queue_job channel of this flow's jobs.")
     message_count = fields.Integer(compute="_compute_message_count")
 
     _code_backend_uniq = models.Constraint(
         "unique(backend_id, code)", "A flow code must be unique per backend."
     )
+
+    @api.depends("mapping_ids.state")
+    def _compute_active_mapping(self):
+        for flow in self:
+            flow.active_mapping_id = flow.mapping_ids.filtered(lambda m: m.state == "active")[:1]
 
     @api.depends("backend_id.code", "urgent")
     def _compute_channel(self):

@@ -35,7 +35,16 @@ class HcHandlerGeneric(models.AbstractModel):
 
     @api.model
     def _values(self, message, payload):
-        """Values for the target model: the payload's keys that are simple fields of it."""
+        """Values for the target model: through the flow's active mapping version when it has one,
+        else the payload's keys that are simple fields of the model."""
+        mapping = message.flow_id.active_mapping_id
+        if mapping:
+            result = mapping._compiled()(payload)
+            if result.errors:
+                raise PermanentError(
+                    "; ".join(f"{e.path or e.line_ref}: {e.reason}" for e in result.errors[:10]), category="mapping"
+                )
+            return result.values
         model = self.env[message.flow_id.model_name]
         if not isinstance(payload, dict):
             raise PermanentError(self.env._("The payload must be a JSON object."))

@@ -1,2 +1,3 @@
 from . import hc_message_ignore
 from . import hc_message_replay
+from . import hc_mapping_try

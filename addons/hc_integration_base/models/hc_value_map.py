@@ -1,0 +1,67 @@
+from odoo import api, fields, models
+
+
+class HcValueMap(models.Model):
+    """A code cross-reference table: legacy code -> Odoo record or value, reusable by mappings."""
+
+    _name = "hc.value.map"
+    _description = "Integration Code Table"
+    _inherit = ["mail.thread"]
+    _order = "name"
+
+    name = fields.Char(required=True, tracking=True)
+    code = fields.Char(required=True, help="Used by mapping lines (transform: value map, table: <code>).")
+    model_id = fields.Many2one(
+        "ir.model", string="Odoo model", ondelete="cascade",
+        help="When set, entries point at records of this model (e.g. Units of Measure); otherwise at values.",
+    )
+    model_name = fields.Char(related="model_id.model")
+    entry_ids = fields.One2many("hc.value.map.entry", "map_id", string="Entries", copy=True)
+    entry_count = fields.Integer(compute="_compute_entry_count")
+
+    _code_uniq = models.Constraint("unique(code)", "A code table's code must be unique.")
+
+    @api.depends("entry_ids")
+    def _compute_entry_count(self):
+        for table in self:
+            table.entry_count = len(table.entry_ids)
+
+    def _lookup_dict(self):
+        """legacy code -> record id (model tables) or value (value tables)."""
+        self.ensure_one()
+        if self.model_id:
+            return {e.legacy_code: e.res_id for e in self.entry_ids if e.res_id}
+        return {e.legacy_code: e.value for e in self.entry_ids}
+
+
+class HcValueMapEntry(models.Model):
+    _name = "hc.value.map.entry"
+    _description = "Integration Code Table Entry"
+    _order = "legacy_code"
+
+    map_id = fields.Many2one("hc.value.map", required=True, ondelete="cascade", index=True)
+    legacy_code = fields.Char(required=True, index=True)
+    res_model = fields.Char(related="map_id.model_name", store=True)
+    res_id = fields.Many2oneReference("Odoo record ID", model_field="res_model")
+    record_ref = fields.Reference(
+        selection="_selection_record_ref", string="Odoo record", compute="_compute_record_ref",
+        inverse="_inverse_record_ref",
+    )
+    value = fields.Char(help="The Odoo value, for tables that map codes to values (e.g. a selection).")
+    note = fields.Char()
+
+    _code_uniq = models.Constraint("unique(map_id, legacy_code)", "A legacy code appears once per table.")
+
+    @api.model
+    def _selection_record_ref(self):
+        return [(m.model, m.name) for m in self.env["ir.model"].sudo().search([])]
+
+    @api.depends("res_model", "res_id")
+    def _compute_record_ref(self):
+        for entry in self:
+            ok = entry.res_model in self.env and entry.res_id
+            entry.record_ref = f"{entry.res_model},{entry.res_id}" if ok else False
+
+    def _inverse_record_ref(self):
+        for entry in self:
+            entry.res_id = entry.record_ref.id if entry.record_ref else False

@@ -1,0 +1,122 @@
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from .common import BackendMixin, SimulatorMixin, data
+
+
+@tagged("post_install", "-at_install")
+class TestMappingVersions(SimulatorMixin, BackendMixin, TransactionCase):
+    """Consultant-edited mappings and code tables, applied by a real pull from the simulator."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.start_simulators()
+        cls.backend = cls.create_backend(
+            code="mapped", base_url=cls.sims.rest_url, auth_type="api_key", api_key="sim-api-key"
+        )
+        cls.flow = cls.env["hc.flow"].create({
+            "name": "Suppliers", "code": "suppliers", "backend_id": cls.backend.id,
+            "model_id": cls.env.ref("base.model_res_partner").id, "direction": "pull",
+            "remote_resource": "/api/v1/suppliers", "external_id_path": "code", "page_size": 5,
+        })
+        cls.country_map = cls.env["hc.value.map"].create({
+            "name": "Legacy countries", "code": "country", "model_id": cls.env.ref("base.model_res_country").id,
+            "entry_ids": [
+                (0, 0, {"legacy_code": code, "res_id": cls.env.ref(f"base.{code.lower()}").id})
+                for code in ("FR", "PT", "BE", "AT", "FI", "SE")  # ES deliberately missing
+            ],
+        })
+        cls.terms_map = cls.env["hc.value.map"].create({
+            "name": "Payment terms", "code": "terms",
+            "entry_ids": [(0, 0, {"legacy_code": str(d), "value": f"Net {d}"}) for d in (30, 45, 60)],
+        })
+        cls.mapping = cls.env["hc.mapping"].create({
+            "flow_id": cls.flow.id,
+            "line_ids": [
+                (0, 0, {"sequence": 1, "source": "code", "target": "ref", "required": True,
+                        "validation_regex": r"SUP-\d{4}"}),
+                (0, 0, {"sequence": 2, "source": "name", "target": "name", "required": True}),
+                (0, 0, {"sequence": 3, "source": "email", "target": "email", "params": '{"case": "upper"}'}),
+                (0, 0, {"sequence": 4, "source": "country_code", "target": "country_id", "transform": "value_map",
+                        "params": '{"table": "country"}'}),
+                (0, 0, {"sequence": 5, "source": "payment_terms_days", "target": "comment",
+                        "transform": "value_map", "params": '{"table": "terms"}'}),
+            ],
+        })
+
+    def setUp(self):
+        super().setUp()
+        self.sims.reset()
+        self.registry_enter_test_mode()
+
+    def pull(self):
+        with trap_jobs() as trap:
+            run = self.env["hc.batch.run"].browse(self.flow.action_pull_now()["res_id"])
+            while trap.enqueued_jobs:
+                trap.perform_enqueued_jobs()
+        return run
+
+    def test_activation_rules(self):
+        self.assertEqual(self.mapping.state, "draft")
+        self.assertFalse(self.flow.active_mapping_id)
+        self.mapping.action_activate()
+        self.assertEqual(self.flow.active_mapping_id, self.mapping)
+        self.assertIn("Mapping version 1 activated", self.flow.message_ids[0].body)
+        with self.assertRaises(UserError):
+            self.mapping.line_ids[0].write({"target": "name"})
+        with self.assertRaises(UserError):
+            self.mapping.action_activate()
+        action = self.mapping.action_duplicate_draft()
+        draft = self.env["hc.mapping"].browse(action["res_id"])
+        self.assertEqual((draft.state, draft.version, len(draft.line_ids)), ("draft", 2, 5))
+        draft.line_ids.filtered(lambda line: line.target == "email").params = '{"case": "lower"}'
+        draft.action_activate()
+        self.assertEqual(self.mapping.state, "archived")
+        self.assertEqual(self.flow.active_mapping_id, draft)
+        self.assertEqual(self.env["hc.mapping"].search_count([("flow_id", "=", self.flow.id),
+                                                                ("state", "=", "active")]), 1)
+        broken = draft.copy({"state": "draft", "version": 3})
+        broken.line_ids[0].write({"validation_regex": "("})
+        with self.assertRaisesRegex(UserError, "does not compile"):
+            broken.action_activate()
+
+    def test_pull_applies_active_mapping_and_names_missing_codes(self):
+        self.mapping.action_activate()
+        run = self.pull()
+        suppliers = [data.supplier(self.sims.state.seed, i) for i in range(10)]
+        unmapped = [s for s in suppliers if s["country_code"] == "ES"]  # no entry for ES
+        self.assertEqual(run.state, "done")
+        self.assertEqual((run.count_created, run.count_failed), (10 - len(unmapped), len(unmapped)))
+        by_ref = {p.ref: p for p in self.env["res.partner"].search([("ref", "like", "SUP-")])}
+        for supplier in suppliers:
+            if supplier in unmapped:
+                self.assertNotIn(supplier["code"], by_ref)
+                continue
+            partner = by_ref[supplier["code"]]
+            self.assertEqual(partner.email, supplier["email"].upper())
+            self.assertEqual(partner.country_id.code, supplier["country_code"])
+            self.assertIn(f"Net {supplier['payment_terms_days']}", str(partner.comment))
+        responses = " ".join(filter(None, run.page_message_ids.mapped("response")))
+        for supplier in unmapped:
+            self.assertIn(supplier["code"], responses)
+        self.assertTrue(unmapped, "the simulator data must exercise a missing code")
+        self.assertIn("code 'ES' not found in value map 'country'", responses)
+
+    def test_try_it_shows_each_line_and_writes_nothing(self):
+        before = self.env["res.partner"].search_count([])
+        wizard = self.env["hc.mapping.try"].create({
+            "mapping_id": self.mapping.id,
+            "payload": '{"code": "SUP-0042", "name": "Try Supplier", "email": "a@b.c", "country_code": "XX",'
+                       ' "payment_terms_days": 45}',
+        })
+        wizard.action_try()
+        self.assertIn("Try Supplier", wizard.result)
+        self.assertIn("A@B.C", wizard.result)
+        self.assertIn("Net 45", wizard.result)
+        self.assertIn("code 'XX' not found in value map 'country'", str(wizard.result))
+        self.assertIn("1 line error", wizard.result)
+        self.assertEqual(self.env["res.partner"].search_count([]), before)
