@@ -50,6 +50,13 @@ class HcFlow(models.Model):
         tracking=True,
         help="Who owns the data: objects owned by the legacy system are never pushed back.",
     )
+    ownership_policy = fields.Selection(
+        [("warn", "Warn"), ("block", "Read-only in Odoo")],
+        default="warn",
+        required=True,
+        help="When the legacy system owns the data: warn a user who edits a field this flow fills, "
+        "or refuse the change.",
+    )
     mode = fields.Selection(
         [("event", "Real-time event"), ("batch", "Scheduled batch"), ("both", "Both")],
         default="event",
@@ -188,6 +195,15 @@ class HcFlow(models.Model):
     def _channel_for_jobs(self):
         self.ensure_one()
         return self.channel
+
+    def _owned_fields(self):
+        """Fields of the flow's model that this flow fills (targets of its active inbound mapping,
+        or every simple field it applies without a mapping)."""
+        self.ensure_one()
+        mapping = self.active_mapping_id
+        if mapping and mapping.direction == "inbound":
+            return set(mapping.line_ids.mapped("target"))
+        return set()
 
     def _handler(self):
         """The handler model of this flow's object type (domain addons add theirs)."""

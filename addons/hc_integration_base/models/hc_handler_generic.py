@@ -99,7 +99,8 @@ class HcHandlerGeneric(models.AbstractModel):
         """Create, update or skip each (external_id, item): bindings are fetched in one query,
         new records created in one batch, unchanged ones (same content hash) left alone."""
         backend = message.backend_id
-        model = self.env[message.flow_id.model_name]
+        # The sync itself may write fields the legacy system owns (ownership rules stop people).
+        model = self.env[message.flow_id.model_name].with_context(hc_sync_apply=True)
         counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
         errors, prepared = [], {}
         for external_id, item in entries:

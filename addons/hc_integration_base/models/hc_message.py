@@ -228,6 +228,11 @@ class HcMessage(models.Model):
         A repeated idempotency key never creates a second business effect: the new message is
         stored in state *duplicate*, linked to the original, and no job is enqueued.
         """
+        if direction == "outbound" and flow and flow.system_of_record == "legacy":
+            raise UserError(self.env._(
+                "%(backend)s owns what flow %(flow)s exchanges: Odoo never pushes it back.",
+                backend=backend.name, flow=flow.name,
+            ))
         vals = {
             "backend_id": backend.id,
             "flow_id": flow.id if flow else False,

@@ -101,6 +101,50 @@ class HcSyncMixin(models.AbstractModel):
             return domain if positive else ["!", *domain]
         return [("id", "in" if positive else "not in", ids)]
 
+    # --- ownership ------------------------------------------------------------------------------
+    def _hc_owning_flows(self, field_names):
+        """Legacy-owned flows that fill one of ``field_names`` of these records: (flow, fields)."""
+        bindings = self.env["hc.binding"].sudo().search(
+            [("res_model", "=", self._name), ("res_id", "in", [i for i in self.ids if isinstance(i, int)])]
+        )
+        if not bindings:
+            return []
+        flows = self.env["hc.flow"].sudo().search([
+            ("backend_id", "in", bindings.backend_id.ids), ("model_name", "=", self._name),
+            ("system_of_record", "=", "legacy"), ("direction", "in", ("pull", "inbound")),
+        ])
+        found = []
+        for flow in flows:
+            owned = flow._owned_fields() & set(field_names)
+            if owned:
+                found.append((flow, owned))
+        return found
+
+    def _hc_ownership_sentence(self, flow, owned):
+        labels = ", ".join(sorted(self._fields[f].string for f in owned if f in self._fields))
+        return self.env._(
+            "%(fields)s of this record come from %(system)s (flow %(flow)s), which owns them: a change made "
+            "here is overwritten by the next sync. Change it in %(system)s instead.",
+            fields=labels, system=flow.backend_id.name, flow=flow.name,
+        )
+
+    def write(self, vals):
+        if not self.env.context.get("hc_sync_apply") and not self.env.su:
+            for flow, owned in self._hc_owning_flows(vals):
+                if flow.ownership_policy == "block":
+                    raise UserError(self._hc_ownership_sentence(flow, owned))
+        return super().write(vals)
+
+    def onchange(self, values, field_names, fields_spec):
+        result = super().onchange(values, field_names, fields_spec)
+        if self.ids and field_names:
+            for flow, owned in self._hc_owning_flows(field_names):
+                result.setdefault("warning", {
+                    "title": self.env._("Owned by %s", flow.backend_id.name),
+                    "message": self._hc_ownership_sentence(flow, owned),
+                })
+        return result
+
     def _hc_messages_domain(self):
         return [("res_model", "=", self._name), ("res_id", "in", self.ids)]
 

@@ -1,1 +1,2 @@
 from . import test_sync_status
+from . import test_ownership
