@@ -7,3 +7,4 @@ from . import hc_message
 from . import hc_batch_run
 from . import hc_handler_generic
 from . import hc_sync_mixin
+from . import hc_config_io

@@ -1,3 +1,5 @@
+import json
+
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
@@ -120,3 +122,32 @@ class TestMappingVersions(SimulatorMixin, BackendMixin, TransactionCase):
         self.assertIn("code 'XX' not found in value map 'country'", str(wizard.result))
         self.assertIn("1 line error", wizard.result)
         self.assertEqual(self.env["res.partner"].search_count([]), before)
+
+    def test_configuration_export_import_round_trip(self):
+        self.backend.sudo().write({"api_key": "very-secret-key", "inbound_api_key": "inbound-secret"})
+        self.mapping.action_activate()
+        exported = self.backend._export_config()
+        text = json.dumps(exported, default=str)
+        for secret in ("very-secret-key", "inbound-secret", "sim-api-key"):
+            self.assertNotIn(secret, text)
+        self.assertEqual({t["code"] for t in exported["code_tables"]}, {"country", "terms"})
+        # "Another database": nothing of this configuration exists there yet.
+        self.flow.mapping_ids.write({"state": "archived"})
+        self.flow.unlink()
+        self.backend.unlink()
+        (self.country_map | self.terms_map).unlink()
+        imported = self.env["hc.backend"]._import_config(json.loads(text))
+        self.assertEqual(imported.code, "mapped")
+        self.assertEqual(imported.base_url, self.sims.rest_url)
+        self.assertFalse(imported.sudo().api_key, "secrets are set after an import, never carried")
+        flow = imported.flow_ids
+        self.assertEqual((flow.code, flow.model_name, flow.remote_resource), ("suppliers", "res.partner",
+                                                                              "/api/v1/suppliers"))
+        mapping = flow.active_mapping_id
+        self.assertEqual(len(mapping.line_ids), 5)
+        self.assertEqual(mapping.line_ids.sorted("sequence").mapped("target"),
+                         ["ref", "name", "email", "country_id", "comment"])
+        table = self.env["hc.value.map"].search([("code", "=", "country")])
+        self.assertEqual(table._lookup_dict()["FR"], self.env.ref("base.fr").id)
+        with self.assertRaisesRegex(UserError, "not an integration configuration"):
+            self.env["hc.backend"]._import_config({"format": "something else"})

@@ -1,0 +1,164 @@
+import base64
+import json
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+FORMAT = "hc-integration-config/1"
+BACKEND_FIELDS = [
+    "name", "protocol", "environment", "base_url", "health_path", "wsdl_url", "connect_timeout", "read_timeout",
+    "tls_verify", "tls_ca_bundle", "tls_client_cert", "default_headers", "rate_limit", "auth_type", "auth_username",
+    "api_key_name", "api_key_location", "oauth_token_url", "oauth_client_id", "oauth_scope", "wsse_digest",
+    "inbound_replay_window", "inbound_max_bytes", "inbound_rate_limit", "breaker_threshold", "breaker_cooldown",
+    "payload_retention_days", "message_retention_days", "alert_error_rate", "alert_backlog", "alert_oldest_minutes",
+]
+FLOW_FIELDS = [
+    "name", "object_type", "direction", "system_of_record", "ownership_policy", "mode", "criticality", "urgent",
+    "priority", "remote_resource", "sensitive_paths", "inbound_schema", "inbound_xsd", "external_id_path",
+    "idempotency_key_path", "paging_style", "page_size", "items_key", "max_attempts",
+]
+LINE_FIELDS = ["sequence", "source", "target", "transform", "params", "required", "default", "validation_regex",
+               "validation_min", "validation_max", "validation_allowed"]
+
+
+def _plain(record, names):
+    return {name: record[name] for name in names}
+
+
+class HcBackend(models.Model):
+    _inherit = "hc.backend"
+
+    def _export_config(self):
+        """The backend with its flows, mapping versions and the code tables they use — never a secret."""
+        self.ensure_one()
+        tables = self.env["hc.value.map"]
+        flows = []
+        for flow in self.flow_ids:
+            mappings = []
+            for mapping in flow.mapping_ids.filtered(lambda m: m.state != "archived"):
+                lines = [_plain(line, LINE_FIELDS) for line in mapping.line_ids]
+                for line in mapping.line_ids.filtered(lambda ln: ln.params):
+                    table = json.loads(line.params).get("table")
+                    if table:
+                        tables |= self.env["hc.value.map"].search([("code", "=", table)])
+                mappings.append({"version": mapping.version, "state": mapping.state, "direction": mapping.direction,
+                                 "payload_format": mapping.payload_format, "namespaces": mapping.namespaces,
+                                 "note": mapping.note, "lines": lines})
+            flows.append({"code": flow.code, "model": flow.model_name, **_plain(flow, FLOW_FIELDS),
+                          "mappings": mappings})
+        return {
+            "format": FORMAT,
+            "backend": {"code": self.code, **_plain(self, BACKEND_FIELDS)},
+            "flows": flows,
+            "code_tables": [table._export_entries() for table in tables],
+        }
+
+    def action_export_config(self):
+        self.ensure_one()
+        data = json.dumps(self._export_config(), indent=2, ensure_ascii=False, default=str)
+        attachment = self.env["ir.attachment"].create({
+            "name": f"{self.code}-integration-config.json", "raw": data.encode(), "mimetype": "application/json",
+            "res_model": self._name, "res_id": self.id,
+        })
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "self"}
+
+    @api.model
+    def _import_config(self, data):
+        """Create or update the backend, flows, code tables and mappings described by ``data``.
+
+        Mapping versions arrive as new drafts (or a new active version when the source had one
+        active), so what was running here stays in the history. Secrets are never imported: set
+        them on the backend after the import.
+        """
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise UserError(self.env._("This file is not an integration configuration (%s).", FORMAT))
+        for table in data.get("code_tables", []):
+            self.env["hc.value.map"]._import_entries(table)
+        values = dict(data["backend"])
+        backend = self.with_context(active_test=False).search([("code", "=", values["code"])], limit=1)
+        if backend:
+            backend.write(values)
+        else:
+            backend = self.create(values)
+        for flow_data in data.get("flows", []):
+            flow_values = {k: v for k, v in flow_data.items() if k not in ("mappings", "model")}
+            model = self.env["ir.model"]._get(flow_data["model"]) if flow_data.get("model") else False
+            flow_values.update(backend_id=backend.id, model_id=model.id if model else False)
+            flow = self.env["hc.flow"].with_context(active_test=False).search(
+                [("backend_id", "=", backend.id), ("code", "=", flow_data["code"])], limit=1)
+            if flow:
+                flow.write(flow_values)
+            else:
+                flow = self.env["hc.flow"].create(flow_values)
+            for mapping_data in flow_data.get("mappings", []):
+                latest = max(flow.mapping_ids.mapped("version") or [0])
+                mapping = self.env["hc.mapping"].create({
+                    "flow_id": flow.id, "version": latest + 1,
+                    "direction": mapping_data["direction"], "payload_format": mapping_data["payload_format"],
+                    "namespaces": mapping_data.get("namespaces") or False,
+                    "note": mapping_data.get("note")
+                    or self.env._("Imported (was version %s)", mapping_data["version"]),
+                    "line_ids": [(0, 0, line) for line in mapping_data["lines"]],
+                })
+                if mapping_data.get("state") == "active":
+                    mapping.action_activate()
+        return backend
+
+
+class HcValueMap(models.Model):
+    _inherit = "hc.value.map"
+
+    def _export_entries(self):
+        self.ensure_one()
+        entries = []
+        for entry in self.entry_ids:
+            item = {"legacy_code": entry.legacy_code, "value": entry.value or None, "note": entry.note or None}
+            if self.model_id and entry.res_id:
+                record = self.env[self.model_name].browse(entry.res_id)
+                xmlid = record.get_external_id().get(record.id)
+                item["record"] = {"xmlid": xmlid or None, "name": record.display_name}
+            entries.append(item)
+        return {"code": self.code, "name": self.name, "model": self.model_name or None, "entries": entries}
+
+    @api.model
+    def _import_entries(self, data):
+        model = self.env["ir.model"]._get(data["model"]) if data.get("model") else False
+        table = self.search([("code", "=", data["code"])], limit=1) or self.create(
+            {"code": data["code"], "name": data["name"], "model_id": model.id if model else False})
+        existing = {e.legacy_code: e for e in table.entry_ids}
+        for item in data["entries"]:
+            values = {"value": item.get("value") or False, "note": item.get("note") or False}
+            ref = item.get("record")
+            if ref and model:
+                record = self.env.ref(ref["xmlid"], raise_if_not_found=False) if ref.get("xmlid") else None
+                if not record:
+                    found = self.env[model.model].search([("display_name", "=", ref["name"])], limit=2)
+                    record = found if len(found) == 1 else None
+                if not record:
+                    raise UserError(self.env._(
+                        "Code table %(table)s: no %(model)s named %(name)s for code %(code)s.",
+                        table=data["code"], model=model.name, name=ref["name"], code=item["legacy_code"]))
+                values["res_id"] = record.id
+            if item["legacy_code"] in existing:
+                existing[item["legacy_code"]].write(values)
+            else:
+                self.env["hc.value.map.entry"].create({"map_id": table.id, "legacy_code": item["legacy_code"],
+                                                       **values})
+        return table
+
+
+class HcConfigImport(models.TransientModel):
+    _name = "hc.config.import"
+    _description = "Import an integration configuration"
+
+    file = fields.Binary(required=True, help="A file made by Export configuration on a backend.")
+    filename = fields.Char()
+
+    def action_import(self):
+        self.ensure_one()
+        try:
+            data = json.loads(base64.b64decode(self.file))
+        except ValueError as exc:
+            raise UserError(self.env._("The file is not valid JSON: %s", exc)) from exc
+        backend = self.env["hc.backend"]._import_config(data)
+        return {"type": "ir.actions.act_window", "res_model": "hc.backend", "res_id": backend.id, "view_mode": "form"}
