@@ -1,3 +1,4 @@
+from . import hc_record_ref_mixin
 from . import hc_backend
 from . import hc_flow
 from . import hc_binding

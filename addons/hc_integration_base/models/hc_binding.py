@@ -15,6 +15,7 @@ class HcBinding(models.Model):
 
     _name = "hc.binding"
     _description = "Integration Binding"
+    _inherit = ["hc.record.ref.mixin"]
     _order = "last_sync desc, id desc"
 
     backend_id = fields.Many2one("hc.backend", required=True, index=True, ondelete="cascade")
@@ -24,26 +25,11 @@ class HcBinding(models.Model):
     external_version = fields.Char(help="Version or timestamp given by the legacy system.")
     content_hash = fields.Char(help="Hash of the last applied content: unchanged data is skipped.")
     last_sync = fields.Datetime(default=fields.Datetime.now)
-    record_ref = fields.Reference(
-        selection="_selection_record_ref", compute="_compute_record_ref", string="Odoo record"
-    )
 
     _external_uniq = models.Constraint(
         "unique(backend_id, res_model, external_id)",
         "An external ID is bound once per backend and model.",
     )
-
-    @api.model
-    def _selection_record_ref(self):
-        return [(m.model, m.name) for m in self.env["ir.model"].sudo().search([])]
-
-    @api.depends("res_model", "res_id")
-    def _compute_record_ref(self):
-        for binding in self:
-            if binding.res_model in self.env and binding.res_id:
-                binding.record_ref = f"{binding.res_model},{binding.res_id}"
-            else:
-                binding.record_ref = False
 
     @api.model
     def _lookup(self, backend, model, external_id):

@@ -70,7 +70,7 @@ class PermanentError(Exception):
 class HcMessage(models.Model):
     _name = "hc.message"
     _description = "Integration Message"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "hc.record.ref.mixin"]
     _order = "id desc"
     _rec_name = "display_name"
 
@@ -86,9 +86,6 @@ class HcMessage(models.Model):
     external_id = fields.Char(index=True, help="Identifier of the object in the legacy system.")
     res_model = fields.Char("Odoo model", index=True)
     res_id = fields.Many2oneReference("Odoo record ID", model_field="res_model", index=True)
-    record_ref = fields.Reference(
-        selection="_selection_record_ref", compute="_compute_record_ref", string="Odoo record"
-    )
     correlation_id = fields.Char(
         required=True,
         index=True,
@@ -144,18 +141,6 @@ class HcMessage(models.Model):
         "AND state != 'duplicate'",
         "This idempotency key was already used for this backend and direction.",
     )
-
-    @api.model
-    def _selection_record_ref(self):
-        return [(m.model, m.name) for m in self.env["ir.model"].sudo().search([])]
-
-    @api.depends("res_model", "res_id")
-    def _compute_record_ref(self):
-        for message in self:
-            if message.res_model in self.env and message.res_id:
-                message.record_ref = f"{message.res_model},{message.res_id}"
-            else:
-                message.record_ref = False
 
     @api.depends("job_uuid")
     def _compute_job_id(self):

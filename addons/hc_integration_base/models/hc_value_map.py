@@ -37,30 +37,18 @@ class HcValueMap(models.Model):
 class HcValueMapEntry(models.Model):
     _name = "hc.value.map.entry"
     _description = "Integration Code Table Entry"
+    _inherit = ["hc.record.ref.mixin"]
     _order = "legacy_code"
 
     map_id = fields.Many2one("hc.value.map", required=True, ondelete="cascade", index=True)
     legacy_code = fields.Char(required=True, index=True)
     res_model = fields.Char(related="map_id.model_name", store=True)
     res_id = fields.Many2oneReference("Odoo record ID", model_field="res_model")
-    record_ref = fields.Reference(
-        selection="_selection_record_ref", string="Odoo record", compute="_compute_record_ref",
-        inverse="_inverse_record_ref",
-    )
+    record_ref = fields.Reference(inverse="_inverse_record_ref")
     value = fields.Char(help="The Odoo value, for tables that map codes to values (e.g. a selection).")
     note = fields.Char()
 
     _code_uniq = models.Constraint("unique(map_id, legacy_code)", "A legacy code appears once per table.")
-
-    @api.model
-    def _selection_record_ref(self):
-        return [(m.model, m.name) for m in self.env["ir.model"].sudo().search([])]
-
-    @api.depends("res_model", "res_id")
-    def _compute_record_ref(self):
-        for entry in self:
-            ok = entry.res_model in self.env and entry.res_id
-            entry.record_ref = f"{entry.res_model},{entry.res_id}" if ok else False
 
     def _inverse_record_ref(self):
         for entry in self:

@@ -104,8 +104,10 @@ class TestMessageJobs(MessageCase):
         self.assertEqual(len(self.partners("P3")), 1)
         self.assertEqual(self.env["res.partner"].search_count([("name", "=", "Alan")]), 1)
         # Same key, other direction: not a duplicate.
+        push = self.flow.copy({"code": "contacts_out", "direction": "push", "system_of_record": "odoo"})
         with trap_jobs():
-            other = self.receive({"id": "P3", "name": "Alan"}, idempotency_key="evt-1", direction="outbound")
+            other = self.Message._receive(self.backend, push, {"id": "P3"}, idempotency_key="evt-1",
+                                          direction="outbound")
         self.assertEqual(other.state, "queued")
 
     def test_state_machine(self):
