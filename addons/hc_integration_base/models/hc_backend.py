@@ -205,6 +205,12 @@ class HcBackend(models.Model):
         "starve the others. Its capacity is set in the [queue_job] channels of the Odoo "
         "configuration.",
     )
+    job_capacity = fields.Integer(
+        "Parallel jobs",
+        default=2,
+        help="How many of this backend's messages are processed at the same time, whatever the job "
+        "runner's capacity: a slow system cannot take every worker. 0 means no limit.",
+    )
     payload_retention_days = fields.Integer(
         default=30, help="Payloads of finished messages older than this are purged."
     )

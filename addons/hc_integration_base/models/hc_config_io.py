@@ -10,7 +10,8 @@ BACKEND_FIELDS = [
     "tls_verify", "tls_ca_bundle", "tls_client_cert", "default_headers", "rate_limit", "auth_type", "auth_username",
     "api_key_name", "api_key_location", "oauth_token_url", "oauth_client_id", "oauth_scope", "wsse_digest",
     "inbound_replay_window", "inbound_max_bytes", "inbound_rate_limit", "breaker_threshold", "breaker_cooldown",
-    "payload_retention_days", "message_retention_days", "alert_error_rate", "alert_backlog", "alert_oldest_minutes",
+    "job_capacity", "payload_retention_days", "message_retention_days", "alert_error_rate", "alert_backlog",
+    "alert_oldest_minutes",
 ]
 FLOW_FIELDS = [
     "name", "object_type", "direction", "system_of_record", "ownership_policy", "mode", "criticality", "urgent",

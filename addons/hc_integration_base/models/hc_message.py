@@ -193,9 +193,7 @@ class HcMessage(models.Model):
                 shown = json.dumps(redact_json(json.loads(text), paths), ensure_ascii=False)
             except ValueError:
                 shown = text  # not JSON (XML): redaction of XML payloads uses XPath paths
-        cap = int(
-            self.env["ir.config_parameter"].sudo().get_param("hc_integration_base.payload_max_chars", 262144)
-        )
+        cap = self._payload_cap()
         truncated = len(shown) > cap
         if truncated:
             shown = shown[:cap]
@@ -203,6 +201,15 @@ class HcMessage(models.Model):
         if shown != text:
             vals["payload_raw"] = text
         return vals
+
+    @api.model
+    def _payload_cap(self):
+        return int(self.env["ir.config_parameter"].sudo().get_param("hc_integration_base.payload_max_chars", 262144))
+
+    @api.model
+    def _cap(self, text):
+        cap = self._payload_cap()
+        return text if len(text) <= cap else text[:cap] + "\n[... truncated]"
 
     @api.model
     def _receive(self, backend, flow, payload, *, direction="inbound", external_id=None,
@@ -305,6 +312,7 @@ class HcMessage(models.Model):
         self.ensure_one()
         if self.state in TERMINAL or self.state == "exception":
             return f"nothing to do: message already {self.state}"
+        self._take_backend_slot()
         self._wait_for_predecessors()
         attempt = self._current_attempt()
         started = fields.Datetime.now()
@@ -368,7 +376,7 @@ class HcMessage(models.Model):
         }
         if isinstance(result, dict):
             if result.get("response") is not None:
-                vals["response"] = result["response"]
+                vals["response"] = self._cap(result["response"])
             for key in ("created", "updated", "unchanged", "failed"):
                 if key in result.get("counts", {}):
                     vals[f"count_{key}"] = result["counts"][key]
@@ -398,6 +406,20 @@ class HcMessage(models.Model):
 
     def _max_attempts(self):
         return max(self.flow_id.max_attempts if self.flow_id else 5, 1)
+
+    def _take_backend_slot(self):
+        """Hold one of the backend's ``job_capacity`` slots (a transaction-level advisory lock);
+        when all are taken the job is postponed without counting an attempt."""
+        capacity = self.backend_id.job_capacity
+        if capacity <= 0:
+            return
+        for slot in range(capacity):
+            self.env.cr.execute(
+                SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", 7412, self.backend_id.id * 1000 + slot)
+            )
+            if self.env.cr.fetchone()[0]:
+                return
+        raise RetryableJobError("every processing slot of this backend is busy", seconds=1, ignore_retry=True)
 
     def _wait_for_predecessors(self):
         """Apply messages about one external record in the order received.

@@ -2,7 +2,7 @@ import json
 import random
 from datetime import timedelta
 
-from odoo import fields
+from odoo import fields, sql_db
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, tagged
 
@@ -410,3 +410,25 @@ class TestBackendAlerts(MessageCase):
         Backend._cron_check_alerts()
         self.assertFalse(self.backend.alert_state, "25% errors is under 90%, nothing waits: back to normal")
         self.assertIn("Back to normal", self.backend.message_ids[0].body)
+
+
+@tagged("post_install", "-at_install")
+class TestBackendCapacity(MessageCase):
+    def test_busy_backend_postpones_without_counting_an_attempt(self):
+        self.backend.job_capacity = 1
+        with trap_jobs():
+            first = self.receive({"id": "C1", "name": "One"})
+            second = self.receive({"id": "C2", "name": "Two"})
+        # Another worker holds the backend's only slot (a second connection takes the lock).
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other_cr:
+            other_cr.execute("SELECT pg_advisory_lock(7412, %s)", [self.backend.id * 1000])
+            try:
+                with self.assertRaises(RetryableJobError) as caught:
+                    first._job_process()
+                self.assertTrue(caught.exception.ignore_retry)
+                self.assertEqual(first.state, "queued")
+            finally:
+                other_cr.execute("SELECT pg_advisory_unlock(7412, %s)", [self.backend.id * 1000])
+        first._job_process()
+        second._job_process()
+        self.assertEqual((first.state, second.state), ("done", "done"))
