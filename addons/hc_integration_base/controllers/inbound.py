@@ -1,6 +1,5 @@
 import hashlib
 import hmac
-import json
 import logging
 import time
 
@@ -57,7 +56,7 @@ class InboundController(http.Controller):
                 )
             kind, document = parse_body(body, request.httprequest.content_type)
             if kind == "json" and flow.inbound_schema:
-                validate_json(document, json.loads(flow.inbound_schema))
+                validate_json(document, flow.inbound_schema)
             if kind == "xml" and flow.inbound_xsd:
                 validate_xml(document, flow.inbound_xsd)
             return self._store(backend, flow, kind, document, body, started)

@@ -4,6 +4,7 @@ Each check raises :class:`InboundError` carrying the HTTP status, a stable error
 a human message, which the controller turns into the JSON error answer.
 """
 
+import functools
 import hashlib
 import hmac
 import json
@@ -132,12 +133,22 @@ def parse_body(body, content_type):
     )
 
 
-def validate_json(document, schema):
-    """Validate against a JSON Schema; every failing path is listed, not only the first."""
+@functools.lru_cache(maxsize=64)
+def _json_validator(schema_text):
     import jsonschema  # noqa: PLC0415 - only inbound flows with a schema need it
 
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    return jsonschema.Draft202012Validator(json.loads(schema_text))
+
+
+@functools.lru_cache(maxsize=64)
+def _xml_schema(xsd_text):
+    return etree.XMLSchema(parse_xml(xsd_text.encode()))
+
+
+def validate_json(document, schema_text):
+    """Validate against a JSON Schema (given as text, compiled once); every failing path is listed."""
+    validator = _json_validator(schema_text)
+    errors = sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         raise InboundError(
             400, "schema_invalid", "The body does not match the flow's schema.",
@@ -149,7 +160,7 @@ def validate_json(document, schema):
 
 
 def validate_xml(element, xsd_text):
-    schema = etree.XMLSchema(parse_xml(xsd_text.encode()))
+    schema = _xml_schema(xsd_text)
     if not schema.validate(element):
         raise InboundError(
             400, "schema_invalid", "The body does not match the flow's XML schema.",

@@ -120,6 +120,18 @@ class TestInboundEndpoint(HttpCase):
         self.assertEqual(ok.status_code, 202, ok.text)
         self.assertEqual(self.count(), before + 1)
 
+    def test_xml_schema(self):
+        self.flow.inbound_xsd = (
+            '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="contact">'
+            '<xs:complexType><xs:sequence><xs:element name="id" type="xs:string"/>'
+            '<xs:element name="qty" type="xs:integer"/></xs:sequence></xs:complexType></xs:element></xs:schema>'
+        )
+        ok = self.post("<contact><id>X9</id><qty>3</qty></contact>", content_type="application/xml")
+        self.assertEqual(ok.status_code, 202, ok.text)
+        bad = self.post("<contact><id>X9</id><qty>three</qty></contact>", content_type="text/xml")
+        self.assertError(bad, 400, "schema_invalid")
+        self.assertIn("qty", bad.json()["error"]["details"][0]["message"])
+
     def test_idempotency_key(self):
         body = {"id": "D3", "name": "Lab"}
         first = self.post(body, headers={"Idempotency-Key": "evt-9"})
