@@ -14,7 +14,8 @@ BACKEND_FIELDS = [
     "alert_oldest_minutes",
 ]
 FLOW_FIELDS = [
-    "name", "object_type", "direction", "system_of_record", "ownership_policy", "mode", "criticality", "urgent",
+    "name", "object_type", "direction", "system_of_record", "ownership_policy", "mode", "criticality",
+    "latency_class", "urgent",
     "priority", "remote_resource", "sensitive_paths", "inbound_schema", "inbound_xsd", "external_id_path",
     "idempotency_key_path", "paging_style", "page_size", "items_key", "max_attempts",
 ]

@@ -62,6 +62,12 @@ class HcFlow(models.Model):
         default="event",
         required=True,
     )
+    latency_class = fields.Selection(
+        [("realtime", "Seconds"), ("minutes", "Minutes"), ("daily", "Overnight")],
+        default="minutes",
+        required=True,
+        help="How fast a change must reach the other side; guides the channel and alert thresholds.",
+    )
     criticality = fields.Selection(
         [("low", "Low"), ("normal", "Normal"), ("high", "High"), ("critical", "Critical")],
         default="normal",
@@ -204,6 +210,18 @@ class HcFlow(models.Model):
         if mapping and mapping.direction == "inbound":
             return set(mapping.line_ids.mapped("target"))
         return set()
+
+    def _push_records(self, records, idempotency_key=None):
+        """Queue one outbound message per record, its payload built by the handler."""
+        self.ensure_one()
+        handler = self._handler()
+        return self.env["hc.message"].browse([
+            self.env["hc.message"]._receive(
+                self.backend_id, self, handler._prepare_payload(self, record), direction="outbound",
+                record=record, idempotency_key=idempotency_key and f"{idempotency_key}:{record.id}",
+            ).id
+            for record in records
+        ])
 
     def _handler(self):
         """The handler model of this flow's object type (domain addons add theirs)."""

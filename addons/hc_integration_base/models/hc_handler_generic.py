@@ -1,6 +1,7 @@
 import json
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..payload.inbound import json_path_value
 from .hc_binding import content_hash
@@ -165,6 +166,32 @@ class HcHandlerGeneric(models.AbstractModel):
             "effects": [effects[e] for e in external_ids],
             "external_ids": external_ids,
         }
+
+    @api.model
+    def _record_payload(self, record, depth=1):
+        """A record as plain data for outbound mappings: simple fields as they are, many2one as
+        ``{"id", "name"}`` and x2many as lists of their records' data (one level deep)."""
+        data = {"id": record.id}
+        for name, field in record._fields.items():
+            if field.type in SIMPLE_TYPES:
+                value = record[name]
+                data[name] = None if value is False and field.type != "boolean" else value  # Odoo's empty
+            elif field.type == "many2one":
+                data[name] = {"id": record[name].id, "name": record[name].display_name} if record[name] else None
+            elif field.type in ("one2many", "many2many") and depth > 0 and not field.groups:
+                data[name] = [self._record_payload(line, depth - 1) for line in record[name]]
+        return data
+
+    @api.model
+    def _prepare_payload(self, flow, record):
+        """The outbound payload of ``record``: the flow's active outbound mapping applied to it."""
+        mapping = flow.active_mapping_id
+        if not mapping or mapping.direction != "outbound":
+            raise UserError(self.env._("Flow %s needs an active outbound mapping to send records.", flow.name))
+        result = mapping._compiled()(self._record_payload(record))
+        if result.errors:
+            raise UserError("; ".join(f"{e.path or e.line_ref}: {e.reason}" for e in result.errors[:10]))
+        return result.values
 
     @api.model
     def _export_message(self, message):
