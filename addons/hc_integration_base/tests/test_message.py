@@ -483,5 +483,5 @@ class TestOutboundMapping(SimulatorMixin, MessageCase):
         self.assertEqual(stored["status"], "accepted")
         self.assertEqual([line["item_code"] for line in stored["lines"]], ["ITM-000001", "ITM-000002"])
         self.assertEqual(stored["idempotency_key"], f"po-map:{order.id}")
-        with self.assertRaisesRegex(UserError, "reference"):
+        with self.assertRaisesRegex(UserError, "required value missing at ref"):
             self.push._push_records(self.env["res.partner"].create({"name": "No ref"}))
