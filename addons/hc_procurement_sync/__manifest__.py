@@ -11,5 +11,8 @@
     "data": [
         "views/sync_status_views.xml",
     ],
+    "demo": [
+        "demo/hc_procurement_demo.xml",
+    ],
     "installable": True,
 }

@@ -88,7 +88,7 @@ class HcHandlerGeneric(models.AbstractModel):
         if result["errors"] and not result["records"]:
             raise PermanentError(
                 self.env._("No record of the page could be applied; first error: %s", result["errors"][0][1]),
-                category="mapping",
+                category="mapping", counts=result["counts"],
             )
         response = None
         if result["errors"]:

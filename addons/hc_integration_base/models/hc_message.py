@@ -62,9 +62,10 @@ def current_job_attempt(env, default=1):
 class PermanentError(Exception):
     """A failure that retrying cannot fix: the message goes to the exception queue."""
 
-    def __init__(self, message, category="validation"):
+    def __init__(self, message, category="validation", counts=None):
         super().__init__(message)
         self.category = category
+        self.counts = counts or {}
 
 
 class HcMessage(models.Model):
@@ -352,7 +353,10 @@ class HcMessage(models.Model):
         else:
             _logger.exception("Integration message %s failed unexpectedly", self.id)
             category, reason = "internal", repr(exc)
-        self.write(self._failure_values(exc, "exception", category, started, reason))
+        vals = self._failure_values(exc, "exception", category, started, reason)
+        for key, count in getattr(exc, "counts", {}).items():
+            vals[f"count_{key}"] = count
+        self.write(vals)
         self._notify_exception()
         return reason
 

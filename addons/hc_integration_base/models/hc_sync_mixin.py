@@ -71,10 +71,20 @@ class HcSyncMixin(models.AbstractModel):
                 )
             )
             counts = dict(self.env.cr.fetchall())
+        # Records applied by a paged pull have no message of their own: their binding says when.
+        bound = {}
+        if ids:
+            for res_id, last in self.env["hc.binding"].sudo()._read_group(
+                [("res_model", "=", self._name), ("res_id", "in", ids)], ["res_id"], ["last_sync:max"]
+            ):
+                bound[res_id] = last
         for record in self:
             state, done = latest.get(record.id, (None, False))
-            record.hc_sync_state = MESSAGE_TO_SYNC.get(state, "never")
-            record.hc_last_sync = done
+            sync = MESSAGE_TO_SYNC.get(state)
+            if not sync:
+                sync = "in_sync" if record.id in bound else "never"
+            record.hc_sync_state = sync
+            record.hc_last_sync = max(filter(None, [done, bound.get(record.id)]), default=False)
             record.hc_message_count = counts.get(record.id, 0)
 
     def _search_hc_sync_state(self, operator, value):
@@ -92,11 +102,25 @@ class HcSyncMixin(models.AbstractModel):
         )
         ids = [row[0] for row in self.env.cr.fetchall()]
         positive = operator in ("=", "in")
+        if wanted & {"in_sync", "never"}:
+            # Bound records without any message of their own are in sync (applied by a paged pull).
+            self.env.cr.execute(
+                SQL(
+                    "SELECT b.res_id FROM hc_binding b WHERE b.res_model = %s AND NOT EXISTS "
+                    "(SELECT 1 FROM hc_message m WHERE m.res_model = b.res_model AND m.res_id = b.res_id)",
+                    self._name,
+                )
+            )
+            bound_only = [row[0] for row in self.env.cr.fetchall()]
+            if "in_sync" in wanted:
+                ids += bound_only
+        else:
+            bound_only = []
         if "never" in wanted:
             self.env.cr.execute(
                 SQL("SELECT DISTINCT res_id FROM hc_message WHERE res_model = %s", self._name)
             )
-            synced = [row[0] for row in self.env.cr.fetchall()]
+            synced = [row[0] for row in self.env.cr.fetchall()] + bound_only
             domain = ["|", ("id", "in", ids), ("id", "not in", synced)]
             return domain if positive else ["!", *domain]
         return [("id", "in" if positive else "not in", ids)]

@@ -1,3 +1,5 @@
+from . import hc_flow
+from . import hc_handler_item
 from . import res_partner
 from . import product_template
 from . import purchase_order

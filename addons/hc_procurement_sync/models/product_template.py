@@ -1,6 +1,11 @@
-from odoo import models
+from odoo import fields, models
 
 
 class ProductTemplate(models.Model):
     _name = "product.template"
     _inherit = ["product.template", "hc.sync.mixin"]
+
+    hc_critical = fields.Boolean(
+        "Critical supply",
+        help="Marked critical by the legacy catalog: running low triggers urgent replenishment.",
+    )

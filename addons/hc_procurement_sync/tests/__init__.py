@@ -1,2 +1,3 @@
 from . import test_sync_status
 from . import test_ownership
+from . import test_catalog_pull

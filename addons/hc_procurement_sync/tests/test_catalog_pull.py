@@ -1,0 +1,72 @@
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.hc_integration_base.tests.common import BackendMixin, SimulatorMixin, data
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+
+@tagged("post_install", "-at_install")
+class TestCatalogPull(SimulatorMixin, BackendMixin, TransactionCase):
+    """Supplier master and item catalog pulled from the REST simulator, as the demo configures them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.start_simulators()  # 50 items, 10 suppliers
+        cls.backend = cls.env.ref("hc_integration_base.demo_backend_rest")
+        cls.backend.write({"base_url": cls.sims.rest_url})
+        cls.suppliers = cls.env.ref("hc_procurement_sync.demo_flow_supplier_master")
+        cls.items = cls.env.ref("hc_procurement_sync.demo_flow_item_catalog")
+        cls.items.page_size = 20
+
+    def setUp(self):
+        super().setUp()
+        self.sims.reset()
+        self.registry_enter_test_mode()
+
+    def pull(self, flow):
+        with trap_jobs() as trap:
+            run = self.env["hc.batch.run"].browse(flow.action_pull_now()["res_id"])
+            while trap.enqueued_jobs:
+                trap.perform_enqueued_jobs()
+        return run
+
+    def test_suppliers_then_items_then_unchanged(self):
+        suppliers = self.pull(self.suppliers)
+        self.assertEqual((suppliers.count_created, suppliers.count_failed), (10, 0))
+        vendor = self.env["res.partner"].search([("ref", "=", "SUP-0001")])
+        self.assertEqual((vendor.supplier_rank, vendor.is_company), (1, True))
+        self.assertEqual(vendor.hc_sync_state, "in_sync")
+
+        items = self.pull(self.items)
+        self.assertEqual((items.state, items.count_created, items.count_failed), ("done", 50, 0))
+        uom_table = self.env.ref("hc_procurement_sync.demo_map_uom")._lookup_dict()
+        for index in (0, 17, 49):
+            item = data.item(self.sims.state.seed, index, 10)
+            product = self.env["product.template"].search([("default_code", "=", item["code"])])
+            self.assertEqual(product.name, item["name"])
+            self.assertEqual(product.uom_id.id, uom_table[item["uom_code"]])
+            self.assertEqual(product.tracking, item["tracking"])
+            self.assertEqual(product.hc_critical, item["critical"])
+            self.assertTrue(product.is_storable and product.purchase_ok)
+            [seller] = product.seller_ids
+            self.assertEqual(seller.partner_id.ref, item["vendor_code"])
+            self.assertAlmostEqual(seller.price, item["price"])
+            self.assertEqual(seller.product_code, item["vendor_item_code"])
+            self.assertEqual(seller.product_uom_id.id, uom_table[item["purchase_uom_code"]])
+            self.assertEqual(product.hc_sync_state, "in_sync")
+
+        again = self.pull(self.items)
+        self.assertEqual((again.count_created, again.count_updated, again.count_unchanged), (0, 0, 50))
+        self.sims.state.item_overrides["ITM-000003"] = {"price": 999.99}
+        changed = self.pull(self.items)
+        self.assertEqual((changed.count_updated, changed.count_unchanged), (1, 49))
+        product = self.env["product.template"].search([("default_code", "=", "ITM-000003")])
+        self.assertEqual(product.seller_ids.price, 999.99)
+        self.assertEqual(len(product.seller_ids), 1)
+
+    def test_items_before_suppliers_name_the_problem(self):
+        run = self.pull(self.items)
+        self.assertEqual(run.count_failed, 50)
+        self.assertEqual(run.page_message_ids.mapped("state"), ["exception"] * 3)
+        self.assertIn("no res.partner found for 'SUP-", run.page_message_ids[0].error_message)
