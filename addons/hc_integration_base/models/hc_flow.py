@@ -219,6 +219,7 @@ class HcFlow(models.Model):
             self.env["hc.message"]._receive(
                 self.backend_id, self, handler._prepare_payload(self, record), direction="outbound",
                 record=record, idempotency_key=idempotency_key and f"{idempotency_key}:{record.id}",
+                external_id=f"{record._name}:{record.id}",
             ).id
             for record in records
         ])

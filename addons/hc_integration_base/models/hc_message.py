@@ -62,10 +62,13 @@ def current_job_attempt(env, default=1):
 class PermanentError(Exception):
     """A failure that retrying cannot fix: the message goes to the exception queue."""
 
-    def __init__(self, message, category="validation", counts=None):
+    def __init__(self, message, category="validation", counts=None, keep=None):
         super().__init__(message)
         self.category = category
         self.counts = counts or {}
+        # Run after the handler's effects are rolled back: what must stay recorded all the same
+        # (e.g. a remote rejection written on the business record).
+        self.keep = keep
 
 
 class HcMessage(models.Model):
@@ -353,6 +356,8 @@ class HcMessage(models.Model):
         else:
             _logger.exception("Integration message %s failed unexpectedly", self.id)
             category, reason = "internal", repr(exc)
+        if getattr(exc, "keep", None):
+            exc.keep()
         vals = self._failure_values(exc, "exception", category, started, reason)
         for key, count in getattr(exc, "counts", {}).items():
             vals[f"count_{key}"] = count

@@ -1,5 +1,6 @@
 from . import hc_flow
 from . import hc_handler_item
+from . import hc_handler_purchase_order
 from . import res_partner
 from . import product_template
 from . import purchase_order

@@ -1,6 +1,42 @@
-from odoo import models
+from odoo import fields, models
 
 
 class PurchaseOrder(models.Model):
     _name = "purchase.order"
     _inherit = ["purchase.order", "hc.sync.mixin"]
+
+    hc_remote_state = fields.Selection(
+        [("accepted", "Accepted"), ("rejected", "Rejected"), ("cancelled", "Cancelled")],
+        string="Gateway answer", readonly=True, copy=False, tracking=True,
+    )
+    hc_remote_order_number = fields.Char("Remote order number", readonly=True, copy=False, tracking=True)
+    hc_remote_reason = fields.Char("Gateway reason", readonly=True, copy=False)
+    hc_push_revision = fields.Integer(readonly=True, copy=False, help="Changes pushed after the first sending.")
+
+    def _hc_push_flow(self):
+        return self.env["hc.flow"].search(
+            [("object_type", "=", "purchase_order"), ("direction", "=", "push"), ("active", "=", True),
+             ("backend_id.active", "=", True), ("company_id", "in", [False, *self.company_id.ids])],
+            limit=1,
+        )
+
+    def _hc_push(self):
+        flow = self._hc_push_flow()
+        if not flow:
+            return
+        for order in self:
+            flow._push_records(order)
+
+    def button_confirm(self):
+        result = super().button_confirm()
+        self.filtered(lambda o: o.state == "purchase")._hc_push()
+        return result
+
+    def button_cancel(self):
+        sent = self.filtered("hc_remote_order_number")
+        result = super().button_cancel()
+        sent.filtered(lambda o: o.state == "cancel")._hc_push()
+        return result
+
+    def _hc_resync(self):
+        self.filtered(lambda o: o.state in ("purchase", "done", "cancel"))._hc_push()

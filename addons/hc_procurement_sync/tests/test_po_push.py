@@ -1,0 +1,99 @@
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.hc_integration_base.tests.common import SimulatorMixin
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+
+@tagged("post_install", "-at_install")
+class TestPurchaseOrderPush(SimulatorMixin, TransactionCase):
+    """Confirming an order sends it to the SOAP gateway simulator exactly once."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.start_simulators()
+        cls.gateway = cls.env.ref("hc_integration_base.demo_backend_soap")
+        cls.gateway.write({"wsdl_url": cls.sims.wsdl_url, "read_timeout": 1, "breaker_threshold": 100})
+        cls.flow = cls.env.ref("hc_procurement_sync.demo_flow_po_push")
+        cls.vendor = cls.env["res.partner"].create({"name": "Gateway vendor", "ref": "SUP-0003", "is_company": True})
+        cls.unknown = cls.env["res.partner"].create({"name": "Unknown vendor", "ref": "SUP-9999"})
+        cls.products = cls.env["product.product"].create([
+            {"name": "Gloves", "default_code": "ITM-000001"}, {"name": "Syringes", "default_code": "ITM-000002"},
+        ])
+
+    def setUp(self):
+        super().setUp()
+        self.sims.reset()
+        self.registry_enter_test_mode()
+
+    def confirm(self, vendor):
+        order = self.env["purchase.order"].create({
+            "partner_id": vendor.id,
+            "order_line": [(0, 0, {"product_id": p.id, "product_qty": q, "price_unit": 2.5})
+                           for p, q in zip(self.products, (10, 4), strict=True)],
+        })
+        with trap_jobs() as trap:
+            order.button_confirm()
+            trap.assert_jobs_count(1)
+        message = self.env["hc.message"].search([("res_model", "=", "purchase.order"), ("res_id", "=", order.id)])
+        return order, message
+
+    def run_job(self, message):
+        try:
+            return message._job_process(), None
+        except RetryableJobError as exc:
+            return None, exc
+
+    def test_confirm_sends_once_and_stores_the_acknowledgement(self):
+        order, message = self.confirm(self.vendor)
+        self.assertEqual(order.hc_sync_state, "pending")
+        self.run_job(message)
+        self.assertEqual(message.state, "done")
+        [remote] = self.sims.state.orders
+        self.assertEqual((remote["reference"], remote["vendor_code"]), (order.name, "SUP-0003"))
+        self.assertEqual([ln["item_code"] for ln in remote["lines"]], ["ITM-000001", "ITM-000002"])
+        self.assertEqual([ln["quantity"] for ln in remote["lines"]], [10.0, 4.0])
+        self.assertEqual((order.hc_remote_state, order.hc_remote_order_number), ("accepted", "LPO-000001"))
+        order.invalidate_recordset()
+        self.assertEqual(order.hc_sync_state, "in_sync")
+
+    def test_timeout_after_the_gateway_stored_it_never_orders_twice(self):
+        self.sims.set_faults("soap", timeout_after_store_rate=1.0, hang_seconds=2)
+        order, message = self.confirm(self.vendor)
+        _result, raised = self.run_job(message)
+        self.assertIsInstance(raised, RetryableJobError, "a timeout is transient")
+        self.assertEqual(len(self.sims.state.orders), 1, "the gateway stored it before timing out")
+        message.invalidate_recordset()
+        self.assertEqual(message.state, "failed_retrying")
+        self.sims.set_faults("soap", timeout_after_store_rate=0.0)
+        self.run_job(message)
+        self.assertEqual(message.state, "done")
+        self.assertEqual(len(self.sims.state.orders), 1, "the retry got the original acknowledgement")
+        self.assertEqual(order.hc_remote_order_number, "LPO-000001")
+
+    def test_rejection_gives_the_buyer_an_activity(self):
+        order, message = self.confirm(self.unknown)
+        self.run_job(message)
+        self.assertEqual((message.state, message.error_category), ("exception", "remote"))
+        self.assertIn("unknown vendor SUP-9999", message.error_message)
+        self.assertEqual(order.hc_remote_state, "rejected")
+        activity = order.activity_ids.filtered(lambda a: "rejected" in (a.summary or ""))
+        self.assertEqual(activity.user_id, order.user_id or self.env.user)
+        order.invalidate_recordset()
+        self.assertEqual(order.hc_sync_state, "failed")
+        self.assertIn(order, self.env["purchase.order"].search([("hc_sync_state", "=", "failed")]))
+
+    def test_cancel_is_pushed_as_such(self):
+        order, message = self.confirm(self.vendor)
+        self.run_job(message)
+        with trap_jobs() as trap:
+            order.button_cancel()
+            trap.assert_jobs_count(1)
+        cancel = self.env["hc.message"].search([("res_model", "=", "purchase.order"), ("res_id", "=", order.id),
+                                                ("id", "!=", message.id)])
+        self.assertIn('"action": "cancel"', cancel.payload)
+        self.run_job(cancel)
+        self.assertEqual(cancel.state, "done")
+        self.assertEqual([o["action"] for o in self.sims.state.orders], ["create", "cancel"])
