@@ -23,6 +23,11 @@ class HcHandlerGeneric(models.AbstractModel):
     _description = "Integration Handler: generic record"
 
     @api.model
+    def _is_urgent(self, message):
+        """Whether this message goes to the backend's high-priority channel (handlers decide)."""
+        return message.flow_id.urgent
+
+    @api.model
     def _payload(self, message):
         text = message.sudo().payload_raw or message.payload
         if not text:

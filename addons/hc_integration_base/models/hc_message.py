@@ -290,11 +290,14 @@ class HcMessage(models.Model):
     def _enqueue(self, eta=None):
         for message in self:
             flow = message.flow_id
+            urgent = bool(flow) and flow._handler()._is_urgent(message)
+            channel = message.backend_id._channel_name(urgent=True) if urgent else (
+                flow or message.backend_id)._channel_for_jobs()
             job = (
                 message.sudo()
                 .with_delay(
-                    priority=flow.priority if flow else 10,
-                    channel=(flow or message.backend_id)._channel_for_jobs(),
+                    priority=0 if urgent else (flow.priority if flow else 10),
+                    channel=channel,
                     identity_key=f"hc.message:{message.id}",
                     max_retries=flow.max_attempts if flow else 5,
                     description=message.display_name,

@@ -5,6 +5,8 @@ class HcFlow(models.Model):
     _inherit = "hc.flow"
 
     object_type = fields.Selection(
-        selection_add=[("supplier", "Supplier"), ("item", "Catalog item"), ("purchase_order", "Purchase order")],
-        ondelete={"supplier": "set default", "item": "set default", "purchase_order": "set default"},
+        selection_add=[("supplier", "Supplier"), ("item", "Catalog item"), ("demand", "Demand signal"),
+                       ("purchase_order", "Purchase order")],
+        ondelete={"supplier": "set default", "item": "set default", "demand": "set default",
+                  "purchase_order": "set default"},
     )

@@ -16,6 +16,10 @@ class HcHandlerPurchaseOrder(models.AbstractModel):
     _description = "Integration Handler: purchase order"
 
     @api.model
+    def _is_urgent(self, message):
+        return message.flow_id.urgent
+
+    @api.model
     def _vendor_code(self, flow, partner):
         binding = self.env["hc.binding"].sudo().search(
             [("res_model", "=", "res.partner"), ("res_id", "=", partner.commercial_partner_id.id)], limit=1

@@ -2,3 +2,4 @@ from . import test_sync_status
 from . import test_ownership
 from . import test_catalog_pull
 from . import test_po_push
+from . import test_demand

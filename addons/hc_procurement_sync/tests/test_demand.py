@@ -1,0 +1,68 @@
+import json
+
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+
+@tagged("post_install", "-at_install")
+class TestDemandSignals(HttpCase):
+    """An approved requisition posted by a departmental system becomes one draft RFQ per vendor."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend = cls.env.ref("hc_integration_base.demo_backend_rest")
+        cls.backend.sudo().inbound_api_key = "demand-key"
+        cls.vendors = cls.env["res.partner"].create([{"name": "Vendor A"}, {"name": "Vendor B"}])
+        cls.products = cls.env["product.product"].create([
+            {"name": f"Item {code}", "default_code": code, "seller_ids": [(0, 0, {"partner_id": vendor.id,
+                                                                                  "price": 3.0})]}
+            for code, vendor in (("ITM-A1", cls.vendors[0]), ("ITM-A2", cls.vendors[0]), ("ITM-B1", cls.vendors[1]))
+        ])
+
+    def post(self, requisition):
+        with trap_jobs() as trap:
+            response = self.url_open("/hc/in/stores_rest/demand", data=json.dumps(requisition), method="POST",
+                                     headers={"Content-Type": "application/json", "X-API-Key": "demand-key"})
+            jobs = list(trap.enqueued_jobs)
+        if response.status_code == 202:  # the job runner's part, in this test's transaction
+            self.env["hc.message"].browse(response.json()["message_id"])._job_process()
+        return response, jobs
+
+    def rfqs(self, reference):
+        return self.env["purchase.order"].search([("origin", "=", reference)])
+
+    def test_requisition_becomes_one_rfq_per_vendor_once(self):
+        requisition = {
+            "reference": "REQ-T1", "department_code": "LAB", "approved": True, "urgency": "normal",
+            "needed_by": "2026-12-10",
+            "lines": [{"item_code": "ITM-A1", "quantity": 5}, {"item_code": "ITM-B1", "quantity": 2},
+                      {"item_code": "ITM-A1", "quantity": 3}, {"item_code": "ITM-A2", "quantity": 1}],
+        }
+        response, jobs = self.post(requisition)
+        self.assertEqual(response.status_code, 202, response.text)
+        self.assertEqual(jobs[0].channel, "root.hc.stores_rest")
+        rfqs = self.rfqs("REQ-T1")
+        self.assertEqual(len(rfqs), 2)
+        self.assertEqual(set(rfqs.mapped("state")), {"draft"})
+        first = rfqs.filtered(lambda o: o.partner_id == self.vendors[0])
+        self.assertEqual(sorted((ln.product_id.default_code, ln.product_qty) for ln in first.order_line),
+                         [("ITM-A1", 8.0), ("ITM-A2", 1.0)])
+        self.assertEqual(str(first.order_line[0].date_planned.date()), "2026-12-10")
+        again, _jobs = self.post(requisition)
+        self.assertEqual(again.status_code, 200, "the repeated event returns the original answer")
+        self.assertEqual(len(self.rfqs("REQ-T1")), 2)
+
+    def test_unknown_item_goes_to_the_exception_queue(self):
+        response, _jobs = self.post({"reference": "REQ-T2", "lines": [{"item_code": "ITM-NOPE", "quantity": 1}]})
+        message = self.env["hc.message"].browse(response.json()["message_id"])
+        self.assertEqual((message.state, message.error_category), ("exception", "mapping"))
+        self.assertIn("unknown item ITM-NOPE", message.error_message)
+        self.assertFalse(self.rfqs("REQ-T2"))
+
+    def test_urgent_demand_uses_the_high_priority_channel(self):
+        _response, jobs = self.post({"reference": "REQ-T3", "urgency": "urgent",
+                                     "lines": [{"item_code": "ITM-B1", "quantity": 4}]})
+        self.assertEqual((jobs[0].channel, jobs[0].priority), ("root.hc.stores_rest.urgent", 0))
+        self.assertEqual(self.rfqs("REQ-T3").priority, "1")
