@@ -223,3 +223,24 @@ def test_engine_never_raises_on_arbitrary_payloads(payload):
              line("d", "w", "value_map", params={"table": "uom"}), line("e", "v", "boolean")]
     result = run(lines, payload)
     json.dumps([e.as_dict() for e in result.errors], default=str)
+
+
+TRICKY = [
+    line("a", "a", "integer", validation={"min": 1, "max": 10}),
+    line("b", "b", validation={"regex": "x{1,2}\"'\\\\{b}", "allowed": ["x", "{a}", "'"]}),
+    line("c.d", "c", "number", params={"decimal_separator": ","}, required=True),
+    line("e", "e", params={"strip": True, "case": "lower"}, default="dflt"),
+    {"ref": "k", "target": "k", "transform": "constant", "params": {"value": "{__import__}"}},
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_generated_code_and_traced_closures_agree(payload):
+    """The generated fast path and the traced reference path give the same values and errors,
+    even with consultant texts full of quotes and braces (they are bound, never pasted in)."""
+    fast = compile_mapping(TRICKY, context=context())(payload)
+    traced = compile_mapping(TRICKY, context=context(), trace=True)(payload)
+    assert fast.values == traced.values
+    assert [e.as_dict() for e in fast.errors] == [e.as_dict() for e in traced.errors]
+    assert fast.values.get("k") == "{__import__}"

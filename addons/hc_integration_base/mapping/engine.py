@@ -118,6 +118,7 @@ def _line_plan(line, direction, payload_format, namespaces, context):
                 return [value for value in found if value is not MISSING] or MISSING
     target = line["target"]
     return {
+        "kind": kind, "params": params, "validation": line.get("validation") or {},
         "ref": ref, "path": source if isinstance(source, str) else ", ".join(source or []),
         "getter": getter, "function": function, "target": target,
         "setter": json_setter(target) if direction == "outbound" else None,
@@ -232,6 +233,35 @@ def compile_mapping(lines, direction="inbound", payload_format="json", namespace
     return run
 
 
+def _inline_validation(i, plan, namespace, store):
+    """Validation checks written out in the generated code. Every consultant-given text (the
+    regex, the bounds, the allowed values, the messages) is bound as a name, never pasted in."""
+    rules = plan.get("validation") or {}
+    checks = []
+    if rules.get("regex"):
+        namespace[f"RX{i}"] = re.compile(rules["regex"])
+        namespace[f"RXM{i}"] = f"' does not match {rules['regex']}"
+        checks.append((f"not (value.__class__ is str and RX{i}.fullmatch(value))", f"\"'\" + str(value) + RXM{i}"))
+    if rules.get("min") is not None:
+        namespace[f"LO{i}"] = rules["min"]
+        namespace[f"LOM{i}"] = f" is below the minimum {rules['min']}"
+        checks.append((f"not (isinstance(value, (int, float)) and value >= LO{i})", f"repr(value) + LOM{i}"))
+    if rules.get("max") is not None:
+        namespace[f"HI{i}"] = rules["max"]
+        namespace[f"HIM{i}"] = f" is above the maximum {rules['max']}"
+        checks.append((f"not (isinstance(value, (int, float)) and value <= HI{i})", f"repr(value) + HIM{i}"))
+    if rules.get("allowed"):
+        namespace[f"AL{i}"] = frozenset(rules["allowed"])
+        namespace[f"ALM{i}"] = f" is not one of {sorted(map(str, rules['allowed']))}"
+        checks.append((f"value not in AL{i}", f"repr(value) + ALM{i}"))
+    lines = []
+    for index, (condition, message) in enumerate(checks):
+        lines += [f"{'if' if index == 0 else 'elif'} {condition}:",
+                  f"    errors.append(LineError(R{i}, P{i}, raw, {message}, 'validation'))"]
+    lines += ["else:", f"    {store}"] if lines else [store]
+    return lines
+
+
 def _generate(plans, outbound):
     """Python source for the whole mapping, one straight block per line, compiled once.
 
@@ -259,7 +289,19 @@ def _generate(plans, outbound):
             body.append(f"raw = g{i}(payload)")
         store = f"s{i}(out, value)" if outbound else f"values[T{i}] = value"
         apply = []
-        if plan["function"] is not None:
+        kind, params = plan.get("kind"), plan.get("params") or {}
+        if kind == "constant":
+            namespace[f"C{i}"] = params.get("value")
+            apply.append(f"value = C{i}")
+            inner = ""
+        elif kind == "direct" and plan["function"] is not None:
+            apply.append("value = raw")
+            inner = ""
+            if params.get("strip"):
+                apply.append("if value.__class__ is str: value = value.strip()")
+            if params.get("case") in ("upper", "lower"):
+                apply.append(f"if value.__class__ is str: value = value.{params['case']}()")
+        elif plan["function"] is not None:
             apply += ["try:", f"    value = f{i}(raw, payload, values)", "except TransformError as exc:",
                       f"    errors.append(LineError(R{i}, P{i}, raw, exc.reason, exc.code))", "else:"]
             inner = "    "
@@ -267,9 +309,7 @@ def _generate(plans, outbound):
             apply.append("value = raw")
             inner = ""
         if plan["validate"] is not None:
-            apply += [f"{inner}problem = v{i}(value)", f"{inner}if problem:",
-                      f"{inner}    errors.append(LineError(R{i}, P{i}, raw, problem, 'validation'))",
-                      f"{inner}else:", f"{inner}    {store}"]
+            apply += [f"{inner}{line}" for line in _inline_validation(i, plan, namespace, store)]
         else:
             apply.append(f"{inner}{store}")
         empty = "raw is MISSING or raw is None or raw == '' or (raw.__class__ is list and not raw)"

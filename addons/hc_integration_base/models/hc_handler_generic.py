@@ -23,6 +23,11 @@ class HcHandlerGeneric(models.AbstractModel):
     _description = "Integration Handler: generic record"
 
     @api.model
+    def _extra_targets(self):
+        """Mapping targets this handler understands beside the model's fields."""
+        return ()
+
+    @api.model
     def _is_urgent(self, message):
         """Whether this message goes to the backend's high-priority channel (handlers decide)."""
         return message.flow_id.urgent

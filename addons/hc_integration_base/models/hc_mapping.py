@@ -148,6 +148,7 @@ class HcMappingLine(models.Model):
         "Several paths separated by | for Concatenate."
     )
     target = fields.Char(required=True, help="Odoo field name (inbound) or payload path (outbound).")
+    target_model = fields.Char(compute="_compute_target_model", help="Model whose field an inbound line fills.")
     transform = fields.Selection(TRANSFORMS, default="direct", required=True)
     params = fields.Text(
         "Parameters", help='JSON, e.g. {"table": "uom"}, {"format": "%d/%m/%Y"}, {"decimal_separator": ","}.'
@@ -158,6 +159,22 @@ class HcMappingLine(models.Model):
     validation_min = fields.Float("Minimum")
     validation_max = fields.Float("Maximum")
     validation_allowed = fields.Char("Allowed values", help="Comma-separated.")
+
+    @api.depends("mapping_id.flow_id.model_id", "mapping_id.direction")
+    def _compute_target_model(self):
+        for line in self:
+            inbound = line.mapping_id.direction == "inbound"
+            line.target_model = line.mapping_id.flow_id.model_id.model if inbound else False
+
+    @api.constrains("target", "mapping_id")
+    def _check_target(self):
+        for line in self.filtered("target_model"):
+            extra = line.mapping_id.flow_id._handler()._extra_targets()
+            if line.target not in self.env[line.target_model]._fields and line.target not in extra:
+                raise ValidationError(self.env._(
+                    "%(model)s has no field %(field)s (line %(seq)s).",
+                    model=self.env[line.target_model]._description, field=line.target, seq=line.sequence,
+                ))
 
     @api.constrains("params")
     def _check_params(self):

@@ -1,6 +1,6 @@
 import json
 
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -151,3 +151,9 @@ class TestMappingVersions(SimulatorMixin, BackendMixin, TransactionCase):
         self.assertEqual(table._lookup_dict()["FR"], self.env.ref("base.fr").id)
         with self.assertRaisesRegex(UserError, "not an integration configuration"):
             self.env["hc.backend"]._import_config({"format": "something else"})
+
+    def test_inbound_targets_are_fields_of_the_model(self):
+        draft = self.env["hc.mapping"].browse(self.mapping.action_duplicate_draft()["res_id"])
+        self.assertEqual(set(draft.line_ids.mapped("target_model")), {"res.partner"})
+        with self.assertRaisesRegex(ValidationError, "has no field emial"):
+            draft.line_ids.filtered(lambda ln: ln.target == "email").target = "emial"

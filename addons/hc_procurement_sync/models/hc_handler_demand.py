@@ -15,6 +15,10 @@ class HcHandlerDemand(models.AbstractModel):
     _description = "Integration Handler: demand signal"
 
     @api.model
+    def _extra_targets(self):
+        return ()
+
+    @api.model
     def _is_urgent(self, message):
         try:
             payload = json.loads(message.sudo().payload_raw or message.payload or "{}")

@@ -28,6 +28,10 @@ class HcHandlerItem(models.AbstractModel):
     _description = "Integration Handler: catalog item"
 
     @api.model
+    def _extra_targets(self):
+        return VENDOR_KEYS
+
+    @api.model
     def _values(self, message, payload):
         values = super()._values(message, payload)
         vendor = {key: values.pop(key) for key in VENDOR_KEYS if key in values}

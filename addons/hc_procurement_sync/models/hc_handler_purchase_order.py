@@ -16,6 +16,10 @@ class HcHandlerPurchaseOrder(models.AbstractModel):
     _description = "Integration Handler: purchase order"
 
     @api.model
+    def _extra_targets(self):
+        return ()
+
+    @api.model
     def _is_urgent(self, message):
         return message.flow_id.urgent
 
