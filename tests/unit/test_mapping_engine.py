@@ -244,3 +244,12 @@ def test_generated_code_and_traced_closures_agree(payload):
     assert fast.values == traced.values
     assert [e.as_dict() for e in fast.errors] == [e.as_dict() for e in traced.errors]
     assert fast.values.get("k") == "{__import__}"
+
+
+@pytest.mark.parametrize("raw", ["12", 12, "²", "١٢", "1,234", " 7 ", 3.5, True, "nan", "inf", "1_0"])
+def test_number_fast_path_matches_the_full_transform(raw):
+    for kind in ("number", "integer"):
+        fast = compile_mapping([line("v", "v", kind)], context=context())({"v": raw})
+        traced = compile_mapping([line("v", "v", kind)], context=context(), trace=True)({"v": raw})
+        assert fast.values == traced.values
+        assert [e.as_dict() for e in fast.errors] == [e.as_dict() for e in traced.errors]

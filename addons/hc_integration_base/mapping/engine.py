@@ -301,6 +301,22 @@ def _generate(plans, outbound):
                 apply.append("if value.__class__ is str: value = value.strip()")
             if params.get("case") in ("upper", "lower"):
                 apply.append(f"if value.__class__ is str: value = value.{params['case']}()")
+        elif kind in ("number", "integer") and params.get("decimal_separator", ".") == "." \
+                and params.get("digits") is None:
+            # Plain numbers take a fast path; anything else (thousands, errors) the full transform.
+            cast = "int" if kind == "integer" else "float"
+            apply += [
+                "value = MISSING",
+                "if raw.__class__ is int or (raw.__class__ is str and raw.isascii() and raw.isdigit()):",
+                f"    value = {cast}(raw)",
+                "if value is MISSING:",
+                "    try:",
+                f"        value = f{i}(raw, payload, values)",
+                "    except TransformError as exc:",
+                f"        errors.append(LineError(R{i}, P{i}, raw, exc.reason, exc.code))",
+                "if value is not MISSING:",
+            ]
+            inner = "    "
         elif plan["function"] is not None:
             apply += ["try:", f"    value = f{i}(raw, payload, values)", "except TransformError as exc:",
                       f"    errors.append(LineError(R{i}, P{i}, raw, exc.reason, exc.code))", "else:"]
