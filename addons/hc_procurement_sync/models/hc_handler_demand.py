@@ -12,11 +12,8 @@ class HcHandlerDemand(models.AbstractModel):
     per requisition and vendor), whatever the number of times it arrives."""
 
     _name = "hc.handler.demand"
+    _inherit = "hc.handler.generic"
     _description = "Integration Handler: demand signal"
-
-    @api.model
-    def _extra_targets(self):
-        return ()
 
     @api.model
     def _is_urgent(self, message):
@@ -29,7 +26,7 @@ class HcHandlerDemand(models.AbstractModel):
 
     @api.model
     def _import_message(self, message):
-        payload = self.env["hc.handler.generic"]._payload(message)
+        payload = self._payload(message)
         requisitions = payload if isinstance(payload, list) else [payload]
         created = self.env["purchase.order"]
         counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}

@@ -13,15 +13,8 @@ class HcHandlerPurchaseOrder(models.AbstractModel):
     """
 
     _name = "hc.handler.purchase_order"
+    _inherit = "hc.handler.generic"
     _description = "Integration Handler: purchase order"
-
-    @api.model
-    def _extra_targets(self):
-        return ()
-
-    @api.model
-    def _is_urgent(self, message):
-        return message.flow_id.urgent
 
     @api.model
     def _vendor_code(self, flow, partner):
@@ -58,7 +51,7 @@ class HcHandlerPurchaseOrder(models.AbstractModel):
         order = message.record_ref
         if not order:
             raise PermanentError(self.env._("The purchase order no longer exists."))
-        payload = self.env["hc.handler.generic"]._payload(message)
+        payload = self._payload(message)
         if message.flow_id.backend_id.protocol == "rest":
             payload = payload["order"]
         result = message.backend_id._send(message, payload)
