@@ -6,7 +6,7 @@ class HcFlow(models.Model):
 
     object_type = fields.Selection(
         selection_add=[("supplier", "Supplier"), ("item", "Catalog item"), ("demand", "Demand signal"),
-                       ("purchase_order", "Purchase order")],
+                       ("purchase_order", "Purchase order"), ("bill_outcome", "Vendor bill outcome")],
         ondelete={"supplier": "set default", "item": "set default", "demand": "set default",
-                  "purchase_order": "set default"},
+                  "purchase_order": "set default", "bill_outcome": "set default"},
     )
