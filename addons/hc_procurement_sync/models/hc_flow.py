@@ -6,7 +6,8 @@ class HcFlow(models.Model):
 
     object_type = fields.Selection(
         selection_add=[("supplier", "Supplier"), ("item", "Catalog item"), ("demand", "Demand signal"),
-                       ("purchase_order", "Purchase order"), ("bill_outcome", "Vendor bill outcome")],
+                       ("purchase_order", "Purchase order"), ("bill_outcome", "Vendor bill outcome"),
+                       ("receipt", "Receipt")],
         ondelete={"supplier": "set default", "item": "set default", "demand": "set default",
-                  "purchase_order": "set default", "bill_outcome": "set default"},
+                  "purchase_order": "set default", "bill_outcome": "set default", "receipt": "set default"},
     )

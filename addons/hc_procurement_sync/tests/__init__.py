@@ -4,3 +4,4 @@ from . import test_catalog_pull
 from . import test_po_push
 from . import test_demand
 from . import test_bill_outcome
+from . import test_receipts

@@ -1,0 +1,82 @@
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.hc_integration_base.tests.common import SimulatorMixin
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+
+@tagged("post_install", "-at_install")
+class TestReceipts(SimulatorMixin, TransactionCase):
+    """Receipt confirmations pulled from the receiving system validate Odoo's receipts."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.start_simulators()
+        cls.env.ref("hc_integration_base.demo_backend_rest").write({"base_url": cls.sims.rest_url})
+        cls.flow = cls.env.ref("hc_procurement_sync.demo_flow_receipts")
+        cls.vendor = cls.env["res.partner"].create({"name": "Receipt vendor"})
+        cls.gloves = cls.env["product.product"].create(
+            {"name": "Gloves", "default_code": "ITM-R1", "is_storable": True})
+        cls.reagent = cls.env["product.product"].create(
+            {"name": "Reagent", "default_code": "ITM-R2", "is_storable": True, "tracking": "lot"})
+
+    def setUp(self):
+        super().setUp()
+        self.sims.reset()
+        self.registry_enter_test_mode()
+
+    def order(self):
+        order = self.env["purchase.order"].create({
+            "partner_id": self.vendor.id,
+            "order_line": [(0, 0, {"product_id": p.id, "product_qty": 10, "price_unit": 1.0})
+                           for p in (self.gloves, self.reagent)],
+        })
+        with trap_jobs():
+            order.button_confirm()
+        return order
+
+    def pull(self, confirmations):
+        self.sims.state.planted_receipts.extend(confirmations)
+        with trap_jobs() as trap:
+            run = self.env["hc.batch.run"].browse(self.flow.action_pull_now()["res_id"])
+            while trap.enqueued_jobs:
+                trap.perform_enqueued_jobs()
+        return run
+
+    def test_partial_receipt_with_lots_leaves_a_backorder_and_applies_once(self):
+        order = self.order()
+        gloves_line = order.order_line.filtered(lambda ln: ln.product_id == self.gloves)
+        confirmation = {"reference": "GRN-1", "po_reference": order.name, "lines": [
+            {"line_ref": gloves_line.id, "quantity": 4},
+            {"item_code": "ITM-R2", "quantity": 3, "lot": "LOT-A", "expiry_date": "2027-05-01"},
+            {"item_code": "ITM-R2", "quantity": 2, "lot": "LOT-B"},
+        ]}
+        run = self.pull([confirmation])
+        self.assertEqual((run.count_created, run.count_failed), (1, 0))
+        done = order.picking_ids.filtered(lambda p: p.state == "done")
+        backorder = order.picking_ids - done
+        self.assertEqual(len(done), 1)
+        self.assertEqual(backorder.backorder_id, done)
+        self.assertEqual(gloves_line.qty_received, 4)
+        reagent_line = order.order_line.filtered(lambda ln: ln.product_id == self.reagent)
+        self.assertEqual(reagent_line.qty_received, 5)
+        self.assertEqual(sorted(done.move_line_ids.lot_id.mapped("name")), ["LOT-A", "LOT-B"])
+        again = self.pull([])  # the same confirmation is still listed by the receiving system
+        self.assertEqual((again.count_created, again.count_unchanged), (0, 1))
+        self.assertEqual(gloves_line.qty_received, 4)
+
+    def test_over_receipt_and_unknown_line_go_to_the_exception_queue(self):
+        order = self.order()
+        run = self.pull([
+            {"reference": "GRN-2", "po_reference": order.name, "lines": [{"item_code": "ITM-R1", "quantity": 99}]},
+        ])
+        message = run.page_message_ids
+        self.assertEqual((message.state, message.error_category), ("exception", "conflict"))
+        self.assertIn("more than the 10.0 expected", message.error_message)
+        self.assertFalse(order.picking_ids.filtered(lambda p: p.state == "done"))
+        self.sims.reset()
+        run = self.pull([
+            {"reference": "GRN-3", "po_reference": order.name, "lines": [{"item_code": "ITM-ZZZ", "quantity": 1}]},
+        ])
+        self.assertIn("line ITM-ZZZ is not on order", run.page_message_ids.error_message)
