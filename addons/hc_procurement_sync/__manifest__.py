@@ -14,5 +14,10 @@
     "demo": [
         "demo/hc_procurement_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "hc_procurement_sync/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }

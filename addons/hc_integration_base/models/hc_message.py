@@ -479,11 +479,14 @@ class HcMessage(models.Model):
 
     def action_retry(self):
         self._check_operator()
+        return self._retry()
+
+    def _retry(self):
         retryable = self.filtered(lambda m: m.state in ("exception", "failed_retrying"))
         if not retryable:
             raise UserError(self.env._("Only messages in exception or retrying can be retried."))
         retryable.sudo().write({"error_category": False})
-        retryable._enqueue()
+        retryable.sudo()._enqueue()
         return True
 
     def action_assign_to_me(self):

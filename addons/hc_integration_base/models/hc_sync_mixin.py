@@ -179,15 +179,25 @@ class HcSyncMixin(models.AbstractModel):
         return action
 
     def action_hc_resync(self):
-        """Retry what failed; records with nothing to retry are sent again by their handler."""
-        failed = self.env["hc.message"].search(
+        """Sync these records again once the cause of a failure is fixed.
+
+        Failed inbound messages are retried as they are; what Odoo sends is built again from
+        the record as it is now (the failed outbound messages are closed as superseded).
+        Anyone who may change the records may resync them; the messages are handled with the
+        integration's rights.
+        """
+        self.check_access("write")
+        failed = self.env["hc.message"].sudo().search(
             self._hc_messages_domain() + [("state", "in", ("exception", "failed_retrying"))]
         )
-        if failed:
-            failed.action_retry()
-        rest = self - self.browse(failed.mapped("res_id"))
-        if rest:
-            rest._hc_resync()
+        inbound = failed.filtered(lambda m: m.direction == "inbound")
+        if inbound:
+            inbound._retry()
+        resend = self - self.browse(inbound.mapped("res_id"))
+        if resend:
+            resend._hc_resync()
+            superseded = failed - inbound
+            superseded.write({"state": "ignored", "ignore_reason": self.env._("Superseded by a resync.")})
         return True
 
     def _hc_resync(self):

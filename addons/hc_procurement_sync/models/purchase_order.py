@@ -39,4 +39,8 @@ class PurchaseOrder(models.Model):
         return result
 
     def _hc_resync(self):
-        self.filtered(lambda o: o.state in ("purchase", "done", "cancel"))._hc_push()
+        """Send again, as a new revision: the gateway answers a repeated key with its first answer."""
+        orders = self.filtered(lambda o: o.state in ("purchase", "done", "cancel"))
+        for order in orders:
+            order.sudo().hc_push_revision += 1
+        orders._hc_push()

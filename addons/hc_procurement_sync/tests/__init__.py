@@ -5,3 +5,4 @@ from . import test_po_push
 from . import test_demand
 from . import test_bill_outcome
 from . import test_receipts
+from . import test_tour_resync

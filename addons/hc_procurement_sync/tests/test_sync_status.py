@@ -65,7 +65,7 @@ class TestSyncStatus(TransactionCase):
         bad.write({"res_model": "res.partner", "res_id": partner.id})
         operator = new_test_user(
             self.env, login="hc_proc_operator",
-            groups="purchase.group_purchase_user,hc_integration_base.group_hc_operator",
+            groups="purchase.group_purchase_user,base.group_partner_manager,hc_integration_base.group_hc_operator",
         )
         with trap_jobs() as trap:
             partner.with_user(operator).action_hc_resync()
