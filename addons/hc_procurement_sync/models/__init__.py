@@ -8,4 +8,5 @@ from . import account_move
 from . import res_partner
 from . import product_template
 from . import purchase_order
+from . import purchase_order_line
 from . import stock_picking

@@ -38,6 +38,19 @@ class PurchaseOrder(models.Model):
         sent.filtered(lambda o: o.state == "cancel")._hc_push()
         return result
 
+    def _hc_push_changes(self):
+        """Push a new revision of orders the gateway already has (update)."""
+        sent = self.filtered(lambda o: o.hc_remote_order_number and o.state == "purchase")
+        for order in sent:
+            order.sudo().hc_push_revision += 1
+        sent._hc_push()
+
+    def write(self, vals):
+        result = super().write(vals)
+        if set(vals) & {"date_planned", "partner_ref", "notes"} and not self.env.context.get("hc_sync_apply"):
+            self._hc_push_changes()
+        return result
+
     def _hc_resync(self):
         """Send again, as a new revision: the gateway answers a repeated key with its first answer."""
         orders = self.filtered(lambda o: o.state in ("purchase", "done", "cancel"))

@@ -97,3 +97,16 @@ class TestPurchaseOrderPush(SimulatorMixin, TransactionCase):
         self.run_job(cancel)
         self.assertEqual(cancel.state, "done")
         self.assertEqual([o["action"] for o in self.sims.state.orders], ["create", "cancel"])
+
+    def test_changes_of_a_sent_order_are_pushed_as_updates(self):
+        order, message = self.confirm(self.vendor)
+        self.run_job(message)
+        with trap_jobs() as trap:
+            order.order_line[0].product_qty = 12
+            trap.assert_jobs_count(1)
+        update = self.env["hc.message"].search([("res_model", "=", "purchase.order"), ("res_id", "=", order.id),
+                                                ("id", "!=", message.id)])
+        self.run_job(update)
+        self.assertEqual(update.state, "done")
+        self.assertEqual([o["action"] for o in self.sims.state.orders], ["create", "update"])
+        self.assertEqual(self.sims.state.orders[1]["lines"][0]["quantity"], 12.0)
