@@ -15,6 +15,9 @@
         "demo/hc_procurement_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "hc_procurement_sync/static/src/views/*.xml",
+        ],
         "web.assets_tests": [
             "hc_procurement_sync/static/tests/tours/*.js",
         ],

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class PurchaseOrder(models.Model):
@@ -12,6 +12,16 @@ class PurchaseOrder(models.Model):
     hc_remote_order_number = fields.Char("Remote order number", readonly=True, copy=False, tracking=True)
     hc_remote_reason = fields.Char("Gateway reason", readonly=True, copy=False)
     hc_push_revision = fields.Integer(readonly=True, copy=False, help="Changes pushed after the first sending.")
+
+    @api.model
+    def retrieve_dashboard(self):
+        """Odoo's purchase dashboard, plus the orders waiting to be sent and those that failed."""
+        result = super().retrieve_dashboard()
+        result["hc"] = {
+            "pending": self.search_count([("hc_sync_state", "=", "pending")]),
+            "failed": self.search_count([("hc_sync_state", "=", "failed")]),
+        }
+        return result
 
     def _hc_push_flow(self):
         return self.env["hc.flow"].search(

@@ -84,6 +84,10 @@ class TestPurchaseOrderPush(SimulatorMixin, TransactionCase):
         order.invalidate_recordset()
         self.assertEqual(order.hc_sync_state, "failed")
         self.assertIn(order, self.env["purchase.order"].search([("hc_sync_state", "=", "failed")]))
+        dashboard = self.env["purchase.order"].retrieve_dashboard()["hc"]
+        failed = self.env["purchase.order"].search_count([("hc_sync_state", "=", "failed")])
+        self.assertEqual(dashboard["failed"], failed)
+        self.assertGreaterEqual(dashboard["failed"], 1)
 
     def test_cancel_is_pushed_as_such(self):
         order, message = self.confirm(self.vendor)

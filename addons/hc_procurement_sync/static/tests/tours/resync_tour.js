@@ -28,5 +28,7 @@ registry.category("web_tour.tours").add("hc_po_resync_done", {
         { content: "Back in sync", trigger: ".o_form_view .o_stat_info:contains('In sync')" },
         { trigger: ".o_form_view div[name='hc_remote_state']:contains('Accepted')" },
         { trigger: ".o_form_view div[name='hc_remote_order_number']:contains('LPO-')" },
+        { content: "The purchase dashboard counts orders to sync", trigger: ".o_breadcrumb .breadcrumb-item:first-child a", run: "click" },
+        { trigger: ".o_purchase_dashboard .o_hc_sync_cards:contains('Sync failed'):contains('Waiting to sync')" },
     ],
 });
