@@ -40,6 +40,13 @@ class HcHandlerDemand(models.AbstractModel):
         return {"counts": counts, "rfqs": created.ids}
 
     @api.model
+    def _department_analytic(self, department):
+        """The analytic account (cost centre) of a department, when the code table
+        ``department_analytic`` maps it."""
+        table = self.env["hc.value.map"].sudo().search([("code", "=", "department_analytic")], limit=1)
+        return table._lookup_dict().get(str(department)) if table and department else None
+
+    @api.model
     def _apply_requisition(self, message, requisition):
         if not isinstance(requisition, dict) or not requisition.get("reference"):
             raise PermanentError(self.env._("The demand signal has no reference."))
@@ -78,6 +85,7 @@ class HcHandlerDemand(models.AbstractModel):
         if not by_vendor:
             raise PermanentError(self.env._("Requisition %s has no lines.", reference))
         planned = requisition.get("needed_by") and fields.Datetime.to_datetime(requisition["needed_by"])
+        analytic = self._department_analytic(requisition.get("department_code"))
         orders = self.env["purchase.order"]
         for vendor, products in by_vendor.items():
             order = self.env["purchase.order"].create({
@@ -85,7 +93,8 @@ class HcHandlerDemand(models.AbstractModel):
                 "origin": reference,
                 "priority": "1" if requisition.get("urgency") == "urgent" else "0",
                 "order_line": [(0, 0, {"product_id": product.id, "product_qty": qty,
-                                       **({"date_planned": planned} if planned else {})})
+                                       **({"date_planned": planned} if planned else {}),
+                                       **({"analytic_distribution": {str(analytic): 100}} if analytic else {})})
                                for product, qty in products.items()],
             })
             Binding._bind(backend, order, f"{reference}:{vendor.id}")

@@ -66,3 +66,16 @@ class TestDemandSignals(HttpCase):
                                      "lines": [{"item_code": "ITM-B1", "quantity": 4}]})
         self.assertEqual((jobs[0].channel, jobs[0].priority), ("root.hc.stores_rest.urgent", 0))
         self.assertEqual(self.rfqs("REQ-T3").priority, "1")
+
+    def test_department_books_on_its_cost_centre_when_configured(self):
+        plan = self.env["account.analytic.plan"].create({"name": "Departments"})
+        lab = self.env["account.analytic.account"].create({"name": "Laboratory", "plan_id": plan.id})
+        self.env["hc.value.map"].create({
+            "name": "Department cost centres", "code": "department_analytic",
+            "model_id": self.env.ref("analytic.model_account_analytic_account").id,
+            "entry_ids": [(0, 0, {"legacy_code": "LAB", "res_id": lab.id})],
+        })
+        self.post({"reference": "REQ-T4", "department_code": "LAB", "lines": [{"item_code": "ITM-A1", "quantity": 2}]})
+        self.assertEqual(self.rfqs("REQ-T4").order_line.analytic_distribution, {str(lab.id): 100})
+        self.post({"reference": "REQ-T5", "department_code": "ER", "lines": [{"item_code": "ITM-A1", "quantity": 2}]})
+        self.assertFalse(self.rfqs("REQ-T5").order_line.analytic_distribution)
