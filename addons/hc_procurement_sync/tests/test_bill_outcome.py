@@ -52,3 +52,16 @@ class TestBillOutcome(SimulatorMixin, TransactionCase):
         self.assertEqual(outcomes[order.name]["vendor_code"], "SUP-0004")
         self.assertEqual(outcomes[price_order.name]["outcome"], "price_difference")
         self.assertEqual(len(self.sims.state.outcomes), 2)
+
+    def test_payment_pushes_paid(self):
+        order, bill, _message = self.bill()
+        with trap_jobs() as trap:
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=bill.ids
+            ).create({})._create_payments()
+            trap.assert_jobs_count(1)
+        paid = self.env["hc.message"].search([("res_model", "=", "account.move"), ("res_id", "=", bill.id),
+                                              ("state", "=", "queued")])
+        paid._job_process()
+        self.assertEqual([o["outcome"] for o in self.sims.state.outcomes if o["po_reference"] == order.name],
+                         ["matched", "paid"])
