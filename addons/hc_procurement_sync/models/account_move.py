@@ -19,7 +19,7 @@ class AccountMove(models.Model):
         bills = self.filtered(lambda m: m.move_type == "in_invoice" and m.invoice_line_ids.purchase_line_id)
         if not bills:
             return
-        flow = self.env["hc.flow"].search(
+        flow = self.env["hc.flow"].sudo().search(
             [("object_type", "=", "bill_outcome"), ("direction", "=", "push"), ("active", "=", True),
              ("backend_id.active", "=", True)], limit=1)
         for bill in bills if flow else []:

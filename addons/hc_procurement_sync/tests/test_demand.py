@@ -68,7 +68,7 @@ class TestDemandSignals(HttpCase):
         self.assertEqual(self.rfqs("REQ-T3").priority, "1")
 
     def test_department_books_on_its_cost_centre_when_configured(self):
-        plan = self.env["account.analytic.plan"].create({"name": "Departments"})
+        plan = self.env["account.analytic.plan"].create({"name": "HC test cost centres"})
         lab = self.env["account.analytic.account"].create({"name": "Laboratory", "plan_id": plan.id})
         self.env["hc.value.map"].create({
             "name": "Department cost centres", "code": "department_analytic",

@@ -1,4 +1,4 @@
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.hc_integration_base.tests.common import SimulatorMixin
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -114,3 +114,15 @@ class TestPurchaseOrderPush(SimulatorMixin, TransactionCase):
         self.assertEqual(update.state, "done")
         self.assertEqual([o["action"] for o in self.sims.state.orders], ["create", "update"])
         self.assertEqual(self.sims.state.orders[1]["lines"][0]["quantity"], 12.0)
+
+    def test_a_buyer_without_integration_rights_confirms_and_bills(self):
+        buyer = new_test_user(self.env, login="hc_plain_buyer",
+                              groups="purchase.group_purchase_manager,account.group_account_invoice")
+        order = self.env["purchase.order"].with_user(buyer).create({
+            "partner_id": self.vendor.id,
+            "order_line": [(0, 0, {"product_id": self.products[0].id, "product_qty": 1, "price_unit": 1.0})],
+        })
+        with trap_jobs() as trap:
+            order.button_confirm()
+            trap.assert_jobs_count(1)
+        self.assertEqual(order.state, "purchase")
