@@ -275,3 +275,11 @@ def test_xxe_never_reads_the_file(tmp_path):
         parse_xml("<a><b></a>")
     assert parse_xml("<a><b>1</b></a>").findtext("b") == "1"
     assert os.path.exists(secret)
+
+
+def test_rate_limit_spaces_requests(sims):
+    client = rest(sims, rate_limit=5)  # 5 requests per second, bursts of 5
+    started = time.monotonic()
+    for _ in range(10):
+        client.request("GET", "/api/v1/health")
+    assert time.monotonic() - started >= 0.9, "the second five waited for tokens"

@@ -396,10 +396,13 @@ class HcBackend(models.Model):
         folder = os.path.join(self.env["ir.attachment"]._filestore(), "hc_tls", str(self.id))
         os.makedirs(folder, mode=0o700, exist_ok=True)
         path = os.path.join(folder, name)
-        if not os.path.exists(path) or open(path, encoding="utf-8").read() != content:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(content)
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                if handle.read() == content:
+                    return path
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
         return path
 
     def _tls_cert(self):

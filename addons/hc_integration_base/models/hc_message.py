@@ -164,7 +164,7 @@ class HcMessage(models.Model):
     def _compute_display_name(self):
         for message in self:
             label = message.flow_id.name or message.backend_id.name or ""
-            ref = message.external_id or message.correlation_id[:8] if message.correlation_id else ""
+            ref = message.external_id or (message.correlation_id or "")[:8]
             message.display_name = f"#{message.id or '?'} {label} {ref}".strip()
 
     # --- state machine ----------------------------------------------------------------------

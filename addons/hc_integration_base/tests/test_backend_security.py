@@ -171,3 +171,32 @@ class TestBackendSecretsJsonRpc(BackendMixin, HttpCase):
             )
             self.assertEqual(response.json()["result"][0]["code"], "rpc_backend")
             self.assertNotIn("rpc-secret-key", response.text)
+
+    def test_tls_material_written_to_private_files(self):
+        import os
+        import stat
+
+        backend = self.create_backend(
+            code="mtls", tls_ca_bundle="-----BEGIN CERTIFICATE-----\nCA\n", tls_client_cert="CERT",
+            tls_client_key="KEY",
+        )
+        config = backend.sudo()._transport_config()
+        self.assertTrue(os.path.isfile(config["verify"]))
+        with open(config["verify"], encoding="utf-8") as handle:
+            self.assertEqual(handle.read(), "-----BEGIN CERTIFICATE-----\nCA\n")
+        cert, key = config["cert"]
+        self.assertEqual(stat.S_IMODE(os.stat(key).st_mode), 0o600)
+        backend.tls_ca_bundle = False
+        self.assertIs(backend.sudo()._transport_config()["verify"], True)
+
+    def test_configuration_import_refuses_a_bad_file(self):
+        import base64
+
+        from odoo.exceptions import UserError
+
+        wizard = self.env["hc.config.import"].create({"file": base64.b64encode(b"not json")})
+        with self.assertRaisesRegex(UserError, "not valid JSON"):
+            wizard.action_import()
+        wizard.file = base64.b64encode(b'{"format": "other"}')
+        with self.assertRaisesRegex(UserError, "not an integration configuration"):
+            wizard.action_import()
