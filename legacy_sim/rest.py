@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 
 from . import credentials, data
 
-LISTS = ("suppliers", "items", "stock-balances", "demands", "receipts")
+LISTS = ("suppliers", "items", "stock-balances", "demands", "receipts", "consumptions")
 
 
 class RestHandler(BaseHTTPRequestHandler):
@@ -164,7 +164,15 @@ class RestHandler(BaseHTTPRequestHandler):
                 return record
             return st.items, item
         if resource == "stock-balances":
+            with st.lock:
+                planted = st.planted_balances
+            if planted is not None:
+                return len(planted), planted.__getitem__
             return st.balances, lambda i: data.stock_balance(st.seed, i, st.items)
+        if resource == "consumptions":
+            with st.lock:
+                consumptions = list(st.planted_consumptions)
+            return len(consumptions), consumptions.__getitem__
         if resource == "demands":
             with st.lock:
                 planted = list(st.planted_demands)
@@ -298,10 +306,15 @@ class RestHandler(BaseHTTPRequestHandler):
             with st.lock:
                 st.tokens.clear()
             return self._send(200, {"ok": True})
-        if path in ("/_admin/receipts", "/_admin/demands") and method == "POST":
-            target = st.planted_receipts if path.endswith("receipts") else st.planted_demands
+        if path in ("/_admin/receipts", "/_admin/demands", "/_admin/consumptions") and method == "POST":
+            target = {"receipts": st.planted_receipts, "demands": st.planted_demands,
+                      "consumptions": st.planted_consumptions}[path.rsplit("/", 1)[1]]
             with st.lock:
                 target.extend(body if isinstance(body, list) else [body])
+            return self._send(200, {"ok": True})
+        if path == "/_admin/balances" and method == "POST":
+            with st.lock:
+                st.planted_balances = list(body if isinstance(body, list) else [body])
             return self._send(200, {"ok": True})
         if path.startswith("/_admin/items/") and method == "POST":
             with st.lock:

@@ -55,6 +55,9 @@ class State:
     item_overrides: dict = field(default_factory=dict)
     planted_receipts: list = field(default_factory=list)
     planted_demands: list = field(default_factory=list)
+    planted_consumptions: list = field(default_factory=list)
+    # When set, the stock balances served instead of the generated ones (tests plant discrepancies).
+    planted_balances: list | None = None
     requests: collections.deque = field(default_factory=lambda: collections.deque(maxlen=2000))
     request_count: int = 0
 
@@ -89,6 +92,8 @@ class State:
             self.item_overrides.clear()
             self.planted_receipts.clear()
             self.planted_demands.clear()
+            self.planted_consumptions.clear()
+            self.planted_balances = None
             self.requests.clear()
             self.request_count = 0
 

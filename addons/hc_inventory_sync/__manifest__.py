@@ -8,6 +8,21 @@
     "website": "https://example.com/hc-integration",
     "license": "LGPL-3",
     "depends": ["hc_integration_base", "hc_procurement_sync", "stock"],
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/hc_inventory_security.xml",
+        "data/hc_inventory_data.xml",
+        "views/hc_reconciliation_views.xml",
+        "views/stock_views.xml",
+        "wizards/hc_reconciliation_dismiss_views.xml",
+    ],
+    "demo": [
+        "demo/hc_inventory_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "hc_inventory_sync/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }

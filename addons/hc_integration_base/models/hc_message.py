@@ -5,8 +5,11 @@ import uuid
 import zlib
 from datetime import timedelta
 
+from psycopg2 import OperationalError
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -332,6 +335,11 @@ class HcMessage(models.Model):
                 result = self._dispatch()
         except RetryableJobError:
             raise
+        except OperationalError as exc:
+            if exc.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                raise  # a concurrent transaction won: queue_job runs the job again on a fresh snapshot
+            self.invalidate_recordset()
+            return self._handle_failure(exc, attempt, started)
         except Exception as exc:  # noqa: BLE001 - every failure must reach a visible state
             self.invalidate_recordset()
             return self._handle_failure(exc, attempt, started)

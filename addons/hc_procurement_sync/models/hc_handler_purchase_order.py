@@ -17,6 +17,12 @@ class HcHandlerPurchaseOrder(models.AbstractModel):
     _description = "Integration Handler: purchase order"
 
     @api.model
+    def _is_urgent(self, message):
+        # Urgent (starred) orders, e.g. replenishment of a critical supply, take the fast lane.
+        order = message.record_ref
+        return message.flow_id.urgent or bool(order and order._name == "purchase.order" and order.priority == "1")
+
+    @api.model
     def _vendor_code(self, flow, partner):
         binding = self.env["hc.binding"].sudo().search(
             [("res_model", "=", "res.partner"), ("res_id", "=", partner.commercial_partner_id.id)], limit=1

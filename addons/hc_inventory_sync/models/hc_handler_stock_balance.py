@@ -1,0 +1,90 @@
+from odoo import api, fields, models
+
+from odoo.addons.hc_integration_base.models.hc_message import PermanentError
+
+
+class HcHandlerStockBalance(models.AbstractModel):
+    """Stock balances (item, location, lot, quantity) reported by the legacy system.
+
+    A page of a reconciliation's pull is staged as it is (one row per balance, unknown codes
+    kept and named), then counted; the page that completes the pull starts the comparison. A
+    balance outside a reconciliation (an event) only checks the urgent thresholds.
+    """
+
+    _name = "hc.handler.stock_balance"
+    _inherit = "hc.handler.consumption"
+    _description = "Integration Handler: stock balance"
+
+    @api.model
+    def _is_urgent(self, message):
+        return message.flow_id.urgent
+
+    @api.model
+    def _import_message(self, message):
+        payload = self._payload(message)
+        balances = payload if isinstance(payload, list) else [payload]
+        if not all(isinstance(b, dict) for b in balances):
+            raise PermanentError(self.env._("A stock balance must be a JSON object."))
+        rows = self._stage_rows(balances)
+        reconciliation = self.env["hc.reconciliation"].sudo().search(
+            [("batch_run_id", "=", message.batch_run_id.id)], limit=1) if message.batch_run_id else None
+        unknown = sum(1 for row in rows if not row["product_id"] or not row["location_id"])
+        counts = {"created": len(rows) - unknown, "updated": 0, "unchanged": 0, "failed": unknown}
+        if reconciliation:
+            reconciliation._stage_page(rows)
+        self._check_thresholds(message, rows)
+        return {"counts": counts}
+
+    @api.model
+    def _stage_rows(self, balances):
+        """Balances as staging rows, products, locations and lots resolved in three queries."""
+        codes = {str(b.get("item_code")) for b in balances if b.get("item_code")}
+        products = {
+            p.default_code: p for p in self.env["product.product"].with_context(active_test=False).search_fetch(
+                [("default_code", "in", list(codes))], ["default_code", "tracking"])
+        }
+        locations = self._legacy_locations()
+        lots = {}
+        lot_names = {str(b["lot"]) for b in balances if b.get("lot")}
+        if lot_names:
+            for lot in self.env["stock.lot"].search_fetch(
+                    [("name", "in", list(lot_names)), ("product_id", "in", [p.id for p in products.values()])],
+                    ["name", "product_id"]):
+                lots[(lot.product_id.id, lot.name)] = lot.id
+        rows = []
+        for balance in balances:
+            product = products.get(str(balance.get("item_code")))
+            location_code = str(balance.get("location_code") or "")
+            location_id = locations.get(location_code) or False
+            lot_name = str(balance["lot"]) if balance.get("lot") else False
+            try:
+                qty = float(balance.get("qty", balance.get("quantity")) or 0.0)
+            except (TypeError, ValueError):
+                qty = 0.0
+            expiry = balance.get("expiry_date") or False
+            rows.append({
+                "item_code": str(balance.get("item_code") or ""),
+                "location_code": location_code,
+                "product_id": product.id if product else False,
+                "location_id": location_id,
+                "lot_name": lot_name or "",
+                "lot_id": lots.get((product.id, lot_name)) if product and lot_name else False,
+                "expiry_date": fields.Date.to_date(str(expiry)[:10]) if expiry else False,
+                "qty": qty,
+            })
+        return rows
+
+    @api.model
+    def _check_thresholds(self, message, rows):
+        Product = self.env["product.product"]
+        Location = self.env["stock.location"]
+        totals = {}
+        for row in rows:
+            if row["product_id"] and row["location_id"]:
+                key = (row["product_id"], row["location_id"])
+                totals[key] = totals.get(key, 0.0) + row["qty"]
+        critical = set(Product.browse({p for p, _loc in totals}).filtered("product_tmpl_id.hc_critical").ids)
+        for (product_id, location_id), qty in totals.items():
+            if product_id in critical:
+                self.env["stock.warehouse.orderpoint"]._hc_check_breach(
+                    Product.browse(product_id), Location.browse(location_id), message, legacy_qty=qty)

@@ -1,0 +1,4 @@
+from . import test_consumption
+from . import test_reconciliation
+from . import test_replenishment
+from . import test_inventory_security

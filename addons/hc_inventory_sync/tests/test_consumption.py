@@ -1,0 +1,80 @@
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from .common import InventorySetup
+
+
+@tagged("post_install", "-at_install")
+class TestConsumption(InventorySetup, TransactionCase):
+    """Departmental usage becomes done stock moves, exactly once."""
+
+    def event(self, reference, product, qty, place="PHARM", **extra):
+        return {"reference": reference, "item_code": product.default_code, "quantity": qty, "location_code": place,
+                "consumed_at": "2026-11-20T08:30:00Z", **extra}
+
+    def test_event_becomes_a_done_move_once(self):
+        self.put(self.gloves, self.pharmacy, 50)
+        message = self.receive(self.flow_events, self.event("CONS-1", self.gloves, 12))
+        self.assertEqual(message.state, "done", message.error_message)
+        move = message.record_ref
+        self.assertEqual((move._name, move.state, move.product_uom_qty), ("stock.move", "done", 12))
+        self.assertEqual((move.location_id, move.location_dest_id), (self.pharmacy, self.consumed))
+        self.assertEqual(str(move.date), "2026-11-20 08:30:00")
+        self.assertEqual(self.on_hand(self.gloves, self.pharmacy), 38)
+        # The departmental system sends the same event again (e.g. after its own timeout).
+        again = self.receive(self.flow_events, self.event("CONS-1", self.gloves, 12))
+        self.assertEqual((again.state, again.count_unchanged, again.count_created), ("done", 1, 0))
+        self.assertEqual(self.on_hand(self.gloves, self.pharmacy), 38)
+        self.assertEqual(self.env["stock.move"].search_count([("origin", "=", "CONS-1")]), 1)
+
+    def test_lot_is_carried_and_sublocations_are_used(self):
+        shelf = self.env["stock.location"].create({"name": "Shelf 1", "location_id": self.pharmacy.id})
+        self.put(self.reagent, shelf, 5, lot=self.lot_a)
+        message = self.receive(self.flow_events, self.event("CONS-2", self.reagent, 3, lot="LOT-A"))
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(message.record_ref.move_line_ids.lot_id, self.lot_a)
+        self.assertEqual(message.record_ref.move_line_ids.location_id, shelf)
+        self.assertEqual(self.on_hand(self.reagent, shelf, self.lot_a), 2)
+        missing_lot = self.receive(self.flow_events, self.event("CONS-3", self.reagent, 1))
+        self.assertEqual((missing_lot.state, missing_lot.error_category), ("exception", "mapping"))
+        self.assertIn("names no lot", missing_lot.error_message)
+
+    def test_shortage_follows_the_flow_policy(self):
+        self.put(self.gloves, self.icu, 4)
+        self.flow_events.hc_shortage_policy = "exception"
+        stopped = self.receive(self.flow_events, self.event("CONS-4", self.gloves, 10, place="ICU"))
+        self.assertEqual((stopped.state, stopped.error_category), ("exception", "conflict"))
+        self.assertIn("only 4.0 available", stopped.error_message)
+        self.assertEqual(self.on_hand(self.gloves, self.icu), 4, "nothing moved")
+        self.assertFalse(self.env["stock.move"].search([("origin", "=", "CONS-4")]))
+        # The steward allows negative stock; the same event is retried and applied once.
+        self.flow_events.hc_shortage_policy = "allow"
+        with trap_jobs() as trap:
+            stopped._retry()
+            self.run_jobs(trap)
+        self.assertEqual(stopped.state, "done", stopped.error_message)
+        self.assertEqual(self.on_hand(self.gloves, self.icu), -6)
+
+    def test_unknown_item_or_location_goes_to_the_exception_queue(self):
+        unknown_item = self.receive(self.flow_events, {"reference": "CONS-5", "item_code": "ITM-NOPE",
+                                                       "quantity": 1, "location_code": "PHARM"})
+        self.assertEqual((unknown_item.state, unknown_item.error_category), ("exception", "mapping"))
+        self.assertIn("unknown item ITM-NOPE", unknown_item.error_message)
+        unknown_place = self.receive(self.flow_events, self.event("CONS-6", self.gloves, 1, place="MORGUE"))
+        self.assertEqual(unknown_place.state, "exception")
+        self.assertIn("MORGUE is not in the code table legacy_location", unknown_place.error_message)
+        bad_qty = self.receive(self.flow_events, self.event("CONS-7", self.gloves, "-3"))
+        self.assertEqual(bad_qty.state, "exception")
+        self.assertIn("positive quantity", bad_qty.error_message)
+
+    def test_pulled_consumption_applies_each_event_once(self):
+        self.put(self.gloves, self.stock, 100)
+        self.sims.state.planted_consumptions.extend(
+            [self.event(f"CONS-P{i}", self.gloves, 5, place="WH-MAIN") for i in range(3)])
+        for _attempt in range(2):  # the nightly pull lists the same events twice
+            with trap_jobs() as trap:
+                run = self.env["hc.batch.run"].browse(self.flow_pull.action_pull_now()["res_id"])
+                self.run_jobs(trap)
+        self.assertEqual((run.count_created, run.count_unchanged), (0, 3))
+        self.assertEqual(self.on_hand(self.gloves, self.stock), 85)
