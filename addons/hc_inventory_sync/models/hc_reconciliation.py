@@ -2,7 +2,7 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -199,15 +199,22 @@ class HcReconciliation(models.Model):
             """, rec=self.id, uid=uid))
 
     def _value_lines(self):
-        """Value each quantity difference at the product's cost (read in pages: flat memory)."""
-        Line = self.env["hc.reconciliation.line"]
-        ids = Line.search([("reconciliation_id", "=", self.id), ("product_id", "!=", False)]).ids
-        for chunk in split_every(1000, ids):
-            lines = Line.browse(chunk).with_company(self.company_id or self.env.company)
-            for line in lines:
-                line.value = line.difference * line.product_id.standard_price
-            lines.flush_recordset()
-            self.env.invalidate_all()
+        """Value each difference at the product's cost, in SQL (the cost is company-dependent:
+        a JSON object per company in product_product.standard_price)."""
+        company = self.company_id or self.env.company
+        self.env["product.product"].flush_model(["standard_price"])
+        self.env.cr.execute(SQL(
+            """UPDATE hc_reconciliation_line line
+                  SET value = round((line.difference * coalesce((pp.standard_price ->> %(company)s)::numeric, 0))
+                                    ::numeric, %(digits)s),
+                      value_abs = abs(round((line.difference * coalesce((pp.standard_price ->> %(company)s)::numeric,
+                                                                         0))::numeric, %(digits)s))
+                 FROM product_product pp
+                WHERE pp.id = line.product_id AND line.reconciliation_id = %(rec)s""",
+            company=str(company.id), digits=company.currency_id.decimal_places, rec=self.id))
+        # Lines were written in SQL: nothing cached about them may survive.
+        self.env["hc.reconciliation.line"].invalidate_model()
+        self.invalidate_recordset(["line_ids", "open_count"])
 
     def _notify_large_differences(self):
         threshold = self.flow_id.hc_large_difference_value

@@ -1,0 +1,68 @@
+"""Run Python inside Odoo (``odoo-bin shell``) on a database of the suite, as its own process.
+
+Benchmarks use it to measure in a process of their own (memory figures are per process) and
+to prepare data with the ORM while a server runs. The code reads its parameters from the
+environment and prints one ``RESULT {json}`` line.
+"""
+
+import json
+import os
+import subprocess
+
+from _common import ROOT
+
+ADDONS = "hc_integration_base,hc_procurement_sync,hc_inventory_sync"
+
+
+def _setup_env():
+    """ODOO source, python and config as setup/lib.sh resolves them."""
+    script = f'source "{ROOT}/setup/lib.sh" >/dev/null; echo "$PY"; odoo_src; echo; echo "$HC_CONF"'
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    return out[0], out[1], out[2]
+
+
+def _fingerprint():
+    """The addons' code as setup/run.sh fingerprints it (both keep the same stamp file)."""
+    script = ("find . -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum "
+              "| sha256sum | cut -d' ' -f1")
+    return subprocess.run(["bash", "-c", script], cwd=ROOT / "addons", capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def ensure_database(db):
+    """A database with the three addons and demo data, matching this checkout: created once
+    (about a minute), upgraded when the addons changed since (as setup/run.sh does)."""
+    python, src, conf = _setup_env()
+    subprocess.run(["bash", str(ROOT / "setup" / "bootstrap.sh")], check=True, capture_output=True)
+    query = ("select count(*) from ir_module_module where name in "
+             "('hc_integration_base','hc_procurement_sync','hc_inventory_sync') and state = 'installed'")
+    found = subprocess.run(["psql", "-d", db, "-tAc", query], capture_output=True, text=True, check=False)
+    stamp = ROOT / "var" / f"{db}.addons.sha256"
+    fingerprint = _fingerprint()
+    if found.stdout.strip() == "3":
+        if stamp.exists() and stamp.read_text().strip() == fingerprint:
+            return
+        action = ["-u", ADDONS]
+    else:
+        subprocess.run(["createdb", db], check=False, capture_output=True)
+        action = ["-i", ADDONS, "--with-demo"]
+    subprocess.run([python, f"{src}/odoo-bin", "-c", conf, "-d", db, *action, "--stop-after-init",
+                    "--workers", "0", "--max-cron-threads", "0", "--log-level", "warn"],
+                   check=True, capture_output=True)
+    stamp.parent.mkdir(exist_ok=True)
+    stamp.write_text(fingerprint + "\n")
+
+
+def run_in_odoo(db, code, **params):
+    """Run ``code`` in ``odoo-bin shell`` on ``db``; return what it printed after ``RESULT``."""
+    python, src, conf = _setup_env()
+    env = {**os.environ, **{f"HC_BENCH_{k.upper()}": str(v) for k, v in params.items()}}
+    result = subprocess.run(
+        [python, f"{src}/odoo-bin", "shell", "-c", conf, "-d", db, "--no-http", "--log-level", "warn",
+         "--max-cron-threads", "0"],
+        input=code, capture_output=True, text=True, env=env, check=False, timeout=3600,
+    )
+    for line in result.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(f"odoo shell printed no result:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")

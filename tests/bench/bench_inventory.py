@@ -1,0 +1,166 @@
+"""Inventory sync: reconciliation time and memory, urgent replenishment latency.
+
+    python tests/bench/bench_inventory.py [--sizes 10000,100000] [--items 2000]
+                                          [--breaches 40] [--rate 2]
+
+1. Reconciliation: the REST simulator serves N stock balances; one reconciliation pulls them
+   (pages of 1,000, one job each, run one after the other in a single Odoo process in their own
+   transactions, as the job runner would) and compares them with Odoo's quants. Printed per N:
+   time, balances per second, the process's resident memory before and its peak during the
+   run. Each size runs in a fresh process, so the peaks compare.
+2. Urgent replenishment, with Odoo running workers and the queue_job runner (setup/run.sh):
+   consumption events each take one critical supply below its threshold; the time from the
+   event's arrival to the supplier system's acknowledgement of the order is read from the
+   messages (p50/p95), and the orders counted.
+"""
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg2
+import requests
+from _common import ROOT, table
+from _odoo_shell import ensure_database, run_in_odoo
+from _server import running_suite
+
+DB = "hc_bench"
+HEADERS = {"Content-Type": "application/json", "X-API-Key": "demo-inbound-key"}
+DRIVER = (Path(__file__).parent / "_reconcile_driver.py").read_text()
+
+SETUP_CRITICAL = """
+import json, os
+run = os.environ["HC_BENCH_RUN"]
+count = int(os.environ["HC_BENCH_COUNT"])
+vendor = env["res.partner"].create({"name": f"Bench vendor {run}", "ref": "SUP-0001", "is_company": True})
+buy = env.ref("purchase_stock.route_warehouse0_buy")
+stock = env.ref("stock.stock_location_stock")
+pharmacy = env.ref("hc_inventory_sync.demo_location_pharmacy")
+codes = []
+for i in range(count):
+    code = f"CRIT-{run}-{i:03d}"
+    product = env["product.product"].create({
+        "name": f"Critical {code}", "default_code": code, "is_storable": True, "hc_critical": True,
+        "seller_ids": [(0, 0, {"partner_id": vendor.id, "price": 2.0})], "route_ids": [(6, 0, buy.ids)]})
+    env["stock.warehouse.orderpoint"].create(
+        {"product_id": product.id, "location_id": stock.id, "product_min_qty": 20, "product_max_qty": 100})
+    env["stock.quant"]._update_available_quantity(product, pharmacy, 25)
+    codes.append(code)
+env.cr.commit()
+print("RESULT " + json.dumps(codes))
+"""
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def reconciliation(sizes, items):
+    ensure_database(DB)
+    rows = []
+    for size in sizes:
+        port = free_port()
+        simulator = subprocess.Popen(
+            [sys.executable, "-m", "legacy_sim", "--host", "127.0.0.1", "--rest-port", str(port), "--soap-port",
+             str(free_port()), "--items", str(items), "--balances", str(size)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            for _ in range(100):
+                try:
+                    requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    time.sleep(0.1)
+            result = run_in_odoo(DB, DRIVER, items=items, sim_url=f"http://127.0.0.1:{port}")
+        finally:
+            os.killpg(simulator.pid, signal.SIGTERM)
+            simulator.wait()
+        assert result["state"] == "done" and result["balances"] == size, result
+        rows.append([f"{size:,}", result["jobs"], f"{result['seconds']:.1f}", f"{size / result['seconds']:,.0f}",
+                     f"{result['lines']:,}", f"{result['baseline_mib']:.0f}", f"{result['sampled_mib']:.0f}",
+                     f"{result['peak_mib']:.0f}", f"{result['peak_mib'] - result['baseline_mib']:.0f}"])
+    print("Reconciliation (one Odoo process running every job in turn)")
+    table(["balances", "jobs", "seconds", "balances/s", "lines", "RSS before (MiB)", "max RSS after a job (MiB)",
+           "peak RSS (MiB)",
+           "peak growth (MiB)"], rows)
+
+
+def replenishment(breaches, rate):
+    run = uuid.uuid4().hex[:6]
+    with running_suite(db=DB) as (url, _process):
+        codes = run_in_odoo(DB, SETUP_CRITICAL, run=run, count=breaches)
+        references = []
+        session = requests.Session()
+        next_send = time.perf_counter()
+        for code in codes:
+            time.sleep(max(0.0, next_send - time.perf_counter()))
+            reference = f"BENCH-{run}-{code}"
+            answer = session.post(f"{url}/hc/in/stores_rest/consumption", headers=HEADERS, timeout=30, json={
+                "reference": reference, "item_code": code, "quantity": 10, "location_code": "PHARM"})
+            assert answer.status_code == 202, answer.text
+            references.append(reference)
+            next_send += 1.0 / rate
+        latencies = wait_for_acknowledgements(references)
+        orders = count_orders(run)
+    print(f"\nUrgent replenishment ({breaches} breaches at {rate:g} events/s, workers and job runner)")
+    table(["measure", "value"], [
+        ["orders acknowledged", f"{len(latencies)} of {breaches}"],
+        ["purchase orders created", orders],
+        ["event -> acknowledgement p50 (ms)", f"{statistics.median(latencies):.0f}" if latencies else "-"],
+        ["event -> acknowledgement p95 (ms)", f"{percentile(latencies, 0.95):.0f}" if latencies else "-"],
+        ["event -> acknowledgement max (ms)", f"{max(latencies):.0f}" if latencies else "-"],
+    ])
+
+
+def wait_for_acknowledgements(references, timeout=300):
+    deadline = time.monotonic() + timeout
+    with psycopg2.connect(dbname=DB) as connection:
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT replenishment_latency_ms FROM hc_message WHERE external_id = ANY(%s) "
+                               "AND direction = 'inbound' AND replenishment_acked_at IS NOT NULL", (references,))
+                latencies = [row[0] for row in cursor.fetchall()]
+            connection.commit()
+            if len(latencies) == len(references) or time.monotonic() > deadline:
+                return latencies
+            time.sleep(0.5)
+
+
+def count_orders(run):
+    with psycopg2.connect(dbname=DB) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(DISTINCT po.id) FROM purchase_order po JOIN purchase_order_line pol "
+                       "ON pol.order_id = po.id JOIN product_product pp ON pp.id = pol.product_id "
+                       "WHERE pp.default_code LIKE %s", (f"CRIT-{run}-%",))
+        return cursor.fetchone()[0]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--breaches", type=int, default=40)
+    parser.add_argument("--rate", type=float, default=2.0)
+    parser.add_argument("--skip-replenishment", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_replenishment:
+        replenishment(args.breaches, args.rate)
+        print()
+    reconciliation([int(s) for s in args.sizes.split(",")], args.items)
+
+
+if __name__ == "__main__":
+    main()
