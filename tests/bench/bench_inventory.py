@@ -33,7 +33,8 @@ from _server import running_suite
 
 DB = "hc_bench"
 HEADERS = {"Content-Type": "application/json", "X-API-Key": "demo-inbound-key"}
-DRIVER = (Path(__file__).parent / "_reconcile_driver.py").read_text()
+HERE = Path(__file__).parent
+DRIVER = (HERE / "_in_odoo_common.py").read_text() + (HERE / "_reconcile_driver.py").read_text()
 
 SETUP_CRITICAL = """
 import json, os

@@ -154,7 +154,10 @@ class HcHandlerGeneric(models.AbstractModel):
             else:
                 to_create.append(external_id)
         if to_create:
-            created = model.create([prepared[e][0] for e in to_create])
+            # No "created" note nor follower per record: the message and the binding record where
+            # the record came from, and a pull of 100k records must not write 100k chatter notes.
+            created = model.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(
+                [prepared[e][0] for e in to_create])
             stale = [bindings[e] for e in to_create if e in bindings]
             for binding in stale:
                 binding.write({"res_id": created[to_create.index(binding.external_id)].id})

@@ -1,0 +1,68 @@
+# Helpers for code run inside `odoo-bin shell` by the benchmarks (prepended to each driver).
+# ruff: noqa: F821 - `env` is the shell's
+import gc
+import json
+import os
+import time
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
+
+JOB_MODELS = ("hc.batch.run", "hc.message", "hc.reconciliation")
+
+
+def status(key):
+    """A /proc/self/status figure in MiB (VmRSS: now, VmHWM: peak)."""
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(key):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reset_peak():
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")  # the peak (VmHWM) starts again from the current size
+    return status("VmRSS:")
+
+
+def drain(env):
+    """Run the integration's pending jobs one after the other, each in its own transaction, as
+    the job runner does; return how many ran and the largest RSS seen after one."""
+    ran, largest = 0, status("VmRSS:")
+    while True:
+        pending = env["queue.job"].search([("state", "=", "pending"), ("model_name", "in", JOB_MODELS)],
+                                          order="priority, id", limit=1)
+        if not pending:
+            return ran, largest
+        job = Job.load(env, pending.uuid)
+        job.set_started()
+        job.store()
+        env.cr.commit()
+        try:
+            job.set_done(result=job.perform())
+        except RetryableJobError as exc:
+            env.cr.rollback()
+            job.postpone(result=str(exc), seconds=0)
+            job.set_pending(reset_retry=False)
+        job.store()
+        env.cr.commit()
+        env.invalidate_all()
+        ran += 1
+        largest = max(largest, status("VmRSS:"))
+
+
+def point_backends_at(url, wsdl=None):
+    env["hc.backend"].browse(env.ref("hc_integration_base.demo_backend_rest").id).write(
+        {"base_url": url, "read_timeout": 60})
+    if wsdl:
+        env["hc.backend"].browse(env.ref("hc_integration_base.demo_backend_soap").id).write({"wsdl_url": wsdl})
+
+
+def result(**values):
+    print("RESULT " + json.dumps(values))
+
+
+PARAMS = {key[9:].lower(): value for key, value in os.environ.items() if key.startswith("HC_BENCH_")}
+_ = time

@@ -1,0 +1,83 @@
+# Runs inside `odoo-bin shell` after _in_odoo_common.py (see bench_import.py). Brings the
+# simulator's N items into products with their vendor price line, three ways:
+#   designed: the item catalog pull, paged (one job per page of 1,000), bindings, batched create
+#   naive:    the same handler, one message and one job per item
+#   native:   Odoo's own import (load() in chunks of 1,000 rows, as the import screen does)
+# ruff: noqa: F821 - `env` and the helpers are the shell's
+import requests
+
+mode = PARAMS["mode"]
+url = PARAMS["sim_url"]
+point_backends_at(url)
+suppliers = env.ref("hc_procurement_sync.demo_flow_supplier_master")
+items = env.ref("hc_procurement_sync.demo_flow_item_catalog")
+suppliers.action_pull_now()
+env.cr.commit()
+drain(env)
+items.page_size = 1000
+env.cr.commit()
+
+
+def counts():
+    return (env["product.template"].search_count([("default_code", "=like", "ITM-%")]),
+            env["product.supplierinfo"].search_count([("product_tmpl_id.default_code", "=like", "ITM-%")]),
+            env["hc.binding"].search_count([("res_model", "=", "product.template")]))
+
+
+before = counts()
+
+
+def fetch_all():
+    session = requests.Session()
+    rows, page = [], 1
+    while True:
+        body = session.get(f"{url}/api/v1/items", params={"page": page, "page_size": 1000},
+                           headers={"X-API-Key": "sim-api-key"}, timeout=60).json()
+        rows += body["items"]
+        if not body.get("next_page"):
+            return rows
+        page += 1
+
+
+if mode == "native":
+    uoms = env["hc.value.map"].search([("code", "=", "legacy_uom")])._lookup_dict()
+    vendors = {b.external_id: b.res_id for b in env["hc.binding"].search([("res_model", "=", "res.partner")])}
+    fields = ["default_code", "name", "uom_id/.id", "tracking", "hc_critical", "barcode", "is_storable",
+              "purchase_ok", "seller_ids/partner_id/.id", "seller_ids/price", "seller_ids/product_code",
+              "seller_ids/delay", "seller_ids/min_qty", "seller_ids/product_uom_id/.id"]
+    rows = [[it["code"], it["name"], str(uoms[it["uom_code"]]), it["tracking"], str(it["critical"]), it["barcode"],
+             "True", "True", str(vendors[it["vendor_code"]]), str(it["price"]), it["vendor_item_code"],
+             str(it["lead_time_days"]), str(it["min_qty"]), str(uoms[it["purchase_uom_code"]])] for it in fetch_all()]
+    baseline = reset_peak()
+    started = time.perf_counter()
+    errors = []
+    for start in range(0, len(rows), 1000):
+        answer = env["product.template"].load(fields, rows[start:start + 1000])
+        errors += [m for m in answer["messages"] if m.get("type") == "error"]
+        env.cr.commit()
+        env.invalidate_all()
+    elapsed = time.perf_counter() - started
+    jobs, sampled = 0, status("VmRSS:")
+elif mode == "naive":
+    rows = fetch_all()
+    baseline = reset_peak()
+    started = time.perf_counter()
+    Message = env["hc.message"]
+    for item in rows:  # what a one-job-per-record design does with each record it receives
+        Message._receive(items.backend_id, items, item, external_id=item["code"])
+    env.cr.commit()
+    jobs, sampled = drain(env)
+    elapsed = time.perf_counter() - started
+    errors = []
+else:
+    baseline = reset_peak()
+    started = time.perf_counter()
+    items.action_pull_now()
+    env.cr.commit()
+    jobs, sampled = drain(env)
+    elapsed = time.perf_counter() - started
+    errors = []
+products, sellers, bindings = (after - earlier for after, earlier in zip(counts(), before, strict=True))
+failed = env["hc.message"].search_count([("flow_id", "=", items.id), ("state", "=", "exception")])
+result(mode=mode, seconds=elapsed, products=products, sellers=sellers, bindings=bindings, jobs=jobs,
+       errors=len(errors) + failed, baseline_mib=baseline, peak_mib=status("VmHWM:"), sampled_mib=sampled)

@@ -1,0 +1,96 @@
+"""Batch throughput: the item catalog pull against Odoo's own import, and against one job per record.
+
+    python tests/bench/bench_import.py [--sizes 10000,100000] [--naive-size 10000]
+
+The REST simulator serves N items (with their supplier); each way brings them into products
+with their vendor price line, in its own copy of the benchmark database and its own process
+(memory figures are per process, the jobs run one after the other, each in its own
+transaction, as the job runner does):
+
+- native:   ``product.template.load()`` in chunks of 1,000 rows — what an administrator would do
+            with a CSV file (the rows are read before the clock starts, like a file on disk);
+- designed: the suite's paged pull (one job per page of 1,000 items, bindings looked up per page,
+            one batched create, unchanged records skipped);
+- naive:    the same handler with one message and one job per item.
+
+Prints items per second, the ratios, and the process's resident memory before and at its peak.
+"""
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from _common import ROOT, table
+from _odoo_shell import ensure_database, run_in_odoo
+
+TEMPLATE = "hc_bench"
+HERE = Path(__file__).parent
+DRIVER = (HERE / "_in_odoo_common.py").read_text() + (HERE / "_pull_driver.py").read_text()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def one_way(mode, size):
+    db = f"hc_bench_{mode}"
+    subprocess.run(["dropdb", "--if-exists", db], check=True, capture_output=True)
+    subprocess.run(["createdb", "-T", TEMPLATE, db], check=True, capture_output=True)
+    port = free_port()
+    simulator = subprocess.Popen(
+        [sys.executable, "-m", "legacy_sim", "--host", "127.0.0.1", "--rest-port", str(port), "--soap-port",
+         str(free_port()), "--items", str(size), "--suppliers", "40"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        for _ in range(100):
+            try:
+                requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        return run_in_odoo(db, DRIVER, mode=mode, sim_url=f"http://127.0.0.1:{port}")
+    finally:
+        os.killpg(simulator.pid, signal.SIGTERM)
+        simulator.wait()
+        subprocess.run(["dropdb", "--if-exists", db], check=False, capture_output=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--naive-size", type=int, default=10000, help="0 skips the one-job-per-record run")
+    args = parser.parse_args()
+    ensure_database(TEMPLATE)
+    rows, ratios = [], []
+    plan = [(size, mode) for size in map(int, args.sizes.split(",")) for mode in ("native", "designed")]
+    if args.naive_size:
+        if (args.naive_size, "designed") not in plan:
+            plan.append((args.naive_size, "designed"))
+        plan.append((args.naive_size, "naive"))
+    speeds = {}
+    for size, mode in plan:
+        res = one_way(mode, size)
+        assert res["products"] == size and res["sellers"] == size and not res["errors"], res
+        speed = size / res["seconds"]
+        speeds[(size, mode)] = speed
+        rows.append([f"{size:,}", mode, f"{res['seconds']:.1f}", f"{speed:,.0f}", res["jobs"], res["bindings"],
+                     f"{res['baseline_mib']:.0f}", f"{res['peak_mib']:.0f}"])
+    for size in sorted({s for s, _ in plan}):
+        for other, label in (("native", "designed / native import"), ("naive", "designed / one job per record")):
+            if (size, "designed") in speeds and (size, other) in speeds:
+                ratios.append([f"{size:,}", label, f"{speeds[(size, 'designed')] / speeds[(size, other)]:.2f}"])
+    table(["items", "way", "seconds", "items/s", "jobs", "bindings", "RSS before (MiB)", "peak RSS (MiB)"], rows)
+    print()
+    table(["items", "ratio", "value"], ratios)
+
+
+if __name__ == "__main__":
+    main()
