@@ -91,8 +91,11 @@ def one_round(index, items, events, kill_at, page_size, rate):
         stream = EventStream(server.url, f"REQ-K{index}", events, rate)
         stream.start()
         pages = -(-items // page_size)
+        deadline = time.monotonic() + 600
         while scalar(db, "SELECT count(*) FROM hc_message WHERE batch_run_id = %s AND state = 'done'",
                      (run,)) < kill_at * pages:
+            if scalar(db, "SELECT count(*) FROM hc_message WHERE state = 'exception'") or time.monotonic() > deadline:
+                raise RuntimeError("the pull failed or stalled before the kill point: see the exception queue")
             time.sleep(0.1)
         applied = scalar(db, "SELECT count(*) FROM hc_message WHERE batch_run_id = %s AND state = 'done'", (run,))
         sent_before = len(stream.sent)
@@ -122,10 +125,14 @@ def one_round(index, items, events, kill_at, page_size, rate):
             "signals_without_one_rfq": sum(1 for ref in stream.sent if rfqs.get(ref) != 1),
             "stuck": stuck, "exceptions": exceptions,
         }
+    except Exception:
+        print(f"round {index} failed: its database {db} and log {server.log} are kept")
+        raise
+    else:
+        drop_database(db)
     finally:
         server.stop()
         sims.stop()
-        drop_database(db)
 
 
 def main(argv=None):

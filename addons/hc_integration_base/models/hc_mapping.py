@@ -1,4 +1,5 @@
 import json
+import threading
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -7,6 +8,12 @@ from odoo.tools.safe_eval import safe_eval
 from ..mapping import CompileError, MappingCache, MappingContext, compile_mapping
 
 _CACHE = MappingCache(size=256)
+# Compiled mappings live across requests and jobs, but an environment (its cursor) lives for one
+# transaction: the engine's lookups read the caller's environment from here, bound by
+# _bind_environment() each time a mapping is handed out, never one captured at compile time.
+_CURRENT = threading.local()
+# Bumped when a code table changes, so this process reads the tables again.
+_TABLES_VERSION = [0]
 
 TRANSFORMS = [
     ("direct", "Direct"), ("value_map", "Code table"), ("date", "Date"), ("datetime", "Date and time"),
@@ -87,23 +94,34 @@ class HcMapping(models.Model):
         return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": draft.id, "view_mode": "form"}
 
     # --- engine ----------------------------------------------------------------------------------
+    def _bind_environment(self):
+        """Make this transaction's environment the one the compiled mappings read (per thread).
+        Code tables are read once per transaction (and again after a change)."""
+        state = _CURRENT.__dict__
+        if state.get("cr") is not self.env.cr or state.get("tables_version") != _TABLES_VERSION[0]:
+            _CURRENT.tables = {}
+            _CURRENT.cr = self.env.cr
+            _CURRENT.tables_version = _TABLES_VERSION[0]
+        _CURRENT.env = self.env
+
     def _context(self):
-        env = self.env
-        tables = {}
+        backend_id = self.flow_id.backend_id.id
 
         def value_map(table, code):
+            tables = _CURRENT.tables
             if table not in tables:
-                record = env["hc.value.map"].sudo().search([("code", "=", table)], limit=1)
+                record = _CURRENT.env["hc.value.map"].sudo().search([("code", "=", table)], limit=1)
                 if not record:
                     raise KeyError(code)
                 tables[table] = record._lookup_dict()
             return tables[table][str(code)]
 
         def resolve(kind, model, key, params):
+            env = _CURRENT.env
             if model not in env:
                 return None
             if kind == "binding":
-                binding = env["hc.binding"].sudo()._lookup(self.flow_id.backend_id, model, str(key))
+                binding = env["hc.binding"].sudo()._lookup(env["hc.backend"].browse(backend_id), model, str(key))
                 return binding.res_id or None
             if kind == "search":
                 found = env[model].search([(params.get("field") or "name", "=", key)], limit=2)
@@ -118,6 +136,7 @@ class HcMapping(models.Model):
 
     def _compile(self, trace=False):
         self.ensure_one()
+        self._bind_environment()
         lines = [line._spec() for line in self.line_ids]
         namespaces = json.loads(self.namespaces) if self.namespaces else None
         try:
@@ -133,6 +152,7 @@ class HcMapping(models.Model):
         stamp = max([self.write_date] + self.line_ids.mapped("write_date"))
         key = (self.env.cr.dbname, self.id, str(stamp))
         compiled = _CACHE.get(key, self._compile)
+        self._bind_environment()
         return compiled
 
 

@@ -1,5 +1,11 @@
 from odoo import api, fields, models
 
+from .hc_mapping import _TABLES_VERSION
+
+
+def _tables_changed():
+    _TABLES_VERSION[0] += 1
+
 
 class HcValueMap(models.Model):
     """A code cross-reference table: legacy code -> Odoo record or value, reusable by mappings."""
@@ -49,6 +55,19 @@ class HcValueMapEntry(models.Model):
     note = fields.Char()
 
     _code_uniq = models.Constraint("unique(map_id, legacy_code)", "A legacy code appears once per table.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        _tables_changed()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        _tables_changed()
+        return super().write(vals)
+
+    def unlink(self):
+        _tables_changed()
+        return super().unlink()
 
     def _inverse_record_ref(self):
         for entry in self:

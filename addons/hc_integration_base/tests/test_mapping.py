@@ -157,3 +157,24 @@ class TestMappingVersions(SimulatorMixin, BackendMixin, TransactionCase):
         self.assertEqual(set(draft.line_ids.mapped("target_model")), {"res.partner"})
         with self.assertRaisesRegex(ValidationError, "has no field emial"):
             draft.line_ids.filtered(lambda ln: ln.target == "email").target = "emial"
+
+    def test_cached_mapping_outlives_the_transaction_that_compiled_it(self):
+        """A worker compiles a mapping in one job and reuses it in the next ones: the lookups must
+        use the current transaction, and a code table edited since must be read again."""
+        self.mapping.action_activate()
+        partner = self.env["res.partner"].create({"name": "Bound supplier"})
+        self.env["hc.binding"].create({"backend_id": self.backend.id, "res_model": "res.partner",
+                                       "external_id": "SUP-0042", "res_id": partner.id})
+        version = self.mapping.copy({"state": "draft", "version": 9})
+        version.line_ids.create({"mapping_id": version.id, "sequence": 6, "source": "code", "target": "parent_id",
+                                 "transform": "many2one", "params": '{"model": "res.partner", "by": "binding"}'})
+        version.action_activate()
+        payload = {"code": "SUP-0042", "name": "X", "country_code": "FR", "payment_terms_days": 30}
+        with self.env.registry.cursor() as cr:  # a first job of the worker, then its cursor is closed
+            first = version.with_env(version.env(cr=cr))._compiled()(payload)
+        self.assertEqual(first.values["parent_id"], partner.id)
+        second = version._compiled()(payload)  # the next job: same cached version, new transaction
+        self.assertFalse(second.errors, second.errors)
+        self.assertEqual((second.values["parent_id"], second.values["comment"]), (partner.id, "Net 30"))
+        self.terms_map.entry_ids.filtered(lambda e: e.legacy_code == "30").value = "30 days net"
+        self.assertEqual(version._compiled()(payload).values["comment"], "30 days net")
