@@ -72,6 +72,7 @@ def free_port():
 
 def reconciliation(sizes, items):
     ensure_database(DB)
+    copy = f"{DB}_reconcile"
     rows = []
     for size in sizes:
         port = free_port()
@@ -86,8 +87,11 @@ def reconciliation(sizes, items):
                     break
                 except requests.ConnectionError:
                     time.sleep(0.1)
-            result = run_in_odoo(DB, DRIVER, items=items, sim_url=f"http://127.0.0.1:{port}")
+            subprocess.run(["dropdb", "--if-exists", "--force", copy], check=True, capture_output=True)
+            subprocess.run(["createdb", "-T", DB, copy], check=True, capture_output=True)
+            result = run_in_odoo(copy, DRIVER, items=items, sim_url=f"http://127.0.0.1:{port}")
         finally:
+            subprocess.run(["dropdb", "--if-exists", "--force", copy], check=False, capture_output=True)
             os.killpg(simulator.pid, signal.SIGTERM)
             simulator.wait()
         assert result["state"] == "done" and result["balances"] == size, result

@@ -39,7 +39,7 @@ for code in ("CRASH-1", "CRASH-2"):
                                    "seller_ids": [(0, 0, {"partner_id": vendor.id, "price": 3.0})]})
 env.ref("hc_procurement_sync.demo_flow_item_catalog").page_size = int(PARAMS["page_size"])
 env.cr.commit()
-result(vendor=vendor.id)
+result(vendor=vendor.id, products=env["product.template"].search_count([("default_code", "=like", "ITM-%")]))
 """
 START_PULL = """
 run = env["hc.batch.run"].browse(env.ref("hc_procurement_sync.demo_flow_item_catalog").action_pull_now()["res_id"])
@@ -85,7 +85,7 @@ def one_round(index, items, events, kill_at, page_size, rate):
     sims = Simulators(items=items)
     server = OdooServer(db, logname=f"crash-{index}.log")
     try:
-        in_odoo(db, SETUP, rest_url=sims.rest_url, wsdl_url=sims.wsdl_url, page_size=page_size)
+        before = in_odoo(db, SETUP, rest_url=sims.rest_url, wsdl_url=sims.wsdl_url, page_size=page_size)["products"]
         server.start()
         run = in_odoo(db, START_PULL)["run"]
         stream = EventStream(server.url, f"REQ-K{index}", events, rate)
@@ -106,7 +106,7 @@ def one_round(index, items, events, kill_at, page_size, rate):
         stream.join(timeout=600)
         drained = wait_until_drained(db)
         recovery = time.monotonic() - killed_at
-        products = scalar(db, "SELECT count(*) FROM product_template WHERE default_code LIKE 'ITM-%%'")
+        products = scalar(db, "SELECT count(*) FROM product_template WHERE default_code LIKE 'ITM-%%'") - before
         bindings = scalar(db, "SELECT count(DISTINCT external_id) FROM hc_binding WHERE res_model = 'product.template'")
         binding_rows = scalar(db, "SELECT count(*) FROM hc_binding WHERE res_model = 'product.template'")
         sellers = scalar(db, "SELECT count(*) FROM product_supplierinfo si JOIN product_template pt "
