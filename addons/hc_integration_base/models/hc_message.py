@@ -348,6 +348,11 @@ class HcMessage(models.Model):
 
     def _handle_failure(self, exc, attempt, started):
         """Classify a failure: retry it later, or move the message to the exception queue."""
+        if isinstance(exc, TransportError) and exc.category == "circuit_open":
+            # The call never left: the breaker protects the remote system while it recovers.
+            # The message waits for the next probe without spending one of its attempts.
+            self._write_apart(self._failure_values(exc, "failed_retrying", "transport", started, exc.user_message))
+            raise RetryableJobError(exc.user_message, seconds=exc.retry_after, ignore_retry=True) from exc
         if isinstance(exc, TransportError):
             category = "authentication" if exc.category == "authentication" else "transport"
             if exc.transient and attempt < self._max_attempts():

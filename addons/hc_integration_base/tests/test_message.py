@@ -374,6 +374,27 @@ class TestMessageTransportRetries(SimulatorMixin, MessageCase):
         self.assertEqual(len(stored), 1, "the simulator received the outcome exactly once")
         self.assertEqual(stored[0]["idempotency_key"], "OUT-2")
 
+    def test_open_circuit_waits_without_spending_attempts(self):
+        self.backend.write({"breaker_threshold": 1, "breaker_cooldown": 60})
+        self.sims.set_faults("rest", error_rate=1.0, status_code=503, retry_after=0)
+        first, first_job = self.send("OUT-4")
+        _result, raised = self.run_attempt(first, first_job)  # a real failure: it opens the circuit
+        self.assertFalse(raised.ignore_retry)
+        second, second_job = self.send("OUT-5")
+        for _ in range(4):  # more checks than its 3 attempts: the call never leaves while open
+            _result, raised = self.run_attempt(second, second_job)
+            self.assertIsInstance(raised, RetryableJobError)
+            self.assertTrue(raised.ignore_retry, "a call refused by the open circuit is not an attempt")
+            second.invalidate_recordset()
+            self.assertEqual(second.state, "failed_retrying")
+            self.assertIn("Circuit open", second.error_message)
+        self.assertFalse([o for o in self.sims.state.outcomes if o.get("po_reference") == "OUT-5"])
+        self.backend._breaker().record_success()  # the remote system is back (a probe succeeded)
+        self.sims.reset()
+        _result, raised = self.run_attempt(second, second_job)
+        self.assertIsNone(raised)
+        self.assertEqual(second.state, "done")
+
     def test_client_error_is_permanent(self):
         message, job = self.send("OUT-3")
         self.push_flow.remote_resource = "/api/v1/forbidden"
