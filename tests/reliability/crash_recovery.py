@@ -84,6 +84,7 @@ def one_round(index, items, events, kill_at, page_size, rate):
     db = fresh_database(f"hc_crash_{index}")
     sims = Simulators(items=items)
     server = OdooServer(db, logname=f"crash-{index}.log")
+    server.log.unlink(missing_ok=True)
     try:
         before = in_odoo(db, SETUP, rest_url=sims.rest_url, wsdl_url=sims.wsdl_url, page_size=page_size)["products"]
         server.start()
@@ -117,7 +118,7 @@ def one_round(index, items, events, kill_at, page_size, rate):
                            "'failed_retrying')")
         exceptions = scalar(db, "SELECT count(*) FROM hc_message WHERE state = 'exception'")
         requeued = server.log.read_text(errors="replace").count("Re-queued dead job")
-        return {
+        res = {
             "kill": f"{kill_at:.0%} ({applied}/{pages} pages, {sent_before} signals sent)",
             "drained": drained, "recovery_s": recovery, "requeued": requeued, "client_retries": stream.retries,
             "products": products, "bindings": bindings, "duplicate_bindings": binding_rows - bindings,
@@ -127,12 +128,13 @@ def one_round(index, items, events, kill_at, page_size, rate):
         }
     except Exception:
         print(f"round {index} failed: its database {db} and log {server.log} are kept")
-        raise
-    else:
-        drop_database(db)
-    finally:
         server.stop()
         sims.stop()
+        raise
+    server.stop()
+    sims.stop()
+    drop_database(db)
+    return res
 
 
 def main(argv=None):

@@ -120,7 +120,8 @@ class HcBatchRun(models.Model):
         except TransportError as exc:
             flow.backend_id._sync_breaker_state()
             attempt = current_job_attempt(self.env)
-            if exc.transient and attempt < flow.max_attempts:
+            # Reading a page again is harmless: a truncated or garbled answer is worth another try.
+            if (exc.transient or exc.category == "invalid_response") and attempt < flow.max_attempts:
                 raise RetryableJobError(exc.user_message, seconds=exc.retry_after) from exc
             self.write({"state": "failed", "error_message": exc.user_message})
             return exc.user_message
