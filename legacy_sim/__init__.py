@@ -59,6 +59,7 @@ class Simulators:
         self.state = State(**state_options)
         self._servers = {}
         self._ports = {"rest": rest_port, "soap": soap_port}
+        self.state.controller = self  # the REST admin API can take the SOAP server down and up
         for target in ("rest", "soap"):
             self._start(target)
 

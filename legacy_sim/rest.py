@@ -299,6 +299,15 @@ class RestHandler(BaseHTTPRequestHandler):
             except (ValueError, KeyError) as exc:
                 return self._send(400, {"error": str(exc)})
             return self._send(200, {"ok": True})
+        if path in ("/_admin/take-down", "/_admin/bring-up") and method == "POST":
+            if body.get("target") != "soap" or not getattr(st, "controller", None):
+                return self._send(400, {"error": "only the SOAP server can be taken down here; "
+                                                 "the REST one has the 'down' fault setting"})
+            if path.endswith("take-down"):
+                st.controller.take_down("soap")
+            else:
+                st.controller.bring_up("soap")
+            return self._send(200, {"ok": True})
         if path == "/_admin/reset":
             st.reset()
             return self._send(200, {"ok": True})

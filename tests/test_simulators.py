@@ -180,6 +180,18 @@ def test_take_down_refuses_connections(sims):
     assert get(sims, "/health", headers={}).status_code == 200
 
 
+def test_admin_takes_the_soap_server_down_and_up(sims):
+    admin = sims.rest_url + "/_admin/"
+    assert requests.post(admin + "take-down", json={"target": "soap"}, timeout=5).status_code == 200
+    try:
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(sims.wsdl_url, timeout=2)
+    finally:
+        assert requests.post(admin + "bring-up", json={"target": "soap"}, timeout=5).status_code == 200
+    assert requests.get(sims.wsdl_url, timeout=5).status_code == 200
+    assert requests.post(admin + "take-down", json={"target": "rest"}, timeout=5).status_code == 400
+
+
 def test_admin_faults_endpoint(sims):
     response = requests.post(sims.rest_url + "/_admin/faults", json={"target": "rest", "error_rate": 1}, timeout=5)
     assert response.status_code == 200

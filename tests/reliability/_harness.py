@@ -49,6 +49,12 @@ def fresh_database(name):
     return name
 
 
+def copy_database(template, name):
+    subprocess.run(["dropdb", "--if-exists", "--force", name], check=True, capture_output=True)
+    subprocess.run(["createdb", "-T", template, name], check=True, capture_output=True)
+    return name
+
+
 def drop_database(name):
     subprocess.run(["dropdb", "--if-exists", "--force", name], check=False, capture_output=True)
 

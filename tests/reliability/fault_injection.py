@@ -144,11 +144,11 @@ def main(argv=None):
         seen, stop = set(), threading.Event()
         watcher = threading.Thread(target=breaker_watch, args=(db, seen, stop))
         watcher.start()
-        sims.admin("/_admin/faults", {"target": "soap", "down": True})
+        sims.admin("/_admin/take-down", {"target": "soap"})
         outage_first = scalar(db, "SELECT coalesce(max(id), 0) FROM hc_message")
         in_odoo(db, CONFIRM, count=args.outage_orders, prefix="OUT")
         time.sleep(max(0.0, args.outage))
-        sims.admin("/_admin/faults", {"target": "soap", "down": False})
+        sims.admin("/_admin/bring-up", {"target": "soap"})
         back = time.monotonic()
         recovered = wait_until_drained(db, timeout=600)
         recovery_s = time.monotonic() - back
@@ -170,7 +170,8 @@ def main(argv=None):
         references = [o.get("reference") for o in remote]
         duplicated_remote = len(references) - len(set(references))
         done_orders = {r for (r,) in query(db, """SELECT po.name FROM purchase_order po JOIN hc_message m
-            ON m.res_model = 'purchase.order' AND m.res_id = po.id WHERE m.state = 'done'""")}
+            ON m.res_model = 'purchase.order' AND m.res_id = po.id AND m.direction = 'outbound'
+            WHERE m.state = 'done'""")}
         done_not_remote = len(done_orders - set(references))
         rfqs = dict(query(db, "SELECT origin, count(*) FROM purchase_order WHERE origin LIKE 'FI-REQ-%%' "
                               "GROUP BY origin"))

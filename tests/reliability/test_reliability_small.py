@@ -19,3 +19,14 @@ def run_script(script, *args, timeout=1200):
 def test_crash_recovery_loses_and_duplicates_nothing():
     out = run_script("crash_recovery.py", "--items", "1000", "--events", "30", "--kill-at", "0.5")
     assert "ok" in out.splitlines()[-1]
+
+
+def test_fault_injection_ends_every_message_in_a_final_state():
+    out = run_script("fault_injection.py", "--orders", "100", "--events", "60", "--items", "500",
+                     "--outage", "20", "--outage-orders", "10")
+    assert "verdict: ok" in out
+
+
+def test_hostile_input_is_refused_or_stored_verbatim():
+    out = run_script("hostile_input.py", "--strings-rounds", "1")
+    assert "verdict: ok" in out

@@ -482,6 +482,12 @@ class HcBackend(models.Model):
             if any(backend[k] != v for k, v in vals.items()):
                 backend.sudo().write(vals)
 
+    def _sync_breaker_state_apart(self):
+        """The same, committed in its own transaction: a failed job's transaction is rolled back,
+        and the form must still show that the circuit opened."""
+        with self.env.registry.cursor() as cr:
+            self.with_env(self.env(cr=cr))._sync_breaker_state()
+
     def _send(self, message, payload):
         """Send one outbound message's payload to this backend; return its parsed answer.
 

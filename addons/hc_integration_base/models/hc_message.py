@@ -348,6 +348,8 @@ class HcMessage(models.Model):
 
     def _handle_failure(self, exc, attempt, started):
         """Classify a failure: retry it later, or move the message to the exception queue."""
+        if isinstance(exc, TransportError) and exc.transient and self.backend_id:
+            self.backend_id._sync_breaker_state_apart()
         if isinstance(exc, TransportError) and exc.category == "circuit_open":
             # The call never left: the breaker protects the remote system while it recovers.
             # The message waits for the next probe without spending one of its attempts.

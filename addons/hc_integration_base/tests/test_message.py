@@ -380,6 +380,8 @@ class TestMessageTransportRetries(SimulatorMixin, MessageCase):
         first, first_job = self.send("OUT-4")
         _result, raised = self.run_attempt(first, first_job)  # a real failure: it opens the circuit
         self.assertFalse(raised.ignore_retry)
+        self.backend.invalidate_recordset()
+        self.assertEqual(self.backend.breaker_state, "open", "the form shows it although the job rolled back")
         second, second_job = self.send("OUT-5")
         for _ in range(4):  # more checks than its 3 attempts: the call never leaves while open
             _result, raised = self.run_attempt(second, second_job)
