@@ -10,9 +10,12 @@ from odoo import http
 from odoo.http import request
 
 from ..payload.inbound import (
+    JSON_TYPES,
+    XML_TYPES,
     InboundError,
     RateLimiter,
     json_path_value,
+    media_type,
     parse_body,
     validate_json,
     validate_xml,
@@ -48,6 +51,10 @@ class InboundController(http.Controller):
                     429, "rate_limited", "Too many requests for this backend; retry later.",
                     headers={"Retry-After": str(max(1, round(wait)))},
                 )
+            if media_type(request.httprequest.content_type) not in JSON_TYPES + XML_TYPES:
+                # Before reading: a form body would be consumed by the form parser and look empty.
+                raise InboundError(415, "unsupported_media_type",
+                                   "Send application/json or application/xml (Content-Type header).")
             body = self._read_body(backend)
             if backend.inbound_hmac_secret:
                 verify_signature(
