@@ -283,3 +283,18 @@ def test_rate_limit_spaces_requests(sims):
     for _ in range(10):
         client.request("GET", "/api/v1/health")
     assert time.monotonic() - started >= 0.9, "the second five waited for tokens"
+
+
+def test_a_tripped_breaker_waits_out_the_remaining_cooldown():
+    clock = FakeClock()
+    breaker = CircuitBreaker(threshold=3, cooldown=30, clock=clock)
+    breaker.trip(time.time() - 20, "refused elsewhere")  # another process opened it 20 s ago
+    assert breaker.state == "open" and breaker.last_error == "refused elsewhere"
+    with pytest.raises(TransportError) as raised:
+        breaker.before_call()
+    assert raised.value.category == "circuit_open" and 9 <= raised.value.retry_after <= 10
+    clock.now += 11
+    breaker.before_call()  # the probe goes through
+    assert breaker.state == "half_open"
+    breaker.trip(time.time(), "again")  # only a closed breaker is tripped
+    assert breaker.state == "half_open"

@@ -413,6 +413,17 @@ class HcBackend(models.Model):
         return cert
 
     def _breaker(self):
+        """This process's breaker of the backend, opened when another process opened it."""
+        breaker = self._local_breaker()
+        # Each worker process has its own breaker; one that opened wrote it on the record, so the
+        # others stop calling too instead of each spending messages' attempts to learn it.
+        if self.breaker_state == "open" and self.breaker_opened_at and breaker.state == "closed":
+            opened = self.breaker_opened_at.replace(tzinfo=timezone.utc).timestamp()
+            if time.time() - opened < self.breaker_cooldown:
+                breaker.trip(opened, self.breaker_last_error)
+        return breaker
+
+    def _local_breaker(self):
         self.ensure_one()
         key = (self.env.cr.dbname, self.id)
         breaker = _BREAKERS.get(key)
@@ -470,7 +481,7 @@ class HcBackend(models.Model):
     def _sync_breaker_state(self):
         """Copy the in-process breaker state onto the record (for the form)."""
         for backend in self:
-            snap = backend._breaker().snapshot()
+            snap = backend._local_breaker().snapshot()
             vals = {
                 "breaker_state": snap["state"],
                 "breaker_failure_count": snap["failure_count"],

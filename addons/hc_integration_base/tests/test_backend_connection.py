@@ -1,6 +1,8 @@
 import socket
 import time
+from datetime import timedelta
 
+from odoo import fields
 from odoo.tests import TransactionCase, tagged
 
 from ..transports.errors import TransportError
@@ -204,6 +206,22 @@ class TestBackendConnection(SimulatorMixin, BackendMixin, TransactionCase):
         finally:
             self.sims.bring_up("rest")
         time.sleep(1.1)
+        self.assertConnection(backend, True, "Connection OK")
+        self.assertEqual(backend.breaker_state, "closed")
+
+    def test_a_circuit_opened_by_another_worker_stops_this_one(self):
+        backend = self.rest_backend(code="shared_breaker", auth_type="api_key", api_key="sim-api-key",
+                                    breaker_threshold=5, breaker_cooldown=60)
+        # Another worker process saw five failures and wrote it on the record a moment ago.
+        backend.write({"breaker_state": "open", "breaker_opened_at": fields.Datetime.now(),
+                       "breaker_last_error": "Connection refused"})
+        before = self.sims.state.request_count
+        self.assertConnection(backend, False, "Circuit open")
+        self.assertEqual(self.sims.state.request_count, before, "no call left this process")
+        # An old opening (cool-down over) does not stop anyone: the next call probes.
+        backend._breaker().record_success()
+        backend.write({"breaker_state": "open",
+                       "breaker_opened_at": fields.Datetime.now() - timedelta(seconds=120)})
         self.assertConnection(backend, True, "Connection OK")
         self.assertEqual(backend.breaker_state, "closed")
 

@@ -392,6 +392,8 @@ class TestMessageTransportRetries(SimulatorMixin, MessageCase):
             self.assertIn("Circuit open", second.error_message)
         self.assertFalse([o for o in self.sims.state.outcomes if o.get("po_reference") == "OUT-5"])
         self.backend._breaker().record_success()  # the remote system is back (a probe succeeded)
+        self.backend.invalidate_recordset()
+        self.backend._sync_breaker_state()  # ...and the probing process wrote it on the record
         self.sims.reset()
         _result, raised = self.run_attempt(second, second_job)
         self.assertIsNone(raised)

@@ -67,6 +67,19 @@ class CircuitBreaker:
                 self.opened_at = self._clock()
                 self.opened_at_wall = time.time()
 
+    def trip(self, opened_at_wall, reason=None):
+        """Open a closed circuit because another process saw the system fail (its state is shared
+        through the database): this process waits out the rest of that cool-down, then probes."""
+        with self._lock:
+            if self.state != "closed":
+                return
+            elapsed = max(time.time() - opened_at_wall, 0.0)
+            self.state = "open"
+            self.opened_at = self._clock() - elapsed
+            self.opened_at_wall = opened_at_wall
+            self.failure_count = max(self.failure_count, self.threshold)
+            self.last_error = reason or self.last_error
+
     def snapshot(self):
         with self._lock:
             return {
