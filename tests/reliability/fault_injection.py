@@ -45,7 +45,7 @@ drain(env)
 for function in env["queue.job.function"].search([("method", "in", ("_job_process", "_job_fetch_page"))]):
     function.retry_pattern = {1: 1, 2: 2, 3: 4, 4: 8}
 env["hc.backend"].browse(env.ref("hc_integration_base.demo_backend_soap").id).write(
-    {"read_timeout": 2, "breaker_threshold": 5, "breaker_cooldown": 5})
+    {"read_timeout": 2, "breaker_threshold": 5, "breaker_cooldown": 30})
 env["hc.backend"].browse(env.ref("hc_integration_base.demo_backend_rest").id).write(
     {"read_timeout": 2, "breaker_threshold": 1000})
 env.ref("hc_procurement_sync.demo_flow_item_catalog").page_size = 100
