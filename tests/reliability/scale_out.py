@@ -35,6 +35,7 @@ backend = env.ref("hc_integration_base.demo_backend_rest")
 flow = env.ref("hc_integration_base.demo_flow_contacts_inbound")
 env["hc.backend"].browse(backend.id).job_capacity = 0  # no per-backend cap: the nodes are the limit
 Message = env["hc.message"]
+first = (Message.search([], order="id desc", limit=1).id or 0) + 1
 for i in range(contacts):
     Message._receive(backend, flow, {"id": f"SC-{i:05d}", "name": f"Scale contact {i}"}, external_id=f"SC-{i:05d}")
 for version in range(1, versions + 1):
@@ -42,7 +43,7 @@ for version in range(1, versions + 1):
         Message._receive(backend, flow, {"id": f"SV-{i:04d}", "name": f"Versioned {i} v{version}"},
                          external_id=f"SV-{i:04d}")
 env.cr.commit()
-result(queued=Message.search_count([("state", "=", "queued")]))
+result(first=first, queued=Message.search_count([("id", ">=", first), ("state", "=", "queued")]))
 """
 
 
@@ -125,12 +126,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     total = args.contacts + args.records * args.versions
     template = fresh_database("hc_scale_template")
-    in_odoo(template, ENQUEUE, contacts=args.contacts, records=args.records, versions=args.versions)
+    first = in_odoo(template, ENQUEUE, contacts=args.contacts, records=args.records, versions=args.versions)["first"]
     rows, ok, speeds = [], True, {}
     for nodes in (1, 2):
         db = copy_database(template, f"hc_scale_{nodes}")  # the same queued workload for both runs
         elapsed, drained, counts = drain_with(db, nodes, args.workers, args.capacity)
-        done = scalar(db, "SELECT count(*) FROM hc_message WHERE state = 'done'")
+        done = scalar(db, "SELECT count(*) FROM hc_message WHERE state = 'done' AND id >= %s", (first,))
         duplicates = scalar(db, """SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM hc_binding
                                    WHERE res_model = 'res.partner' AND (external_id LIKE 'SC-%%'
                                    OR external_id LIKE 'SV-%%') GROUP BY external_id) counts""")
