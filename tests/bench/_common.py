@@ -1,8 +1,15 @@
 """Shared helpers of the benchmark scripts (run them from the repository root)."""
 
+import os
+import signal
+import socket
+import subprocess
 import sys
+import time
 import types
 from pathlib import Path
+
+import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDON = ROOT / "addons" / "hc_integration_base"
@@ -25,3 +32,50 @@ def table(headers, rows):
     print(line.format(*("-" * w for w in widths)))
     for row in rows:
         print(line.format(*row))
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url, timeout=120, process=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process stopped while starting ({url})")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+class Simulators:
+    def __init__(self, items=500, suppliers=40, extra=()):
+        self.rest_port, self.soap_port = free_port(), free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "legacy_sim", "--host", "127.0.0.1", "--rest-port", str(self.rest_port),
+             "--soap-port", str(self.soap_port), "--items", str(items), "--suppliers", str(suppliers), *extra],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.rest_url = f"http://127.0.0.1:{self.rest_port}"
+        self.wsdl_url = f"http://127.0.0.1:{self.soap_port}/procurement?wsdl"
+        wait_http(self.rest_url + "/health", process=self.process)
+
+    def admin(self, path, body=None):
+        answer = requests.post(self.rest_url + path, json=body or {}, timeout=10)
+        answer.raise_for_status()
+        return answer.json()
+
+    def state(self):
+        return requests.get(self.rest_url + "/_admin/state", timeout=10).json()
+
+    def orders(self):
+        return requests.get(self.rest_url + "/api/v1/purchase-orders", headers={"X-API-Key": "sim-api-key"},
+                            timeout=30).json()["items"]
+
+    def stop(self):
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait()

@@ -53,6 +53,13 @@ def drain(env):
         largest = max(largest, status("VmRSS:"))
 
 
+def pull(xmlid):
+    """Pull the flow now and run its jobs to the end (here, in this process)."""
+    env.ref(xmlid).action_pull_now()
+    env.cr.commit()
+    return drain(env)
+
+
 def point_backends_at(url, wsdl=None):
     env["hc.backend"].browse(env.ref("hc_integration_base.demo_backend_rest").id).write(
         {"base_url": url, "read_timeout": 60})

@@ -9,11 +9,8 @@ import requests
 mode = PARAMS["mode"]
 url = PARAMS["sim_url"]
 point_backends_at(url)
-suppliers = env.ref("hc_procurement_sync.demo_flow_supplier_master")
+pull("hc_procurement_sync.demo_flow_supplier_master")
 items = env.ref("hc_procurement_sync.demo_flow_item_catalog")
-suppliers.action_pull_now()
-env.cr.commit()
-drain(env)
 items.page_size = 1000
 env.cr.commit()
 
@@ -72,9 +69,7 @@ elif mode == "naive":
 else:
     baseline = reset_peak()
     started = time.perf_counter()
-    items.action_pull_now()
-    env.cr.commit()
-    jobs, sampled = drain(env)
+    jobs, sampled = pull("hc_procurement_sync.demo_flow_item_catalog")
     elapsed = time.perf_counter() - started
     errors = []
 products, sellers, bindings = (after - earlier for after, earlier in zip(counts(), before, strict=True))

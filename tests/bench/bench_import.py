@@ -17,16 +17,10 @@ Prints items per second, the ratios, and the process's resident memory before an
 """
 
 import argparse
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-import requests
-from _common import ROOT, table
+from _common import Simulators, table
 from _odoo_shell import ensure_database, run_in_odoo
 
 TEMPLATE = "hc_bench"
@@ -34,32 +28,15 @@ HERE = Path(__file__).parent
 DRIVER = (HERE / "_in_odoo_common.py").read_text() + (HERE / "_pull_driver.py").read_text()
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def one_way(mode, size):
     db = f"hc_bench_{mode}"
     subprocess.run(["dropdb", "--if-exists", db], check=True, capture_output=True)
     subprocess.run(["createdb", "-T", TEMPLATE, db], check=True, capture_output=True)
-    port = free_port()
-    simulator = subprocess.Popen(
-        [sys.executable, "-m", "legacy_sim", "--host", "127.0.0.1", "--rest-port", str(port), "--soap-port",
-         str(free_port()), "--items", str(size), "--suppliers", "40"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    sims = Simulators(items=size, suppliers=40)
     try:
-        for _ in range(100):
-            try:
-                requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        return run_in_odoo(db, DRIVER, mode=mode, sim_url=f"http://127.0.0.1:{port}")
+        return run_in_odoo(db, DRIVER, mode=mode, sim_url=sims.rest_url)
     finally:
-        os.killpg(simulator.pid, signal.SIGTERM)
-        simulator.wait()
+        sims.stop()
         subprocess.run(["dropdb", "--if-exists", db], check=False, capture_output=True)
 
 

@@ -15,19 +15,15 @@
 """
 
 import argparse
-import os
-import signal
-import socket
 import statistics
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import psycopg2
 import requests
-from _common import ROOT, table
+from _common import Simulators, table
 from _odoo_shell import ensure_database, run_in_odoo
 from _server import running_suite
 
@@ -64,36 +60,19 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def reconciliation(sizes, items):
     ensure_database(DB)
     copy = f"{DB}_reconcile"
     rows = []
     for size in sizes:
-        port = free_port()
-        simulator = subprocess.Popen(
-            [sys.executable, "-m", "legacy_sim", "--host", "127.0.0.1", "--rest-port", str(port), "--soap-port",
-             str(free_port()), "--items", str(items), "--balances", str(size)],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        sims = Simulators(items=items, extra=("--balances", str(size)))
         try:
-            for _ in range(100):
-                try:
-                    requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.1)
             subprocess.run(["dropdb", "--if-exists", "--force", copy], check=True, capture_output=True)
             subprocess.run(["createdb", "-T", DB, copy], check=True, capture_output=True)
-            result = run_in_odoo(copy, DRIVER, items=items, sim_url=f"http://127.0.0.1:{port}")
+            result = run_in_odoo(copy, DRIVER, items=items, sim_url=sims.rest_url)
         finally:
             subprocess.run(["dropdb", "--if-exists", "--force", copy], check=False, capture_output=True)
-            os.killpg(simulator.pid, signal.SIGTERM)
-            simulator.wait()
+            sims.stop()
         assert result["state"] == "done" and result["balances"] == size, result
         rows.append([f"{size:,}", result["jobs"], f"{result['seconds']:.1f}", f"{size / result['seconds']:,.0f}",
                      f"{result['lines']:,}", f"{result['baseline_mib']:.0f}", f"{result['sampled_mib']:.0f}",

@@ -3,42 +3,22 @@ Odoo servers (workers + queue_job runner) as processes that can be killed, and S
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import psycopg2
-import requests
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent / "bench"))
 
+from _common import Simulators, free_port, table, wait_http  # noqa: E402, F401 - shared with the benchmarks
 from _odoo_shell import _setup_env, ensure_database, run_in_odoo  # noqa: E402
 
 TEMPLATE = "hc_bench"
 COMMON = (HERE.parent / "bench" / "_in_odoo_common.py").read_text()
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_http(url, timeout=120, process=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process stopped while starting ({url})")
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
 def fresh_database(name):
@@ -61,34 +41,6 @@ def drop_database(name):
 
 def in_odoo(db, code, **params):
     return run_in_odoo(db, COMMON + code, **params)
-
-
-class Simulators:
-    def __init__(self, items=500, suppliers=40, extra=()):
-        self.rest_port, self.soap_port = free_port(), free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "legacy_sim", "--host", "127.0.0.1", "--rest-port", str(self.rest_port),
-             "--soap-port", str(self.soap_port), "--items", str(items), "--suppliers", str(suppliers), *extra],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        self.rest_url = f"http://127.0.0.1:{self.rest_port}"
-        self.wsdl_url = f"http://127.0.0.1:{self.soap_port}/procurement?wsdl"
-        wait_http(self.rest_url + "/health", process=self.process)
-
-    def admin(self, path, body=None):
-        answer = requests.post(self.rest_url + path, json=body or {}, timeout=10)
-        answer.raise_for_status()
-        return answer.json()
-
-    def state(self):
-        return requests.get(self.rest_url + "/_admin/state", timeout=10).json()
-
-    def orders(self):
-        return requests.get(self.rest_url + "/api/v1/purchase-orders", headers={"X-API-Key": "sim-api-key"},
-                            timeout=30).json()["items"]
-
-    def stop(self):
-        os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait()
 
 
 class OdooServer:
@@ -159,12 +111,3 @@ def wait_until_drained(db, timeout=600, settle=3.0):
             quiet_since = None
         time.sleep(0.5)
     return False
-
-
-def table(headers, rows):
-    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=True)]
-    line = "  ".join(f"{{:<{w}}}" for w in widths)
-    print(line.format(*headers))
-    print(line.format(*("-" * w for w in widths)))
-    for row in rows:
-        print(line.format(*row))

@@ -30,9 +30,7 @@ from _harness import (
 
 SETUP = """
 point_backends_at(PARAMS["rest_url"], PARAMS["wsdl_url"])
-env.ref("hc_procurement_sync.demo_flow_supplier_master").action_pull_now()
-env.cr.commit()
-drain(env)
+pull("hc_procurement_sync.demo_flow_supplier_master")
 vendor = env["res.partner"].search([("ref", "=", "SUP-0001")], limit=1)
 for code in ("CRASH-1", "CRASH-2"):
     env["product.product"].create({"name": code, "default_code": code, "is_storable": True,

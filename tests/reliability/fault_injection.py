@@ -39,9 +39,7 @@ from _harness import (
 
 SETUP = """
 point_backends_at(PARAMS["rest_url"], PARAMS["wsdl_url"])
-env.ref("hc_procurement_sync.demo_flow_supplier_master").action_pull_now()
-env.cr.commit()
-drain(env)
+pull("hc_procurement_sync.demo_flow_supplier_master")
 for function in env["queue.job.function"].search([("method", "in", ("_job_process", "_job_fetch_page"))]):
     function.retry_pattern = {1: 1, 2: 2, 3: 4, 4: 8}
 env["hc.backend"].browse(env.ref("hc_integration_base.demo_backend_soap").id).write(

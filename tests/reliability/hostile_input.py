@@ -47,12 +47,8 @@ LAUGHS = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">
 DTD_ONLY = b"""<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://127.0.0.1:1/evil.dtd"><r><id>1</id></r>"""
 PULL = """
 point_backends_at(PARAMS["rest_url"])
-env.ref("hc_procurement_sync.demo_flow_supplier_master").action_pull_now()
-env.cr.commit()
-drain(env)
-env.ref("hc_procurement_sync.demo_flow_item_catalog").action_pull_now()
-env.cr.commit()
-drain(env)
+pull("hc_procurement_sync.demo_flow_supplier_master")
+pull("hc_procurement_sync.demo_flow_item_catalog")
 result(ok=1)
 """
 
