@@ -55,7 +55,7 @@ class OdooServer:
 
     def start(self, env_extra=None):
         python, src, conf = _setup_env()
-        args = [python, f"{src}/odoo-bin", "-c", conf, "-d", self.db, "--db-filter", f"^{self.db}$",
+        args = [python, f"{src}/odoo-bin", "-c", conf, "-d", self.db,
                 "--http-port", str(self.port), "--gevent-port", str(free_port()), "--workers", str(self.workers),
                 "--max-cron-threads", "0", "--logfile", str(self.log)]
         if not self.runner:
