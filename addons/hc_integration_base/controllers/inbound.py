@@ -101,14 +101,10 @@ class InboundController(http.Controller):
     # --- steps ---------------------------------------------------------------------------------
     def _route_target(self, backend_code, flow_code):
         env = request.env(su=True)
-        backend = env["hc.backend"].search([("code", "=", backend_code)], limit=1)
-        flow = backend and env["hc.flow"].search(
-            [("backend_id", "=", backend.id), ("code", "=", flow_code), ("direction", "=", "inbound")],
-            limit=1,
-        )
-        if not backend or not flow:
+        backend_id, flow_id = env["hc.flow"]._inbound_route(backend_code, flow_code)
+        if not flow_id:
             raise InboundError(404, "not_found", f"No inbound flow {backend_code}/{flow_code}.")
-        return backend, flow
+        return env["hc.backend"].browse(backend_id), env["hc.flow"].browse(flow_id)
 
     def _authenticate(self, backend):
         headers = request.httprequest.headers
@@ -164,6 +160,7 @@ class InboundController(http.Controller):
             correlation_id=(headers.get("X-Correlation-ID") or "")[:128] or None,
             idempotency_key=key,
             payload_hash=digest,
+            key_checked=True,
         )
         answer = self._answer(message)
         answer["accepted_in_ms"] = round((time.monotonic() - started) * 1000, 1)

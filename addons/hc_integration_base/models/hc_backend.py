@@ -246,13 +246,20 @@ class HcBackend(models.Model):
     def create(self, vals_list):
         backends = super().create(vals_list)
         backends._ensure_channels()
+        self.env.registry.clear_cache()  # inbound routes (hc.flow._inbound_route)
         return backends
 
     def write(self, vals):
         res = super().write(vals)
         if "code" in vals:
             self._ensure_channels()
+        if {"code", "active"} & set(vals):
+            self.env.registry.clear_cache()
         return res
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
 
     def _compute_message_stats(self):
         groups = self.env["hc.message"]._read_group(

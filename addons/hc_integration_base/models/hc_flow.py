@@ -1,5 +1,8 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
+
+# Fields that change which flow an inbound URL names (hc.flow._inbound_route is cached).
+ROUTING_FIELDS = frozenset({"code", "active", "direction", "backend_id"})
 
 
 class HcFlow(models.Model):
@@ -201,6 +204,37 @@ class HcFlow(models.Model):
     def _channel_for_jobs(self):
         self.ensure_one()
         return self.channel
+
+    # --- inbound routing --------------------------------------------------------------------------
+    @api.model
+    @tools.ormcache("backend_code", "flow_code")
+    def _inbound_route(self, backend_code, flow_code):
+        """IDs of the active backend and inbound flow an inbound URL names, or ``(0, 0)``.
+
+        Cached per worker (every post resolves it; two searches cost as much as storing the
+        message); any change of codes, activity or direction clears it in every worker.
+        """
+        env = self.env(su=True)
+        backend = env["hc.backend"].search([("code", "=", backend_code)], limit=1)
+        flow = backend and env["hc.flow"].search(
+            [("backend_id", "=", backend.id), ("code", "=", flow_code), ("direction", "=", "inbound")],
+            limit=1,
+        )
+        return (backend.id, flow.id) if backend and flow else (0, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if ROUTING_FIELDS & set(vals):
+            self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
 
     def _owned_fields(self):
         """Fields of the flow's model that this flow fills (targets of its active inbound mapping,

@@ -221,11 +221,13 @@ class HcMessage(models.Model):
     @api.model
     def _receive(self, backend, flow, payload, *, direction="inbound", external_id=None,
                  correlation_id=None, idempotency_key=None, record=None, enqueue=True,
-                 payload_hash=None, batch_run=None, page_number=0):
+                 payload_hash=None, batch_run=None, page_number=0, key_checked=False):
         """Store one message (or a duplicate marker) and enqueue its processing job.
 
         A repeated idempotency key never creates a second business effect: the new message is
-        stored in state *duplicate*, linked to the original, and no job is enqueued.
+        stored in state *duplicate*, linked to the original, and no job is enqueued. Callers that
+        looked the key up already (the inbound API answers a repeat itself) pass ``key_checked``;
+        the unique index still catches a concurrent twin.
         """
         if direction == "outbound" and flow and flow.system_of_record == "legacy":
             raise UserError(self.env._(
@@ -235,6 +237,9 @@ class HcMessage(models.Model):
         vals = {
             "backend_id": backend.id,
             "flow_id": flow.id if flow else False,
+            # The stored related fields, given: computing them costs an UPDATE after the INSERT.
+            "company_id": backend.company_id.id,
+            "object_type": flow.object_type if flow else False,
             "direction": direction,
             "external_id": external_id,
             "idempotency_key": idempotency_key,
@@ -251,11 +256,13 @@ class HcMessage(models.Model):
             binding = self.env["hc.binding"].sudo()._lookup(backend, flow.model_name, external_id)
             if binding:
                 vals.update(res_model=binding.res_model, res_id=binding.res_id)
-        original = idempotency_key and self._find_by_key(backend, direction, idempotency_key)
+        original = idempotency_key and not key_checked and self._find_by_key(backend, direction, idempotency_key)
         Message = self.sudo().with_context(
             tracking_disable=True, mail_create_nosubscribe=True, mail_create_nolog=True
         )
-        if not original:
+        if not original and not idempotency_key:
+            message = Message.create(vals)
+        elif not original:
             try:
                 with self.env.cr.savepoint():
                     message = Message.create(vals)

@@ -165,6 +165,27 @@ class TestInboundEndpoint(HttpCase):
         self.assertError(self.post(body, headers=replay), 401, "signature_expired")
         self.assertError(self.post(body, headers={"X-HC-Signature": "garbage"}), 401, "signature_malformed")
 
+    def test_route_follows_configuration_changes(self):
+        """The URL -> flow lookup is cached; renaming or archiving takes effect at once."""
+        self.assertEqual(self.post({"id": "C1", "name": "n"}).status_code, 202)
+        self.flow.code = "people"
+        self.assertError(self.post({"id": "C2", "name": "n"}), 404, "not_found")
+        moved = self.post({"id": "C2", "name": "n"}, url="/hc/in/dept/people")
+        self.assertEqual(moved.status_code, 202, moved.text)
+        self.assertEqual(moved.json()["url"], f"/hc/in/dept/people/messages/{moved.json()['message_id']}")
+        self.flow.active = False
+        self.assertError(self.post({"id": "C3", "name": "n"}, url="/hc/in/dept/people"), 404, "not_found")
+        self.flow.active = True
+        self.backend.active = False
+        self.assertError(self.post({"id": "C3", "name": "n"}, url="/hc/in/dept/people"), 404, "not_found")
+        self.backend.active = True
+        self.backend.code = "ward"
+        accepted = self.post({"id": "C3", "name": "n"}, url="/hc/in/ward/people")
+        self.assertEqual(accepted.status_code, 202, accepted.text)
+        message = self.env["hc.message"].browse(accepted.json()["message_id"])
+        self.assertEqual(message.company_id, self.backend.company_id)
+        self.assertEqual(message.object_type, self.flow.object_type)
+
     def test_rate_limit(self):
         self.backend.inbound_rate_limit = 1
         statuses = [self.post({"id": f"R{i}", "name": "n"}).status_code for i in range(4)]
