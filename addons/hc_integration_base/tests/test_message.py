@@ -66,10 +66,13 @@ class TestMessageJobs(MessageCase):
             )
         self.assertEqual(message.state, "queued")
         self.assertEqual(message.job_uuid, trap.enqueued_jobs[0].uuid)
-        # The same message is never queued twice while its job waits.
-        with trap_jobs() as trap:
-            message._enqueue()
-            trap.assert_jobs_count(1)
+        # The same message is never queued twice while its job waits (jobs stored for real).
+        waiting = self.receive({"id": "P2", "name": "Bea"})
+        waiting.write({"state": "exception"})
+        waiting._retry()
+        jobs = self.env["queue.job"].search([("identity_key", "=", f"hc.message:{waiting.id}")])
+        self.assertEqual(len(jobs), 1, "a retry while the first job waits queues nothing new")
+        self.assertEqual(waiting.job_uuid, jobs.uuid)
         urgent = self.flow.copy({"code": "urgent_contacts", "urgent": True})
         self.assertEqual(urgent.channel, "root.hc.pas.urgent")
         self.assertTrue(self.backend.channel_id)
