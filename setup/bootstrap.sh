@@ -101,8 +101,11 @@ Start it, or set PGHOST/PGPORT/PGUSER/PGPASSWORD to a server where ${PGUSER:-$(i
 
 # --- 5. odoo.conf ------------------------------------------------------------------------------
 write_config() {
-    local src="$1" qj new
+    local src="$1" qj new cores
     qj="$(queue_job_addons_dir)"
+    # Odoo's sizing rule, 2 x cores + 1 HTTP workers, and at most one running job per core: jobs
+    # then never hold every worker, and inbound posts are still answered while a backlog drains.
+    cores="$(nproc 2>/dev/null || echo 2)"
     mkdir -p "$HC_VAR/data"
     new="$(cat <<CONF
 ; Written by setup/bootstrap.sh - edits are overwritten; change the HC_* variables instead.
@@ -117,7 +120,7 @@ ${PGHOST:+db_host = $PGHOST
 http_port = $HC_HTTP_PORT
 gevent_port = $HC_GEVENT_PORT
 server_wide_modules = base,web,queue_job
-workers = ${HC_WORKERS:-4}
+workers = ${HC_WORKERS:-$((2 * cores + 1))}
 max_cron_threads = 1
 limit_time_cpu = 600
 limit_time_real = 1200
@@ -126,7 +129,7 @@ limit_memory_hard = 2684354560
 log_level = info
 
 [queue_job]
-channels = root:${HC_JOB_CAPACITY:-3},root.hc:${HC_JOB_CAPACITY:-3}
+channels = root:${HC_JOB_CAPACITY:-$cores},root.hc:${HC_JOB_CAPACITY:-$cores}
 CONF
 )"
     if [ ! -f "$HC_CONF" ] || [ "$(cat "$HC_CONF")" != "$new" ]; then
