@@ -39,7 +39,8 @@ class HcFlow(models.Model):
         ondelete="cascade",
         help="Odoo model the generic handler creates or updates.",
     )
-    model_name = fields.Char(related="model_id.model", string="Model name")
+    # Stored: every message reads it (bindings, handler); unstored it costs an ir.model fetch each time.
+    model_name = fields.Char(related="model_id.model", string="Model name", store=True)
     direction = fields.Selection(
         [("pull", "Pull (Odoo fetches)"), ("push", "Push (Odoo sends)"), ("inbound", "Inbound event")],
         required=True,
