@@ -3,7 +3,7 @@ import logging
 import traceback
 import uuid
 import zlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from psycopg2 import OperationalError
 
@@ -332,7 +332,7 @@ class HcMessage(models.Model):
         self._take_backend_slot()
         self._wait_for_predecessors()
         attempt = self._current_attempt()
-        started = fields.Datetime.now()
+        started = datetime.now()  # with microseconds: durations are in ms, stored times in s
         # The happy path leaves no chatter note: started/done times and attempts are fields, and
         # two tracking notes per message cost more than the rest of the bookkeeping. Failures,
         # retries and operator actions stay tracked.
@@ -341,7 +341,9 @@ class HcMessage(models.Model):
             with self.env.cr.savepoint():
                 # Inside the savepoint: rolled back with the handler's effects, which also
                 # releases the row lock before a retry writes the state apart.
-                untracked.write({"state": "processing", "started_at": started, "attempt_count": attempt})
+                untracked.write({
+                    "state": "processing", "started_at": started.replace(microsecond=0), "attempt_count": attempt,
+                })
                 self.flush_recordset()
                 result = self._dispatch()
         except RetryableJobError:
@@ -403,10 +405,10 @@ class HcMessage(models.Model):
         return handler._export_message(self)
 
     def _mark_done(self, started, result):
-        done = fields.Datetime.now()
+        done = datetime.now()
         vals = {
             "state": "done",
-            "done_at": done,
+            "done_at": done.replace(microsecond=0),
             "duration_ms": int((done - started).total_seconds() * 1000),
             "error_category": False,
             "error_message": False,
@@ -422,15 +424,15 @@ class HcMessage(models.Model):
         self.sudo().payload_raw = False
 
     def _failure_values(self, exc, state, category, started, message):
-        done = fields.Datetime.now()
+        done = datetime.now()
         return {
             "state": state,
-            "started_at": started,
+            "started_at": started.replace(microsecond=0),
             "attempt_count": self._current_attempt(),
             "error_category": category,
             "error_message": message,
             "error_traceback": "".join(traceback.format_exception(exc))[-20000:],
-            "done_at": done if state == "exception" else False,
+            "done_at": done.replace(microsecond=0) if state == "exception" else False,
             "duration_ms": int((done - started).total_seconds() * 1000),
         }
 
