@@ -3,23 +3,31 @@
     python tests/bench/bench_inbound.py [--events 1000] [--concurrency 8] [--e2e-events 200] [--rate 20]
 
 Prints accepted events per second with the p50/p95 latency of the 202 answer, then the
-end-to-end latency (POST -> contact created by the job) at a steady rate.
+end-to-end latency (POST -> contact created by the job) at a steady rate. Then the same burst
+against a web node alone (no job runner on it, as in a deployment with separate job nodes), on
+a copy of the database: what the HTTP tier accepts when no job competes for the CPUs.
 """
 
 import argparse
+import configparser
 import http.client
 import json
+import os
 import statistics
+import sys
 import threading
 import time
 import uuid
 from urllib.parse import urlsplit
 
+import psycopg2
 import requests
-from _common import plain_imports, table
+from _common import ROOT, plain_imports, table
 from _server import running_suite
 
 plain_imports()
+sys.path.insert(0, str(ROOT / "tests" / "reliability"))
+from _harness import OdooServer, copy_database, drop_database  # noqa: E402
 
 HEADERS = {"Content-Type": "application/json", "X-API-Key": "demo-inbound-key"}
 PATH = "/hc/in/stores_rest/contacts"
@@ -77,33 +85,43 @@ def wait_for_drain(url, timeout=600):
     raise RuntimeError("the job queue did not drain")
 
 
-def end_to_end(url, events, rate):
-    """Send at a steady rate; one poller thread follows the messages in the order sent."""
-    sent, latencies = [], []
+def end_to_end(url, events, rate, db="hc_bench"):
+    """Send at a steady rate; a thread watches the database for each message's job to commit
+    (one query every 20 ms for all outstanding messages: unlike callers polling the API, the
+    observer puts no load on the Odoo server it measures)."""
+    sent, latencies, failed = {}, {}, set()
+    lock = threading.Lock()
     done_sending = threading.Event()
 
-    def poll():
-        session = requests.Session()
-        index = 0
+    def observe():
+        connection = psycopg2.connect(dbname=db)
+        connection.autocommit = True
+        cursor = connection.cursor()
         deadline = None
         while True:
-            if index < len(sent):
-                message_url, posted = sent[index]
-                state = session.get(url + message_url, headers=HEADERS, timeout=30).json()["state"]
-                if state in ("done", "exception"):
-                    latencies.append((time.perf_counter() - posted) * 1000)
-                    index += 1
-                    continue
+            with lock:
+                pending = [i for i in sent if i not in latencies and i not in failed]
+            if pending:
+                cursor.execute("SELECT id, state FROM hc_message WHERE id = ANY(%s) AND state IN ('done', 'exception')",
+                               (pending,))
+                now = time.perf_counter()
+                with lock:
+                    for message_id, state in cursor.fetchall():
+                        if state == "done":
+                            latencies[message_id] = (now - sent[message_id]) * 1000
+                        else:
+                            failed.add(message_id)
             elif done_sending.is_set():
-                return
+                break
             if done_sending.is_set():
                 deadline = deadline or time.perf_counter() + 120
                 if time.perf_counter() > deadline:
-                    return
+                    break
             time.sleep(0.02)
+        connection.close()
 
-    poller = threading.Thread(target=poll)
-    poller.start()
+    observer = threading.Thread(target=observe)
+    observer.start()
     session = requests.Session()
     next_send = time.perf_counter()
     for i in range(events):
@@ -111,11 +129,24 @@ def end_to_end(url, events, rate):
         body = {"id": f"E-{uuid.uuid4().hex[:10]}", "name": f"Steady contact {i}"}
         posted = time.perf_counter()
         answer = session.post(url + PATH, json=body, headers=HEADERS, timeout=30).json()
-        sent.append((answer["url"], posted))
+        with lock:
+            sent[answer["message_id"]] = posted
         next_send += 1.0 / rate
     done_sending.set()
-    poller.join()
-    return latencies, events - len(latencies)
+    observer.join()
+    return list(latencies.values()), events - len(latencies)
+
+
+def web_node_alone(events, concurrency, workers):
+    """The burst against a node without the job runner: the jobs stay queued in a copy."""
+    db = copy_database("hc_bench", "hc_bench_web_node")
+    server = OdooServer(db, workers=workers, runner=False, logname="bench-web-node.log")
+    try:
+        server.start()
+        return burst(server.url, events, concurrency)
+    finally:
+        server.stop()
+        drop_database(db)
 
 
 def main():
@@ -131,9 +162,15 @@ def main():
         wait_for_drain(url)
         drained_s = time.perf_counter() - started
         e2e, unfinished = end_to_end(url, args.e2e_events, args.rate)
+    conf = configparser.ConfigParser()
+    conf.read(ROOT / "var" / "odoo-hc_bench.conf")
+    alone, alone_elapsed, alone_latencies, _ = web_node_alone(
+        args.events, args.concurrency, int(conf["options"]["workers"]))
     table(
         ["measure", "value"],
         [
+            ["machine, server", f"{os.cpu_count()} cores, {conf['options']['workers']} workers, "
+                                f"jobs {conf['queue_job']['channels']}"],
             ["accepted events", f"{accepted} ({rejected} not accepted)"],
             ["accepted events/s", f"{accepted / elapsed:.0f}"],
             ["202 latency p50 (ms)", f"{statistics.median(latencies):.1f}"],
@@ -142,6 +179,9 @@ def main():
             [f"end-to-end at {args.rate:g} ev/s, p50 (ms)", f"{statistics.median(e2e):.0f}" if e2e else "-"],
             [f"end-to-end at {args.rate:g} ev/s, p95 (ms)", f"{percentile(e2e, 0.95):.0f}" if e2e else "-"],
             ["end-to-end unfinished", unfinished],
+            ["web node alone: accepted events/s", f"{alone / alone_elapsed:.0f} ({alone} accepted)"],
+            ["web node alone: 202 p50 / p95 (ms)",
+             f"{statistics.median(alone_latencies):.1f} / {percentile(alone_latencies, 0.95):.1f}"],
         ],
     )
 
