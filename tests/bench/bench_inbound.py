@@ -89,7 +89,7 @@ def end_to_end(url, events, rate, db="hc_bench"):
     """Send at a steady rate; a thread watches the database for each message's job to commit
     (one query every 20 ms for all outstanding messages: unlike callers polling the API, the
     observer puts no load on the Odoo server it measures)."""
-    sent, latencies, failed = {}, {}, set()
+    sent, latencies, failed, answered = {}, {}, set(), []
     lock = threading.Lock()
     done_sending = threading.Event()
 
@@ -129,12 +129,13 @@ def end_to_end(url, events, rate, db="hc_bench"):
         body = {"id": f"E-{uuid.uuid4().hex[:10]}", "name": f"Steady contact {i}"}
         posted = time.perf_counter()
         answer = session.post(url + PATH, json=body, headers=HEADERS, timeout=30).json()
+        answered.append((time.perf_counter() - posted) * 1000)
         with lock:
             sent[answer["message_id"]] = posted
         next_send += 1.0 / rate
     done_sending.set()
     observer.join()
-    return list(latencies.values()), events - len(latencies)
+    return list(latencies.values()), events - len(latencies), answered
 
 
 def web_node_alone(events, concurrency, workers):
@@ -161,7 +162,7 @@ def main():
         started = time.perf_counter()
         wait_for_drain(url)
         drained_s = time.perf_counter() - started
-        e2e, unfinished = end_to_end(url, args.e2e_events, args.rate)
+        e2e, unfinished, steady = end_to_end(url, args.e2e_events, args.rate)
     conf = configparser.ConfigParser()
     conf.read(ROOT / "var" / "odoo-hc_bench.conf")
     alone, alone_elapsed, alone_latencies, _ = web_node_alone(
@@ -176,6 +177,8 @@ def main():
             ["202 latency p50 (ms)", f"{statistics.median(latencies):.1f}"],
             ["202 latency p95 (ms)", f"{percentile(latencies, 0.95):.1f}"],
             ["burst backlog drained after (s)", f"{drained_s:.1f}"],
+            [f"202 latency at {args.rate:g} ev/s, p50 / p95 (ms)",
+             f"{statistics.median(steady):.1f} / {percentile(steady, 0.95):.1f}"],
             [f"end-to-end at {args.rate:g} ev/s, p50 (ms)", f"{statistics.median(e2e):.0f}" if e2e else "-"],
             [f"end-to-end at {args.rate:g} ev/s, p95 (ms)", f"{percentile(e2e, 0.95):.0f}" if e2e else "-"],
             ["end-to-end unfinished", unfinished],
