@@ -1,6 +1,7 @@
 """Start the suite with setup/run.sh (demo database, simulators, Odoo with the job runner)."""
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -8,14 +9,28 @@ from contextlib import contextmanager
 
 import requests
 from _common import ROOT
+from _odoo_shell import ensure_database
 
 
 @contextmanager
-def running_suite(port=8369, db="hc_bench", fresh=False):
-    if fresh:
-        subprocess.run(["dropdb", "--if-exists", db], check=True)
+def running_suite(port=8369, template="hc_bench"):
+    """The suite running (run.sh) on a throwaway copy of the benchmark database.
+
+    What a run stores never reaches the template the other scripts copy, and the copy's daily
+    "start scheduled pulls" job is switched off: on a fresh copy it would start every demo pull
+    in the middle of the measurement. Yields the URL, the process and the copy's name.
+    """
+    ensure_database(template)
+    db = f"{template}_run"
+    subprocess.run(["dropdb", "--if-exists", "--force", db], check=True, capture_output=True)
+    subprocess.run(["createdb", "-T", template, db], check=True, capture_output=True)
+    subprocess.run(["psql", "-d", db, "-qc", "UPDATE ir_cron SET active = false WHERE id = (SELECT res_id FROM "
+                    "ir_model_data WHERE module = 'hc_integration_base' AND name = 'ir_cron_hc_scheduled_pulls')"],
+                   check=True, capture_output=True)
+    var = ROOT / "var"
+    shutil.copyfile(var / f"{template}.addons.sha256", var / f"{db}.addons.sha256")  # run.sh: no upgrade
     env = {**os.environ, "HC_HTTP_PORT": str(port), "HC_GEVENT_PORT": str(port + 3), "HC_DEMO_DB": db,
-           "HC_CONF": str(ROOT / "var" / f"odoo-{db}.conf")}
+           "HC_CONF": str(var / f"odoo-{db}.conf")}
     process = subprocess.Popen(["bash", str(ROOT / "setup" / "run.sh")], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -28,10 +43,11 @@ def running_suite(port=8369, db="hc_bench", fresh=False):
             if process.poll() is not None:
                 raise RuntimeError("setup/run.sh stopped: " + (line or ""))
         requests.get(f"{url}/web/health", timeout=10).raise_for_status()
-        yield url, process
+        yield url, process, db
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+        subprocess.run(["dropdb", "--if-exists", "--force", db], check=False, capture_output=True)

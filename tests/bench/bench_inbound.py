@@ -85,7 +85,7 @@ def wait_for_drain(url, timeout=600):
     raise RuntimeError("the job queue did not drain")
 
 
-def end_to_end(url, events, rate, db="hc_bench"):
+def end_to_end(url, events, rate, db):
     """Send at a steady rate; a thread watches the database for each message's job to commit
     (one query every 20 ms for all outstanding messages: unlike callers polling the API, the
     observer puts no load on the Odoo server it measures)."""
@@ -157,14 +157,14 @@ def main():
     parser.add_argument("--e2e-events", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20)
     args = parser.parse_args()
-    with running_suite() as (url, _process):
+    with running_suite() as (url, _process, db):
         accepted, elapsed, latencies, rejected = burst(url, args.events, args.concurrency)
         started = time.perf_counter()
         wait_for_drain(url)
         drained_s = time.perf_counter() - started
-        e2e, unfinished, steady = end_to_end(url, args.e2e_events, args.rate)
+        e2e, unfinished, steady = end_to_end(url, args.e2e_events, args.rate, db)
     conf = configparser.ConfigParser()
-    conf.read(ROOT / "var" / "odoo-hc_bench.conf")
+    conf.read(ROOT / "var" / f"odoo-{db}.conf")
     alone, alone_elapsed, alone_latencies, _ = web_node_alone(
         args.events, args.concurrency, int(conf["options"]["workers"]))
     table(

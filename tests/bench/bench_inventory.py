@@ -85,8 +85,8 @@ def reconciliation(sizes, items):
 
 def replenishment(breaches, rate):
     run = uuid.uuid4().hex[:6]
-    with running_suite(db=DB) as (url, _process):
-        codes = run_in_odoo(DB, SETUP_CRITICAL, run=run, count=breaches)
+    with running_suite(template=DB) as (url, _process, db):
+        codes = run_in_odoo(db, SETUP_CRITICAL, run=run, count=breaches)
         references = []
         session = requests.Session()
         next_send = time.perf_counter()
@@ -98,8 +98,8 @@ def replenishment(breaches, rate):
             assert answer.status_code == 202, answer.text
             references.append(reference)
             next_send += 1.0 / rate
-        latencies = wait_for_acknowledgements(references)
-        orders = count_orders(run)
+        latencies = wait_for_acknowledgements(db, references)
+        orders = count_orders(db, run)
     print(f"\nUrgent replenishment ({breaches} breaches at {rate:g} events/s, workers and job runner)")
     table(["measure", "value"], [
         ["orders acknowledged", f"{len(latencies)} of {breaches}"],
@@ -110,9 +110,9 @@ def replenishment(breaches, rate):
     ])
 
 
-def wait_for_acknowledgements(references, timeout=300):
+def wait_for_acknowledgements(db, references, timeout=300):
     deadline = time.monotonic() + timeout
-    with psycopg2.connect(dbname=DB) as connection:
+    with psycopg2.connect(dbname=db) as connection:
         while True:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT replenishment_latency_ms FROM hc_message WHERE external_id = ANY(%s) "
@@ -124,8 +124,8 @@ def wait_for_acknowledgements(references, timeout=300):
             time.sleep(0.5)
 
 
-def count_orders(run):
-    with psycopg2.connect(dbname=DB) as connection, connection.cursor() as cursor:
+def count_orders(db, run):
+    with psycopg2.connect(dbname=db) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(DISTINCT po.id) FROM purchase_order po JOIN purchase_order_line pol "
                        "ON pol.order_id = po.id JOIN product_product pp ON pp.id = pol.product_id "
                        "WHERE pp.default_code LIKE %s", (f"CRIT-{run}-%",))
