@@ -1,5 +1,6 @@
 """The bootstrap is idempotent and explains a missing Odoo source instead of failing obscurely."""
 
+import configparser
 import hashlib
 import os
 import subprocess
@@ -63,3 +64,25 @@ def test_no_source_and_no_clone_explains_itself(tmp_path):
     assert "No Odoo 19 source is available" in result.stderr
     assert "ODOO_SRC" in result.stderr
     assert not (tmp_path / "home" / "odoo-19.0").exists()
+
+
+def test_workers_and_job_capacity_follow_the_cores(tmp_path):
+    """2 x cores + 1 HTTP workers and one running job per core unless HC_* say otherwise: jobs
+    never hold every worker, so inbound posts are answered while a backlog drains."""
+    cores = len(os.sched_getaffinity(0))  # what nproc counts
+    env = {k: v for k, v in os.environ.items() if k not in ("HC_WORKERS", "HC_JOB_CAPACITY")}
+    conf = tmp_path / "odoo.conf"
+    result = subprocess.run(["bash", str(BOOTSTRAP)], capture_output=True, text=True, timeout=600, check=False,
+                            env={**env, "HC_CONF": str(conf)})
+    assert result.returncode == 0, result.stderr
+    parser = configparser.ConfigParser()
+    parser.read(conf)
+    assert int(parser["options"]["workers"]) == 2 * cores + 1
+    assert parser["queue_job"]["channels"] == f"root:{cores},root.hc:{cores}"
+    overridden = tmp_path / "odoo-2.conf"
+    result = subprocess.run(["bash", str(BOOTSTRAP)], capture_output=True, text=True, timeout=600, check=False,
+                            env={**env, "HC_CONF": str(overridden), "HC_WORKERS": "7", "HC_JOB_CAPACITY": "1"})
+    assert result.returncode == 0, result.stderr
+    parser = configparser.ConfigParser()
+    parser.read(overridden)
+    assert (parser["options"]["workers"], parser["queue_job"]["channels"]) == ("7", "root:1,root.hc:1")

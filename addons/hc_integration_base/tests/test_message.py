@@ -1,6 +1,8 @@
 import json
 import random
+import time
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields, sql_db
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -146,6 +148,34 @@ class TestMessageJobs(MessageCase):
             bad_json = self.Message._receive(self.backend, self.flow, "{not json", external_id="P7")
         bad_json._job_process()
         self.assertEqual((bad_json.state, bad_json.error_category), ("exception", "validation"))
+
+    def test_chatter_and_duration_of_processed_messages(self):
+        """Done leaves no state note in the chatter (its times are fields); an exception does.
+        Durations are milliseconds, not whole seconds."""
+        with trap_jobs():
+            done = self.receive({"id": "P20", "name": "Ada"}).with_context(tracking_disable=False)
+            failed = self.receive({"id": "P21", "unknown_field": 1}).with_context(tracking_disable=False)
+        generic = type(self.env["hc.handler.generic"])
+        apply_message = generic._import_message
+
+        def slow(handler, message):
+            time.sleep(0.3)
+            return apply_message(handler, message)
+
+        with patch.object(generic, "_import_message", slow):
+            done._job_process()
+        failed._job_process()
+        self.env.cr.precommit.run()  # tracking notes are written when the transaction commits
+
+        def state_notes(message):
+            return message.message_ids.tracking_value_ids.filtered(lambda v: v.field_id.name == "state")
+
+        self.assertEqual(done.state, "done")
+        self.assertFalse(state_notes(done))
+        self.assertGreaterEqual(done.duration_ms, 300)
+        self.assertNotEqual(done.duration_ms % 1000, 0, "a duration in whole seconds")
+        self.assertEqual(failed.state, "exception")
+        self.assertEqual(state_notes(failed).new_value_char, "Exception")
 
     def test_per_record_ordering_under_shuffled_execution(self):
         names = [f"Version {i}" for i in range(6)]
