@@ -24,6 +24,15 @@ from ..payload.inbound import (
 
 _logger = logging.getLogger(__name__)
 _RATE = RateLimiter()
+BACKEND_FIELDS = [
+    "code", "name", "company_id", "inbound_api_key", "inbound_hmac_secret", "inbound_replay_window",
+    "inbound_max_bytes", "inbound_rate_limit",
+]
+FLOW_FIELDS = [
+    "code", "name", "backend_id", "object_type", "model_name", "system_of_record", "urgent", "priority",
+    "max_attempts", "inbound_schema", "inbound_xsd", "external_id_path", "idempotency_key_path",
+    "sensitive_paths",
+]
 
 
 def _json(data, status=200, headers=None):
@@ -104,7 +113,12 @@ class InboundController(http.Controller):
         backend_id, flow_id = env["hc.flow"]._inbound_route(backend_code, flow_code)
         if not flow_id:
             raise InboundError(404, "not_found", f"No inbound flow {backend_code}/{flow_code}.")
-        return env["hc.backend"].browse(backend_id), env["hc.flow"].browse(flow_id)
+        backend, flow = env["hc.backend"].browse(backend_id), env["hc.flow"].browse(flow_id)
+        # Only the columns a post reads: the first read of a field would load all sixty
+        # columns of the backend (and forty of the flow), a tenth of the time a post takes.
+        backend.fetch(BACKEND_FIELDS)
+        flow.fetch(FLOW_FIELDS)
+        return backend, flow
 
     def _authenticate(self, backend):
         headers = request.httprequest.headers
