@@ -41,6 +41,8 @@ TRANSITIONS = {
     "duplicate": set(),
 }
 TERMINAL = {"done", "ignored", "duplicate"}
+# queue_job states of a job that has not started yet.
+WAITING_JOB_STATES = ("wait_dependencies", "pending", "enqueued")
 # States in which an earlier message about the same record holds back later ones.
 BLOCKING = ("new", "queued", "processing", "failed_retrying")
 
@@ -298,7 +300,20 @@ class HcMessage(models.Model):
         return f"{self.backend_id.id}:{self.object_type or ''}:{self.external_id}"
 
     def _enqueue(self, eta=None):
+        """Queue one processing job per message, unless its previous job is still waiting to run
+        (a retry asked while the job waits queues nothing new). A new message has no job: no
+        lookup, which queue_job's identity keys would cost on every accepted event."""
+        uuids = self.filtered("job_uuid").mapped("job_uuid")
+        waiting = set()
+        if uuids:
+            jobs = self.env["queue.job"].sudo().search_fetch(
+                [("uuid", "in", uuids), ("state", "in", WAITING_JOB_STATES)], ["uuid"]
+            )
+            waiting = set(jobs.mapped("uuid"))
         for message in self:
+            if message.job_uuid in waiting:
+                message.write({"state": "queued"})
+                continue
             flow = message.flow_id
             urgent = bool(flow) and flow._handler()._is_urgent(message)
             channel = message.backend_id._channel_name(urgent=True) if urgent else (
@@ -308,7 +323,6 @@ class HcMessage(models.Model):
                 .with_delay(
                     priority=0 if urgent else (flow.priority if flow else 10),
                     channel=channel,
-                    identity_key=f"hc.message:{message.id}",
                     max_retries=flow.max_attempts if flow else 5,
                     description=message.display_name,
                     eta=eta,

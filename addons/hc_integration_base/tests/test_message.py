@@ -61,7 +61,6 @@ class TestMessageJobs(MessageCase):
                 message._job_process,
                 properties={
                     "channel": "root.hc.pas",
-                    "identity_key": f"hc.message:{message.id}",
                     "priority": 10,
                     "max_retries": 3,
                 },
@@ -70,11 +69,20 @@ class TestMessageJobs(MessageCase):
         self.assertEqual(message.job_uuid, trap.enqueued_jobs[0].uuid)
         # The same message is never queued twice while its job waits (jobs stored for real).
         waiting = self.receive({"id": "P2", "name": "Bea"})
+        first_job = waiting.job_uuid
+        jobs_before = self.env["queue.job"].search_count([])
         waiting.write({"state": "exception"})
         waiting._retry()
-        jobs = self.env["queue.job"].search([("identity_key", "=", f"hc.message:{waiting.id}")])
-        self.assertEqual(len(jobs), 1, "a retry while the first job waits queues nothing new")
-        self.assertEqual(waiting.job_uuid, jobs.uuid)
+        self.assertEqual(self.env["queue.job"].search_count([]), jobs_before,
+                         "a retry while the first job waits queues nothing new")
+        self.assertEqual((waiting.state, waiting.job_uuid), ("queued", first_job))
+        # Once that job has run (here: failed for good), a retry queues a new one.
+        self.env["queue.job"].search([("uuid", "=", first_job)]).state = "failed"
+        waiting.write({"state": "exception"})
+        waiting._retry()
+        self.assertEqual(self.env["queue.job"].search_count([]), jobs_before + 1)
+        self.assertNotEqual(waiting.job_uuid, first_job)
+        self.assertEqual(self.env["queue.job"].search([("uuid", "=", waiting.job_uuid)]).state, "pending")
         urgent = self.flow.copy({"code": "urgent_contacts", "urgent": True})
         self.assertEqual(urgent.channel, "root.hc.pas.urgent")
         self.assertTrue(self.backend.channel_id)
