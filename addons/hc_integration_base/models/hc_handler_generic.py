@@ -1,12 +1,17 @@
 import json
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.queue_job.exception import RetryableJobError
+
 from ..payload.inbound import json_path_value
 from .hc_binding import content_hash
-from .hc_message import PermanentError
+from .hc_message import BLOCKING, PermanentError
 
+# How long a message naming a record not received yet waits for the flows that bring it.
+REFERENCE_WAIT = timedelta(hours=1)
 SIMPLE_TYPES = {"char", "text", "integer", "float", "monetary", "boolean", "date", "datetime", "selection", "html"}
 
 
@@ -26,6 +31,50 @@ class HcHandlerGeneric(models.AbstractModel):
     def _extra_targets(self):
         """Mapping targets this handler understands beside the model's fields."""
         return ()
+
+    @api.model
+    def _missing_reference(self, message, object_types, error, any_backend=False):
+        """A record this message names is unknown: wait while records of ``object_types`` are
+        still arriving (a pull running, or their messages not applied yet), else fail for good.
+
+        Scheduled pulls start together, so the first catalog page can be applied before the
+        suppliers it names: that page is postponed, without spending an attempt, until they are
+        in, for at most ``REFERENCE_WAIT`` after it was received (two flows that name each other
+        cannot wait forever). ``any_backend`` for references by code that any backend may bring.
+        """
+        waited = fields.Datetime.now() - (message.received_at or fields.Datetime.now())
+        if object_types and waited < REFERENCE_WAIT:
+            scope = [] if any_backend else [("backend_id", "=", message.backend_id.id)]
+            arriving = self.env["hc.message"].sudo().search_count(
+                scope + [("direction", "=", "inbound"), ("object_type", "in", list(object_types)),
+                         ("state", "in", BLOCKING), ("id", "!=", message.id)],
+                limit=1,
+            ) or self.env["hc.batch.run"].sudo().search_count(
+                scope + [("flow_id.object_type", "in", list(object_types)), ("state", "=", "running")], limit=1,
+            )
+            if arriving:
+                raise RetryableJobError(
+                    self.env._("%s Waiting for the records still being received.", error),
+                    seconds=10, ignore_retry=True,
+                )
+        raise PermanentError(error, category="mapping")
+
+    @api.model
+    def _types_bringing(self, message, mapping, errors):
+        """Object types of this backend's flows that bring the records the mapping could not
+        find (``many2one`` lines by binding or field); empty unless every error is such one."""
+        models_missing = set()
+        lines = {f"{line.sequence}:{line.target}": line for line in mapping.line_ids}
+        for error in errors:
+            line = lines.get(error.line_ref)
+            if error.code != "not_found" or not line:
+                return set()
+            models_missing.add(json.loads(line.params or "{}").get("model"))
+        flows = self.env["hc.flow"].sudo().search([
+            ("backend_id", "=", message.backend_id.id), ("model_name", "in", list(models_missing)),
+            ("direction", "in", ("pull", "inbound")), ("object_type", "!=", message.flow_id.object_type),
+        ])
+        return set(flows.mapped("object_type"))
 
     @api.model
     def _is_urgent(self, message):
@@ -52,9 +101,11 @@ class HcHandlerGeneric(models.AbstractModel):
         if mapping:
             result = mapping._compiled()(payload)
             if result.errors:
-                raise PermanentError(
-                    "; ".join(f"{e.path or e.line_ref}: {e.reason}" for e in result.errors[:10]), category="mapping"
-                )
+                error = "; ".join(f"{e.path or e.line_ref}: {e.reason}" for e in result.errors[:10])
+                types = self._types_bringing(message, mapping, result.errors)
+                if types:
+                    self._missing_reference(message, types, error)
+                raise PermanentError(error, category="mapping")
             return result.values
         model = self.env[message.flow_id.model_name]
         if not isinstance(payload, dict):

@@ -45,15 +45,17 @@ class HcHandlerConsumption(models.AbstractModel):
         return {"counts": counts}
 
     @api.model
-    def _resolve(self, event, locations):
+    def _resolve(self, message, event, locations):
         reference = str(event.get("reference") or "") if isinstance(event, dict) else ""
         if not reference:
             raise PermanentError(self.env._("The consumption event has no reference."))
         code = event.get("item_code")
         product = self.env["product.product"].search([("default_code", "=", code)], limit=1) if code else None
         if not product:
-            raise PermanentError(self.env._("Consumption %(ref)s: unknown item %(code)s.", ref=reference, code=code),
-                                 category="mapping")
+            self._missing_reference(
+                message, ["item"], self.env._("Consumption %(ref)s: unknown item %(code)s.", ref=reference, code=code),
+                any_backend=True,
+            )
         place = event.get("location_code") or event.get("department_code")
         location = self.env["stock.location"].browse(locations.get(str(place))).exists() if place else None
         if not location:
@@ -70,7 +72,7 @@ class HcHandlerConsumption(models.AbstractModel):
 
     @api.model
     def _apply_event(self, message, event, locations):
-        reference, product, location, quantity = self._resolve(event, locations)
+        reference, product, location, quantity = self._resolve(message, event, locations)
         Binding = self.env["hc.binding"].sudo()
         backend = message.backend_id
         binding = Binding._lookup(backend, "stock.move", reference)

@@ -1,5 +1,6 @@
 from odoo.tests import TransactionCase, tagged
 
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import InventorySetup
@@ -78,3 +79,26 @@ class TestConsumption(InventorySetup, TransactionCase):
                 self.run_jobs(trap)
         self.assertEqual((run.count_created, run.count_unchanged), (0, 3))
         self.assertEqual(self.on_hand(self.gloves, self.stock), 85)
+
+    def test_unknown_item_waits_for_an_item_message_still_queued(self):
+        # The catalog message bringing the item is queued (another backend may send it).
+        item_flow = self.env.ref("hc_procurement_sync.demo_flow_item_catalog")
+        with trap_jobs():
+            bringing = self.env["hc.message"]._receive(item_flow.backend_id, item_flow, {"code": "ITM-SOON"})
+        message = self.env["hc.message"]._receive(
+            self.flow_events.backend_id, self.flow_events,
+            {"reference": "CONS-8", "item_code": "ITM-SOON", "quantity": 1, "location_code": "PHARM"},
+            external_id="CONS-8", enqueue=False,
+        )
+        message.write({"state": "queued"})
+        try:
+            message._job_process()
+        except RetryableJobError as exc:
+            self.assertTrue(exc.ignore_retry)
+            self.assertIn("unknown item ITM-SOON", str(exc))
+        else:
+            self.fail("the consumption did not wait for the queued item")
+        self.assertEqual(message.state, "queued")
+        bringing.write({"state": "exception"})  # that message failed: nothing else brings the item
+        message._job_process()
+        self.assertEqual((message.state, message.error_category), ("exception", "mapping"))

@@ -64,10 +64,8 @@ class HcHandlerDemand(models.AbstractModel):
             code = line.get("item_code")
             product = Product.search([("default_code", "=", code)], limit=1)
             if not product:
-                raise PermanentError(
-                    self.env._("Requisition %(ref)s: unknown item %(code)s.", ref=reference, code=code),
-                    category="mapping",
-                )
+                error = self.env._("Requisition %(ref)s: unknown item %(code)s.", ref=reference, code=code)
+                self._missing_reference(message, ["item"], error, any_backend=True)
             seller = product.seller_ids[:1]
             if not seller:
                 raise PermanentError(

@@ -1,6 +1,10 @@
+import json
+
+from odoo import fields
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.hc_integration_base.tests.common import BackendMixin, SimulatorMixin, data
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 
@@ -30,6 +34,15 @@ class TestCatalogPull(SimulatorMixin, BackendMixin, TransactionCase):
             while trap.enqueued_jobs:
                 trap.perform_enqueued_jobs()
         return run
+
+    def postponed(self, run):
+        """The RetryableJobError ``run`` raises; not through assertRaises, whose rollback would
+        also undo what was stored before the job (committed apart in production)."""
+        try:
+            run()
+        except RetryableJobError as exc:
+            return exc
+        self.fail("the job was not postponed")
 
     def test_suppliers_then_items_then_unchanged(self):
         suppliers = self.pull(self.suppliers)
@@ -70,3 +83,27 @@ class TestCatalogPull(SimulatorMixin, BackendMixin, TransactionCase):
         self.assertEqual(run.count_failed, 50)
         self.assertEqual(run.page_message_ids.mapped("state"), ["exception"] * 3)
         self.assertIn("no res.partner found for 'SUP-", run.page_message_ids[0].error_message)
+
+    def test_items_wait_for_suppliers_still_being_pulled(self):
+        # Scheduled pulls start together: the catalog's first page may come before its suppliers.
+        pending = self.env["hc.batch.run"].create({"flow_id": self.suppliers.id})
+        caught = self.postponed(lambda: self.pull(self.items))
+        self.assertTrue(caught.ignore_retry, "waiting spends none of the page's attempts")
+        self.assertIn("no res.partner found for 'SUP-", str(caught))
+        page = self.env["hc.message"].search([("flow_id", "=", self.items.id)], order="id desc", limit=1)
+        self.assertEqual(page.state, "queued")
+        self.assertFalse(self.env["product.template"].search([("default_code", "=like", "ITM-%")]),
+                         "nothing of the waiting page is applied")
+        pending.state = "done"
+        self.pull(self.suppliers)
+        page._job_process()
+        self.assertEqual((page.state, page.count_created, page.count_failed), ("done", 20, 0))
+
+        # A page cannot wait forever (two flows naming each other): after an hour it fails.
+        self.env["hc.batch.run"].create({"flow_id": self.suppliers.id})
+        unknown_vendor = dict(data.item(self.sims.state.seed, 0, 10), vendor_code="SUP-9999")
+        late = page.copy({"state": "new", "received_at": fields.Datetime.subtract(fields.Datetime.now(), hours=2),
+                          "payload": json.dumps([unknown_vendor])})
+        late.write({"state": "queued"})
+        late._job_process()
+        self.assertEqual((late.state, late.error_category), ("exception", "mapping"))

@@ -2,6 +2,7 @@ import json
 
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 
@@ -33,6 +34,15 @@ class TestDemandSignals(HttpCase):
     def rfqs(self, reference):
         return self.env["purchase.order"].search([("origin", "=", reference)])
 
+    def postponed(self, run):
+        """The RetryableJobError ``run`` raises; not through assertRaises, whose rollback would
+        also undo what was stored before the job (committed apart in production)."""
+        try:
+            run()
+        except RetryableJobError as exc:
+            return exc
+        self.fail("the job was not postponed")
+
     def test_requisition_becomes_one_rfq_per_vendor_once(self):
         requisition = {
             "reference": "REQ-T1", "department_code": "LAB", "approved": True, "urgency": "normal",
@@ -60,6 +70,23 @@ class TestDemandSignals(HttpCase):
         self.assertEqual((message.state, message.error_category), ("exception", "mapping"))
         self.assertIn("unknown item ITM-NOPE", message.error_message)
         self.assertFalse(self.rfqs("REQ-T2"))
+
+    def test_unknown_item_waits_while_items_are_being_pulled(self):
+        catalog = self.env.ref("hc_procurement_sync.demo_flow_item_catalog")
+        pull = self.env["hc.batch.run"].create({"flow_id": catalog.id})  # a catalog pull under way
+        requisition = {"reference": "REQ-T4", "lines": [{"item_code": "ITM-LATER", "quantity": 1}]}
+        caught = self.postponed(lambda: self.post(requisition))
+        self.assertTrue(caught.ignore_retry, "waiting spends none of the message's attempts")
+        self.assertIn("unknown item ITM-LATER", str(caught))
+        message = self.env["hc.message"].search([("payload", "like", "REQ-T4")])
+        self.assertEqual(message.state, "queued")
+        # The pull brings the item: the postponed job applies the requisition.
+        self.env["product.product"].create({"name": "Later", "default_code": "ITM-LATER",
+                                            "seller_ids": [(0, 0, {"partner_id": self.vendors[1].id})]})
+        pull.state = "done"
+        message._job_process()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(self.rfqs("REQ-T4").partner_id, self.vendors[1])
 
     def test_urgent_demand_uses_the_high_priority_channel(self):
         _response, jobs = self.post({"reference": "REQ-T3", "urgency": "urgent",
