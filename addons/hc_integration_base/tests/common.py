@@ -9,6 +9,8 @@ import requests
 from odoo.tests import common as odoo_test_common
 from odoo.tests import new_test_user
 
+from odoo.addons.queue_job.exception import RetryableJobError
+
 # The legacy simulators live at the root of the suite's repository (legacy_sim/).
 _REPO = Path(__file__).resolve().parents[3]
 if (_REPO / "legacy_sim").is_dir() and str(_REPO) not in sys.path:
@@ -79,3 +81,14 @@ class BackendMixin:
         }
         vals.update(values)
         return cls.env["hc.backend"].create(vals)
+
+
+def postponed(case, run):
+    """The RetryableJobError that ``run`` raises (a job postponed by queue_job). Not through
+    assertRaises, whose rollback would also undo what was stored before the job: in production
+    that was committed apart."""
+    try:
+        run()
+    except RetryableJobError as exc:
+        return exc
+    return case.fail("the job was not postponed")

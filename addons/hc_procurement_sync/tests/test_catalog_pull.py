@@ -3,8 +3,7 @@ import json
 from odoo import fields
 from odoo.tests import TransactionCase, tagged
 
-from odoo.addons.hc_integration_base.tests.common import BackendMixin, SimulatorMixin, data
-from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.hc_integration_base.tests.common import BackendMixin, SimulatorMixin, data, postponed
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 
@@ -34,15 +33,6 @@ class TestCatalogPull(SimulatorMixin, BackendMixin, TransactionCase):
             while trap.enqueued_jobs:
                 trap.perform_enqueued_jobs()
         return run
-
-    def postponed(self, run):
-        """The RetryableJobError ``run`` raises; not through assertRaises, whose rollback would
-        also undo what was stored before the job (committed apart in production)."""
-        try:
-            run()
-        except RetryableJobError as exc:
-            return exc
-        self.fail("the job was not postponed")
 
     def test_suppliers_then_items_then_unchanged(self):
         suppliers = self.pull(self.suppliers)
@@ -87,7 +77,7 @@ class TestCatalogPull(SimulatorMixin, BackendMixin, TransactionCase):
     def test_items_wait_for_suppliers_still_being_pulled(self):
         # Scheduled pulls start together: the catalog's first page may come before its suppliers.
         pending = self.env["hc.batch.run"].create({"flow_id": self.suppliers.id})
-        caught = self.postponed(lambda: self.pull(self.items))
+        caught = postponed(self, lambda: self.pull(self.items))
         self.assertTrue(caught.ignore_retry, "waiting spends none of the page's attempts")
         self.assertIn("no res.partner found for 'SUP-", str(caught))
         page = self.env["hc.message"].search([("flow_id", "=", self.items.id)], order="id desc", limit=1)
