@@ -4,11 +4,9 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.queue_job.exception import RetryableJobError
-
 from ..payload.inbound import json_path_value
 from .hc_binding import content_hash
-from .hc_message import BLOCKING, PermanentError
+from .hc_message import BLOCKING, PermanentError, ReferenceWait
 
 # How long a message naming a record not received yet waits for the flows that bring it.
 REFERENCE_WAIT = timedelta(hours=1)
@@ -53,10 +51,7 @@ class HcHandlerGeneric(models.AbstractModel):
                 scope + [("flow_id.object_type", "in", list(object_types)), ("state", "=", "running")], limit=1,
             )
             if arriving:
-                raise RetryableJobError(
-                    self.env._("%s Waiting for the records still being received.", error),
-                    seconds=10, ignore_retry=True,
-                )
+                raise ReferenceWait(self.env._("%s Waiting for the records still being received.", error))
         raise PermanentError(error, category="mapping")
 
     @api.model

@@ -76,6 +76,14 @@ class PermanentError(Exception):
         self.keep = keep
 
 
+class ReferenceWait(RetryableJobError):
+    """The message names records still being received: postponed (no attempt spent), with the
+    reason shown on the message while it waits."""
+
+    def __init__(self, msg):
+        super().__init__(msg, seconds=10, ignore_retry=True)
+
+
 class HcMessage(models.Model):
     _name = "hc.message"
     _description = "Integration Message"
@@ -360,6 +368,12 @@ class HcMessage(models.Model):
                 })
                 self.flush_recordset()
                 result = self._dispatch()
+        except ReferenceWait as exc:
+            # After the savepoint's rollback released the row: written apart, it survives the
+            # job's rollback; the message stays queued.
+            self.invalidate_recordset()
+            self._write_apart({"error_message": str(exc)})
+            raise
         except RetryableJobError:
             raise
         except OperationalError as exc:

@@ -95,6 +95,7 @@ class TestConsumption(InventorySetup, TransactionCase):
         self.assertTrue(caught.ignore_retry)
         self.assertIn("unknown item ITM-SOON", str(caught))
         self.assertEqual(message.state, "queued")
+        self.assertIn("unknown item ITM-SOON", message.error_message)
         bringing.write({"state": "exception"})  # that message failed: nothing else brings the item
         message._job_process()
         self.assertEqual((message.state, message.error_category), ("exception", "mapping"))

@@ -82,12 +82,15 @@ class TestCatalogPull(SimulatorMixin, BackendMixin, TransactionCase):
         self.assertIn("no res.partner found for 'SUP-", str(caught))
         page = self.env["hc.message"].search([("flow_id", "=", self.items.id)], order="id desc", limit=1)
         self.assertEqual(page.state, "queued")
+        self.assertIn("Waiting for the records still being received", page.error_message,
+                      "the operator sees why the page waits")
         self.assertFalse(self.env["product.template"].search([("default_code", "=like", "ITM-%")]),
                          "nothing of the waiting page is applied")
         pending.state = "done"
         self.pull(self.suppliers)
         page._job_process()
         self.assertEqual((page.state, page.count_created, page.count_failed), ("done", 20, 0))
+        self.assertFalse(page.error_message)
 
         # A page cannot wait forever (two flows naming each other): after an hour it fails.
         self.env["hc.batch.run"].create({"flow_id": self.suppliers.id})
