@@ -8,8 +8,10 @@ from ..payload.inbound import json_path_value
 from .hc_binding import content_hash
 from .hc_message import BLOCKING, PermanentError, ReferenceWait
 
-# How long a message naming a record not received yet waits for the flows that bring it.
+# How long a message naming a record not received yet waits for the flows that bring it, and
+# after how long without a stored page a running pull no longer counts as bringing anything.
 REFERENCE_WAIT = timedelta(hours=1)
+STALE_RUN = timedelta(minutes=15)
 SIMPLE_TYPES = {"char", "text", "integer", "float", "monetary", "boolean", "date", "datetime", "selection", "html"}
 
 
@@ -31,45 +33,56 @@ class HcHandlerGeneric(models.AbstractModel):
         return ()
 
     @api.model
-    def _missing_reference(self, message, object_types, error, any_backend=False):
-        """A record this message names is unknown: wait while records of ``object_types`` are
-        still arriving (a pull running, or their messages not applied yet), else fail for good.
+    def _missing_reference(self, message, flows, error):
+        """A record this message names is unknown: wait while ``flows`` may still bring it, else
+        fail for good.
 
         Scheduled pulls start together, so the first catalog page can be applied before the
-        suppliers it names: that page is postponed, without spending an attempt, until they are
-        in, for at most ``REFERENCE_WAIT`` after it was received (two flows that name each other
-        cannot wait forever). ``any_backend`` for references by code that any backend may bring.
+        suppliers it names: that page is postponed, without spending an attempt, while a pull of
+        those flows is active (a page stored in the last ``STALE_RUN``), one of their pages is
+        not applied yet, or one of their inbound messages received earlier is not. Later inbound
+        messages do not count (a steady stream would hold it forever, and two messages naming
+        each other would wait on each other), and no message waits longer than
+        ``REFERENCE_WAIT`` after it was received.
         """
-        waited = fields.Datetime.now() - (message.received_at or fields.Datetime.now())
-        if object_types and waited < REFERENCE_WAIT:
-            scope = [] if any_backend else [("backend_id", "=", message.backend_id.id)]
+        now = fields.Datetime.now()
+        flows -= message.flow_id
+        if flows and now - (message.received_at or now) < REFERENCE_WAIT:
             arriving = self.env["hc.message"].sudo().search_count(
-                scope + [("direction", "=", "inbound"), ("object_type", "in", list(object_types)),
-                         ("state", "in", BLOCKING), ("id", "!=", message.id)],
+                [("flow_id", "in", flows.ids), ("state", "in", BLOCKING), ("id", "!=", message.id),
+                 "|", ("batch_run_id", "!=", False), ("id", "<", message.id)],
                 limit=1,
             ) or self.env["hc.batch.run"].sudo().search_count(
-                scope + [("flow_id.object_type", "in", list(object_types)), ("state", "=", "running")], limit=1,
+                [("flow_id", "in", flows.ids), ("state", "=", "running"), ("write_date", ">", now - STALE_RUN)],
+                limit=1,
             )
             if arriving:
                 raise ReferenceWait(self.env._("%s Waiting for the records still being received.", error))
         raise PermanentError(error, category="mapping")
 
     @api.model
-    def _types_bringing(self, message, mapping, errors):
-        """Object types of this backend's flows that bring the records the mapping could not
-        find (``many2one`` lines by binding or field); empty unless every error is such one."""
+    def _flows_bringing_items(self):
+        """Flows of any backend that bring catalog items (references by item code)."""
+        return self.env["hc.flow"].sudo().search(
+            [("object_type", "=", "item"), ("direction", "in", ("pull", "inbound"))]
+        )
+
+    @api.model
+    def _flows_bringing(self, message, mapping, errors):
+        """This backend's flows that bring the records the mapping could not find (``many2one``
+        lines by binding or field); none unless every error is such one."""
+        Flow = self.env["hc.flow"].sudo()
         models_missing = set()
         lines = {f"{line.sequence}:{line.target}": line for line in mapping.line_ids}
         for error in errors:
             line = lines.get(error.line_ref)
             if error.code != "not_found" or not line:
-                return set()
+                return Flow
             models_missing.add(json.loads(line.params or "{}").get("model"))
-        flows = self.env["hc.flow"].sudo().search([
+        return Flow.search([
             ("backend_id", "=", message.backend_id.id), ("model_name", "in", list(models_missing)),
-            ("direction", "in", ("pull", "inbound")), ("object_type", "!=", message.flow_id.object_type),
+            ("direction", "in", ("pull", "inbound")),
         ])
-        return set(flows.mapped("object_type"))
 
     @api.model
     def _is_urgent(self, message):
@@ -97,10 +110,7 @@ class HcHandlerGeneric(models.AbstractModel):
             result = mapping._compiled()(payload)
             if result.errors:
                 error = "; ".join(f"{e.path or e.line_ref}: {e.reason}" for e in result.errors[:10])
-                types = self._types_bringing(message, mapping, result.errors)
-                if types:
-                    self._missing_reference(message, types, error)
-                raise PermanentError(error, category="mapping")
+                self._missing_reference(message, self._flows_bringing(message, mapping, result.errors), error)
             return result.values
         model = self.env[message.flow_id.model_name]
         if not isinstance(payload, dict):

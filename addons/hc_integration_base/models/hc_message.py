@@ -370,9 +370,13 @@ class HcMessage(models.Model):
                 result = self._dispatch()
         except ReferenceWait as exc:
             # After the savepoint's rollback released the row: written apart, it survives the
-            # job's rollback; the message stays queued.
+            # job's rollback; the message keeps its state. Only a note: a concurrent write on
+            # the message (an operator acting on it) must not turn the wait into a failure.
             self.invalidate_recordset()
-            self._write_apart({"error_message": str(exc)})
+            try:
+                self.with_context(tracking_disable=True)._write_apart({"error_message": str(exc)})
+            except OperationalError:
+                _logger.info("Message %s waits; its note was not written (concurrent update)", self.id)
             raise
         except RetryableJobError:
             raise

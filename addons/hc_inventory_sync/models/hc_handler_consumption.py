@@ -50,12 +50,12 @@ class HcHandlerConsumption(models.AbstractModel):
         if not reference:
             raise PermanentError(self.env._("The consumption event has no reference."))
         code = event.get("item_code")
-        product = self.env["product.product"].search([("default_code", "=", code)], limit=1) if code else None
+        if not code or not isinstance(code, str):
+            raise PermanentError(self.env._("Consumption %s names no item code.", reference), category="mapping")
+        product = self.env["product.product"].search([("default_code", "=", code)], limit=1)
         if not product:
-            self._missing_reference(
-                message, ["item"], self.env._("Consumption %(ref)s: unknown item %(code)s.", ref=reference, code=code),
-                any_backend=True,
-            )
+            error = self.env._("Consumption %(ref)s: unknown item %(code)s.", ref=reference, code=code)
+            self._missing_reference(message, self._flows_bringing_items(), error)
         place = event.get("location_code") or event.get("department_code")
         location = self.env["stock.location"].browse(locations.get(str(place))).exists() if place else None
         if not location:

@@ -81,21 +81,28 @@ class TestConsumption(InventorySetup, TransactionCase):
         self.assertEqual(self.on_hand(self.gloves, self.stock), 85)
 
     def test_unknown_item_waits_for_an_item_message_still_queued(self):
-        # The catalog message bringing the item is queued (another backend may send it).
-        item_flow = self.env.ref("hc_procurement_sync.demo_flow_item_catalog")
+        # The catalog message bringing the item is queued, on another backend than the event's.
+        item_flow = self.env.ref("hc_procurement_sync.demo_flow_item_catalog").copy({
+            "backend_id": self.env.ref("hc_integration_base.demo_backend_soap").id, "code": "other_catalog"})
         with trap_jobs():
             bringing = self.env["hc.message"]._receive(item_flow.backend_id, item_flow, {"code": "ITM-SOON"})
-        message = self.env["hc.message"]._receive(
-            self.flow_events.backend_id, self.flow_events,
-            {"reference": "CONS-8", "item_code": "ITM-SOON", "quantity": 1, "location_code": "PHARM"},
-            external_id="CONS-8", enqueue=False,
-        )
+        event = {"reference": "CONS-8", "item_code": "ITM-SOON", "quantity": 1, "location_code": "PHARM"}
+        message = self.env["hc.message"]._receive(self.flow_events.backend_id, self.flow_events, event,
+                                                  external_id="CONS-8", enqueue=False)
         message.write({"state": "queued"})
         caught = postponed(self, message._job_process)
         self.assertTrue(caught.ignore_retry)
         self.assertIn("unknown item ITM-SOON", str(caught))
         self.assertEqual(message.state, "queued")
         self.assertIn("unknown item ITM-SOON", message.error_message)
-        bringing.write({"state": "exception"})  # that message failed: nothing else brings the item
+        # An item message received after the event does not hold it: only earlier ones do.
+        bringing.write({"state": "exception"})  # that message failed
+        with trap_jobs():
+            self.env["hc.message"]._receive(item_flow.backend_id, item_flow, {"code": "ITM-OTHER"})
         message._job_process()
         self.assertEqual((message.state, message.error_category), ("exception", "mapping"))
+        self.assertIn("unknown item ITM-SOON", message.error_message)
+        # An event naming no item fails at once.
+        no_code = self.receive(self.flow_events, {"reference": "CONS-9", "quantity": 1, "location_code": "PHARM"})
+        self.assertEqual(no_code.state, "exception")
+        self.assertIn("names no item code", no_code.error_message)

@@ -62,10 +62,14 @@ class HcHandlerDemand(models.AbstractModel):
         Product = self.env["product.product"]
         for line in requisition.get("lines") or []:
             code = line.get("item_code")
+            if not code or not isinstance(code, str):
+                raise PermanentError(
+                    self.env._("Requisition %s: a line names no item code.", reference), category="mapping"
+                )
             product = Product.search([("default_code", "=", code)], limit=1)
             if not product:
                 error = self.env._("Requisition %(ref)s: unknown item %(code)s.", ref=reference, code=code)
-                self._missing_reference(message, ["item"], error, any_backend=True)
+                self._missing_reference(message, self._flows_bringing_items(), error)
             seller = product.seller_ids[:1]
             if not seller:
                 raise PermanentError(

@@ -63,7 +63,9 @@ class TestDemandSignals(HttpCase):
         self.assertFalse(self.rfqs("REQ-T2"))
 
     def test_unknown_item_waits_while_items_are_being_pulled(self):
-        catalog = self.env.ref("hc_procurement_sync.demo_flow_item_catalog")
+        # Items come from another system than the requisitions: a catalog flow of another backend.
+        catalog = self.env.ref("hc_procurement_sync.demo_flow_item_catalog").copy({
+            "backend_id": self.env.ref("hc_integration_base.demo_backend_soap").id, "code": "other_catalog"})
         pull = self.env["hc.batch.run"].create({"flow_id": catalog.id})  # a catalog pull under way
         requisition = {"reference": "REQ-T4", "lines": [{"item_code": "ITM-LATER", "quantity": 1}]}
         caught = postponed(self, lambda: self.post(requisition))
@@ -79,6 +81,21 @@ class TestDemandSignals(HttpCase):
         message._job_process()
         self.assertEqual(message.state, "done")
         self.assertEqual(self.rfqs("REQ-T4").partner_id, self.vendors[1])
+
+    def test_a_pull_that_stored_nothing_for_long_holds_nothing(self):
+        catalog = self.env.ref("hc_procurement_sync.demo_flow_item_catalog")
+        pull = self.env["hc.batch.run"].create({"flow_id": catalog.id})
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE hc_batch_run SET write_date = now() at time zone 'utc' - interval '20 minutes' "
+                            "WHERE id = %s", [pull.id])
+        pull.invalidate_recordset()
+        response, _jobs = self.post({"reference": "REQ-T5", "lines": [{"item_code": "ITM-NOPE", "quantity": 1}]})
+        message = self.env["hc.message"].browse(response.json()["message_id"])
+        self.assertEqual((message.state, message.error_category), ("exception", "mapping"))
+        no_code, _jobs = self.post({"reference": "REQ-T6", "lines": [{"quantity": 1}]})
+        message = self.env["hc.message"].browse(no_code.json()["message_id"])
+        self.assertEqual(message.state, "exception")
+        self.assertIn("names no item code", message.error_message)
 
     def test_urgent_demand_uses_the_high_priority_channel(self):
         _response, jobs = self.post({"reference": "REQ-T3", "urgency": "urgent",
