@@ -8,6 +8,8 @@ from ..payload.inbound import json_path_value
 from .hc_binding import content_hash
 from .hc_message import BLOCKING, PermanentError, ReferenceWait
 
+# Models of catalog items, which demand and consumption events name by code.
+ITEM_MODELS = ("product.template", "product.product")
 # How long a message naming a record not received yet waits for the flows that bring it, and
 # after how long without a stored page a running pull no longer counts as bringing anything.
 REFERENCE_WAIT = timedelta(hours=1)
@@ -61,28 +63,26 @@ class HcHandlerGeneric(models.AbstractModel):
         raise PermanentError(error, category="mapping")
 
     @api.model
-    def _flows_bringing_items(self):
-        """Flows of any backend that bring catalog items (references by item code)."""
-        return self.env["hc.flow"].sudo().search(
-            [("object_type", "=", "item"), ("direction", "in", ("pull", "inbound"))]
-        )
+    def _flows_bringing(self, model_names, backend=None):
+        """Flows that bring records of ``model_names`` into Odoo: of ``backend`` for references
+        through its bindings, of any backend for references by code (items)."""
+        domain = [("model_name", "in", list(model_names)), ("direction", "in", ("pull", "inbound"))]
+        if backend:
+            domain.append(("backend_id", "=", backend.id))
+        return self.env["hc.flow"].sudo().search(domain) if model_names else self.env["hc.flow"]
 
     @api.model
-    def _flows_bringing(self, message, mapping, errors):
-        """This backend's flows that bring the records the mapping could not find (``many2one``
-        lines by binding or field); none unless every error is such one."""
-        Flow = self.env["hc.flow"].sudo()
-        models_missing = set()
+    def _models_not_found(self, mapping, errors):
+        """Models the mapping's ``many2one`` lines could not find a record of; none unless every
+        error is such one (another error fails the message whatever arrives)."""
         lines = {f"{line.sequence}:{line.target}": line for line in mapping.line_ids}
+        models_missing = set()
         for error in errors:
             line = lines.get(error.line_ref)
             if error.code != "not_found" or not line:
-                return Flow
+                return set()
             models_missing.add(json.loads(line.params or "{}").get("model"))
-        return Flow.search([
-            ("backend_id", "=", message.backend_id.id), ("model_name", "in", list(models_missing)),
-            ("direction", "in", ("pull", "inbound")),
-        ])
+        return models_missing
 
     @api.model
     def _is_urgent(self, message):
@@ -110,7 +110,8 @@ class HcHandlerGeneric(models.AbstractModel):
             result = mapping._compiled()(payload)
             if result.errors:
                 error = "; ".join(f"{e.path or e.line_ref}: {e.reason}" for e in result.errors[:10])
-                self._missing_reference(message, self._flows_bringing(message, mapping, result.errors), error)
+                flows = self._flows_bringing(self._models_not_found(mapping, result.errors), message.backend_id)
+                self._missing_reference(message, flows, error)
             return result.values
         model = self.env[message.flow_id.model_name]
         if not isinstance(payload, dict):

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import float_compare
 
+from odoo.addons.hc_integration_base.models.hc_handler_generic import ITEM_MODELS
 from odoo.addons.hc_integration_base.models.hc_message import PermanentError
 
 
@@ -55,7 +56,7 @@ class HcHandlerConsumption(models.AbstractModel):
         product = self.env["product.product"].search([("default_code", "=", code)], limit=1)
         if not product:
             error = self.env._("Consumption %(ref)s: unknown item %(code)s.", ref=reference, code=code)
-            self._missing_reference(message, self._flows_bringing_items(), error)
+            self._missing_reference(message, self._flows_bringing(ITEM_MODELS), error)
         place = event.get("location_code") or event.get("department_code")
         location = self.env["stock.location"].browse(locations.get(str(place))).exists() if place else None
         if not location:

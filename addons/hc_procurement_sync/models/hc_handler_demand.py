@@ -3,6 +3,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 
+from odoo.addons.hc_integration_base.models.hc_handler_generic import ITEM_MODELS
 from odoo.addons.hc_integration_base.models.hc_message import PermanentError
 
 
@@ -69,7 +70,7 @@ class HcHandlerDemand(models.AbstractModel):
             product = Product.search([("default_code", "=", code)], limit=1)
             if not product:
                 error = self.env._("Requisition %(ref)s: unknown item %(code)s.", ref=reference, code=code)
-                self._missing_reference(message, self._flows_bringing_items(), error)
+                self._missing_reference(message, self._flows_bringing(ITEM_MODELS), error)
             seller = product.seller_ids[:1]
             if not seller:
                 raise PermanentError(
