@@ -45,15 +45,18 @@ elif [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$fingerprint" ]; then
 fi
 
 url="http://127.0.0.1:$HC_HTTP_PORT"
+# The server log; HC_LOG gives a run its own file (the run-command test reads only its own run).
+log="${HC_LOG:-$HC_VAR/odoo.log}"
+mkdir -p "$(dirname "$log")"
 say "Starting Odoo with the queue_job runner on $url"
 # -d alone serves that one database. A --db-filter would make Odoo list the server's databases
 # (a connection to "postgres") on every request without a session: a fifth of an inbound post.
-"$PY" "$SRC/odoo-bin" -c "$HC_CONF" -d "$HC_DEMO_DB" --logfile "$HC_VAR/odoo.log" &
+"$PY" "$SRC/odoo-bin" -c "$HC_CONF" -d "$HC_DEMO_DB" --logfile "$log" &
 pids+=($!)
 
 for _ in $(seq 1 120); do
     curl -fsS "$url/web/health" >/dev/null 2>&1 && break
-    kill -0 "${pids[1]}" 2>/dev/null || die "Odoo stopped while starting; see $HC_VAR/odoo.log"
+    kill -0 "${pids[1]}" 2>/dev/null || die "Odoo stopped while starting; see $log"
     sleep 1
 done
 cat <<MSG
@@ -62,7 +65,7 @@ cat <<MSG
     Odoo:        $url/odoo  (database $HC_DEMO_DB)
     Login:       admin / admin
     Simulators:  REST http://127.0.0.1:$HC_SIM_REST_PORT   SOAP http://127.0.0.1:$HC_SIM_SOAP_PORT/procurement?wsdl
-    Logs:        $HC_VAR/odoo.log, $HC_VAR/simulators.log
+    Logs:        $log, $HC_VAR/simulators.log
   Press Ctrl+C to stop.
 
 MSG
