@@ -4,6 +4,7 @@ import configparser
 import hashlib
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,3 +87,14 @@ def test_workers_and_job_capacity_follow_the_cores(tmp_path):
     parser = configparser.ConfigParser()
     parser.read(overridden)
     assert (parser["options"]["workers"], parser["queue_job"]["channels"]) == ("7", "root:1,root.hc:1")
+
+
+def test_gevent_process_can_start_in_the_venv():
+    """Odoo's gevent process (the web client's /websocket) begins with gevent.monkey.patch_all(),
+    which loads gevent's plugins through pkg_resources: a setuptools that cannot read the metadata
+    of zope.interface 8 kills it at import, one that warns prints at every start."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import gevent.monkey; gevent.monkey.patch_all()"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0 and not result.stderr, result.stderr
