@@ -2,6 +2,7 @@ from . import hc_record_ref_mixin
 from . import hc_backend
 from . import hc_backend_alerts
 from . import hc_flow
+from . import hc_flow_alerts
 from . import hc_binding
 from . import hc_value_map
 from . import hc_mapping

@@ -70,15 +70,20 @@ class HcFlow(models.Model):
         [("realtime", "Seconds"), ("minutes", "Minutes"), ("daily", "Overnight")],
         default="minutes",
         required=True,
-        help="How fast a change must reach the other side; guides the channel and alert thresholds.",
+        help="How fast a change must reach the other side. Seconds: its jobs run on the backend's "
+        "urgent channel and its backend alerts when a message has waited 5 minutes (or the backend's "
+        "'Alert: oldest pending' limit if lower). Minutes: that limit. Overnight: that limit, at least "
+        "12 hours.",
     )
     criticality = fields.Selection(
         [("low", "Low"), ("normal", "Normal"), ("high", "High"), ("critical", "Critical")],
         default="normal",
         required=True,
+        help="Scales the age limit of the oldest pending message set by the latency class: high x 0.75, "
+        "critical x 0.5 (alert sooner), low x 2.",
     )
     urgent = fields.Boolean(
-        help="Messages of this flow run on the backend's high-priority channel.",
+        help="Messages of this flow run first (priority 0) on the backend's high-priority channel.",
     )
     priority = fields.Integer(
         default=10, help="Job priority: lower numbers run first (queue_job convention)."

@@ -7,3 +7,4 @@ from . import test_inbound
 from . import test_inbound_fuzz
 from . import test_tour_exception_queue
 from . import test_tour_mapping
+from . import test_alerts
