@@ -8,3 +8,4 @@ from . import test_inbound_fuzz
 from . import test_tour_exception_queue
 from . import test_tour_mapping
 from . import test_alerts
+from . import test_replay
