@@ -5,6 +5,9 @@ from odoo import fields, http
 from odoo.http import request
 from odoo.tools import SQL
 
+from odoo.addons.queue_job.job import ENQUEUED, PENDING
+from odoo.addons.queue_job.jobrunner.runner import PG_ADVISORY_LOCK_ID
+
 from .inbound import _json
 
 ERROR_RESPONSES = {
@@ -17,6 +20,48 @@ ERROR_RESPONSES = {
     "415": "Content type not JSON or XML",
     "429": "Rate limited; see Retry-After",
 }
+
+
+def runner_holds_lock(cr):
+    """Whether a queue_job runner serves this database: the runner holds queue_job's master lock
+    (a session advisory lock, ``PG_ADVISORY_LOCK_ID``) on its connection for as long as it runs."""
+    key = PG_ADVISORY_LOCK_ID
+    cr.execute(SQL(
+        "SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+        "WHERE d.datname = current_database() AND l.locktype = 'advisory' AND l.granted "
+        "AND l.classid::bigint = %s AND l.objid::bigint = %s AND l.objsubid = 1 AND l.pid != pg_backend_pid()",
+        (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF,
+    ))
+    return bool(cr.fetchone())
+
+
+def health_report(env):
+    """``(body, HTTP status)`` of /hc/health."""
+    env.cr.execute("SELECT 1")
+    env.cr.execute(
+        SQL(
+            "SELECT channel, count(*), EXTRACT(EPOCH FROM now() at time zone 'utc' - "
+            "min(coalesce(eta, date_created))) FROM queue_job WHERE state IN %s "
+            "AND (eta IS NULL OR eta <= now() at time zone 'utc') GROUP BY channel",
+            (PENDING, ENQUEUED),
+        )
+    )
+    backlog = {
+        channel: {"ready": count, "oldest_seconds": round(age or 0)}
+        for channel, count, age in env.cr.fetchall()
+    }
+    stale = int(env["ir.config_parameter"].get_param("hc_integration_base.runner_stale_seconds", 300))
+    if not runner_holds_lock(env.cr):
+        runner = "down"
+    elif any(item["oldest_seconds"] >= stale for item in backlog.values()):
+        runner = "stalled"
+    else:
+        runner = "alive"
+    body = {
+        "status": "ok" if runner == "alive" else "degraded", "database": "ok", "job_runner": runner,
+        "stale_seconds": stale, "backlog": backlog, "time": fields.Datetime.to_string(fields.Datetime.now()),
+    }
+    return body, 200 if runner == "alive" else 503
 
 
 class MonitoringController(http.Controller):
@@ -101,29 +146,14 @@ class MonitoringController(http.Controller):
 
     @http.route("/hc/health", type="http", auth="none", methods=["GET"], save_session=False)
     def health(self, **_params):
-        """For monitors: database reachable, job runner alive, backlog per channel."""
-        env = request.env(su=True)
-        env.cr.execute("SELECT 1")
-        env.cr.execute(
-            SQL(
-                "SELECT channel, count(*), EXTRACT(EPOCH FROM now() at time zone 'utc' - "
-                "min(coalesce(eta, date_created))) FROM queue_job WHERE state IN ('pending', 'enqueued') "
-                "AND (eta IS NULL OR eta <= now() at time zone 'utc') GROUP BY channel"
-            )
-        )
-        backlog = {
-            channel: {"ready": count, "oldest_seconds": round(age or 0)}
-            for channel, count, age in env.cr.fetchall()
-        }
-        stale = int(env["ir.config_parameter"].get_param("hc_integration_base.runner_stale_seconds", 300))
-        runner_alive = all(item["oldest_seconds"] < stale for item in backlog.values())
-        status = "ok" if runner_alive else "degraded"
-        return _json(
-            {"status": status, "database": "ok", "job_runner": "alive" if runner_alive else "stalled",
-             "backlog": backlog, "time": fields.Datetime.to_string(fields.Datetime.now())},
-            status=200 if runner_alive else 503,
-        )
+        """For monitors: database reachable, job runner state, backlog per channel.
 
+        ``job_runner`` is ``down`` when no queue_job runner serves this database (none holds its
+        master lock), ``stalled`` when one does but a ready job has waited longer than
+        ``hc_integration_base.runner_stale_seconds`` (default 300), else ``alive``. Only ``alive``
+        answers 200; the others answer 503.
+        """
+        return _json(*health_report(request.env(su=True)))
     @http.route("/hc/metrics", type="http", auth="none", methods=["GET"], save_session=False)
     def metrics(self, **_params):
         """Prometheus text format; needs the token set in hc_integration_base.metrics_token."""

@@ -9,3 +9,4 @@ from . import test_tour_exception_queue
 from . import test_tour_mapping
 from . import test_alerts
 from . import test_replay
+from . import test_health

@@ -220,13 +220,6 @@ class TestMonitoringEndpoints(HttpCase):
         self.assertEqual(operation["requestBody"]["content"]["application/json"]["schema"], SCHEMA)
         self.assertLessEqual({"202", "400", "401", "404", "409", "413", "415", "429"}, set(operation["responses"]))
 
-    def test_health(self):
-        response = self.url_open("/hc/health")
-        body = response.json()
-        self.assertEqual(body["database"], "ok")
-        self.assertIn(body["job_runner"], ("alive", "stalled"))
-        self.assertEqual(response.status_code, 200 if body["job_runner"] == "alive" else 503)
-
     def test_metrics_needs_token(self):
         self.assertEqual(self.url_open("/hc/metrics").status_code, 401)
         self.env["ir.config_parameter"].sudo().set_param("hc_integration_base.metrics_token", "m-token")
