@@ -38,9 +38,12 @@ class PurchaseOrder(models.Model):
         for order in self:
             flow._push_records(order)
 
-    def button_confirm(self):
-        result = super().button_confirm()
-        self.filtered(lambda o: o.state == "purchase")._hc_push()
+    def button_approve(self, force=False):
+        """Push each order once, when it becomes a purchase order: Odoo's confirmation goes through
+        here when no approval is needed, and a manager's approval (two-step validation) does too."""
+        approving = self.filtered(lambda o: o.state != "purchase")
+        result = super().button_approve(force=force)
+        approving.filtered(lambda o: o.state == "purchase")._hc_push()
         return result
 
     def button_cancel(self):

@@ -6,3 +6,4 @@ from . import test_demand
 from . import test_bill_outcome
 from . import test_receipts
 from . import test_tour_resync
+from . import test_po_approval
