@@ -180,6 +180,19 @@ class RestClient:
         self._failed(error)
         raise error
 
+    # --- paging -----------------------------------------------------------------------------------
+    def fetch_page(self, resource, contract, checkpoint=None, *, correlation_id=None):
+        """One page of ``resource``: one GET built and read by the page ``contract``
+        (:mod:`.paging`); the returned Page carries the checkpoint of the next page."""
+        page_request = contract.request(checkpoint)
+        if page_request.url:  # a next link or URL the previous answer gave; it carries its own query
+            response = self.request("GET", page_request.url, correlation_id=correlation_id)
+        else:
+            response = self.request("GET", resource, params=page_request.params, correlation_id=correlation_id)
+        page = contract.parse(response.body, response.headers, checkpoint, url=response.url)
+        page.correlation_id = response.correlation_id
+        return page
+
     # --- pagination -------------------------------------------------------------------------
     def paginate(self, path, *, style="page", page_size=100, items_key="items", params=None, start=None,
                  correlation_id=None):

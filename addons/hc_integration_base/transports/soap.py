@@ -4,6 +4,7 @@ XML is parsed with DTDs, entities and external references forbidden, both for th
 for every answer.
 """
 
+import json
 import os
 import threading
 import time
@@ -153,3 +154,27 @@ class SoapClient:
         if self.breaker:
             self.breaker.record_failure(error)
         raise error
+
+    # --- paging -----------------------------------------------------------------------------------
+    def fetch_page(self, resource, contract, checkpoint=None, *, correlation_id=None):
+        """One page of a list: call the list operation ``resource`` with the paging arguments of
+        the page ``contract`` (:mod:`.paging`) and read the records from its answer by path."""
+        operations = self.operations()
+        if resource not in operations:
+            raise TransportError(
+                f"The WSDL has no list operation {resource!r} to pull from: set the flow's remote "
+                f"resource to the operation that lists the records (operations: {', '.join(operations)}).",
+                category="configuration", transient=False,
+            )
+        page_request = contract.request(checkpoint)
+        if contract.style == "link" or page_request.url:
+            raise TransportError(
+                "A SOAP list cannot be paged by following a next link: choose the paging style page, "
+                "offset, cursor or none for this flow.", category="configuration", transient=False,
+            )
+        answer = self.call(resource, correlation_id=correlation_id, **page_request.params)
+        page = contract.parse(answer.body, {}, checkpoint)
+        # Stored as JSON messages: decimals and dates from the WSDL's types become their text.
+        page.records = json.loads(json.dumps(page.records, default=str))
+        page.correlation_id = answer.correlation_id
+        return page
