@@ -1,6 +1,19 @@
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
+# What each role may do (r)ead, (w)rite, (c)reate, (u)nlink, on concrete records. Reconciliations
+# are decided by stock managers (stewards); storekeepers and the integration team read them; the
+# staged legacy balances are for stewards and the integration team only.
+EXPECTED = {
+    "hc.reconciliation": {"internal": "", "storekeeper": "r", "steward": "rwc", "viewer": "r", "operator": "rc"},
+    "hc.reconciliation.line": {"internal": "", "storekeeper": "r", "steward": "rw", "viewer": "r", "operator": "r"},
+    "hc.stock.balance": {"internal": "", "storekeeper": "", "steward": "r", "viewer": "r", "operator": "r"},
+}
+
+
+class _Undo(Exception):
+    """Rolls back an operation that was allowed."""
+
 
 @tagged("post_install", "-at_install")
 class TestInventorySecurity(TransactionCase):
@@ -21,6 +34,49 @@ class TestInventorySecurity(TransactionCase):
         cls.steward = new_test_user(cls.env, login="hc_stew", groups="stock.group_stock_manager")
         cls.viewer = new_test_user(cls.env, login="hc_view",
                                    groups="base.group_user,hc_integration_base.group_hc_viewer")
+        cls.operator = new_test_user(cls.env, login="hc_oper",
+                                     groups="base.group_user,hc_integration_base.group_hc_operator")
+        cls.balance = cls.env["hc.stock.balance"].create({
+            "reconciliation_id": cls.reconciliation.id, "item_code": "ITM-1", "location_code": "WH",
+            "product_id": cls.product.id, "qty": 5})
+
+    def allowed(self, user, model, operation):
+        """Whether ``user`` may do ``operation`` on this case's record of ``model`` (undone after)."""
+        record = {"hc.reconciliation": self.reconciliation, "hc.reconciliation.line": self.line,
+                  "hc.stock.balance": self.balance}[model].with_user(user)
+        operations = {
+            "r": lambda: record.read(["display_name"]) and record.search([("id", "=", record.id)]) == record,
+            "w": lambda: record.write({
+                "hc.reconciliation": {"user_id": user.id}, "hc.reconciliation.line": {"state": "dismissed"},
+                "hc.stock.balance": {"qty": 6}}[model]),
+            "c": lambda: record.create({
+                "hc.reconciliation": {"flow_id": self.flow.id},
+                "hc.reconciliation.line": {"reconciliation_id": self.reconciliation.id, "issue": "quantity"},
+                "hc.stock.balance": {"reconciliation_id": self.reconciliation.id, "qty": 1}}[model]),
+            "u": record.unlink,
+        }
+        try:
+            with self.env.cr.savepoint():
+                result = operations[operation]()
+                self.env.flush_all()
+                if operation == "r" and not result:
+                    return False
+                raise _Undo
+        except _Undo:
+            return True
+        except AccessError:
+            return False
+        finally:
+            self.env.invalidate_all()
+
+    def test_access_matrix(self):
+        users = {"internal": self.internal, "storekeeper": self.storekeeper, "steward": self.steward,
+                 "viewer": self.viewer, "operator": self.operator}
+        found = {
+            model: {role: "".join(op for op in "rwcu" if self.allowed(user, model, op)) for role, user in users.items()}
+            for model in EXPECTED
+        }
+        self.assertEqual(found, EXPECTED)
 
     def test_plain_users_see_nothing(self):
         for model in ("hc.reconciliation", "hc.reconciliation.line", "hc.stock.balance"):
@@ -40,10 +96,16 @@ class TestInventorySecurity(TransactionCase):
         self.assertEqual(board.open_discrepancy_count, 1)
 
     def test_integration_viewers_read_staging_and_lines(self):
-        self.assertTrue(self.env["hc.stock.balance"].with_user(self.viewer).search([]) is not None)
+        balances = self.env["hc.stock.balance"].with_user(self.viewer).search(
+            [("reconciliation_id", "=", self.reconciliation.id)])
+        self.assertEqual(balances, self.balance)
+        self.assertEqual((balances.item_code, balances.qty), ("ITM-1", 5))
         self.assertEqual(self.line.with_user(self.viewer).read(["legacy_qty"])[0]["legacy_qty"], 5)
         with self.assertRaises(AccessError):
             self.line.with_user(self.viewer).write({"state": "applied"})
+        with self.assertRaises(AccessError):
+            self.line.with_user(self.viewer).action_apply()
+        self.assertEqual(self.line.state, "open")
 
     def test_stewards_apply_through_inventory_mode(self):
         self.line.with_user(self.steward).action_apply()
