@@ -14,6 +14,7 @@ from hc_integration_base.payload.xmlsafe import XmlSecurityError, XmlSyntaxError
 from hc_integration_base.transports.auth import build_auth
 from hc_integration_base.transports.breaker import CircuitBreaker
 from hc_integration_base.transports.errors import TransportError, classify_exception
+from hc_integration_base.transports.paging import PageContract, iter_pages
 from hc_integration_base.transports.rest import RestClient
 from hc_integration_base.transports.soap import SoapClient
 
@@ -167,11 +168,13 @@ def test_correlation_id_sent_and_echoed(sims):
 @pytest.mark.parametrize("style", ["page", "offset", "cursor", "link"])
 def test_pagination_walks_every_page_and_resumes(sims, style):
     client = rest(sims)
-    pages = list(client.paginate("/api/v1/suppliers", style=style, page_size=5))
-    codes = [item["code"] for page in pages for item in page.items]
+    contract = PageContract(style=style, page_size=5)  # the defaults name the simulator's parameters
+    pages = list(iter_pages(client, "/api/v1/suppliers", contract))
+    codes = [item["code"] for page in pages for item in page.records]
     assert len(codes) == 12 and len(set(codes)) == 12
-    resumed = list(client.paginate("/api/v1/suppliers", style=style, page_size=5, start=pages[0].checkpoint))
-    assert [i["code"] for p in resumed for i in p.items] == codes[5:]
+    assert len(pages) == 3 and pages[-1].is_last  # the simulator says which page is the last
+    resumed = list(iter_pages(client, "/api/v1/suppliers", contract, pages[0].next))
+    assert [i["code"] for p in resumed for i in p.records] == codes[5:]
 
 
 # --- circuit breaker ----------------------------------------------------------------------------------

@@ -1,12 +1,17 @@
 import json
+import logging
+
+import psycopg2
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..transports.errors import TransportError
 from .hc_message import current_job_attempt
+
+_logger = logging.getLogger(__name__)
 
 
 class HcBatchRun(models.Model):
@@ -38,6 +43,10 @@ class HcBatchRun(models.Model):
     checkpoint = fields.Char(readonly=True, help="Position of the next page to fetch (page, offset, cursor or URL).")
     pages_fetched = fields.Integer(readonly=True)
     pages_total = fields.Integer(readonly=True, help="Known when the remote system tells the total.")
+    changed_since = fields.Char(
+        readonly=True,
+        help="Changed-since value this run sends with every page (the flow's watermark when it started).",
+    )
     all_fetched = fields.Boolean(readonly=True)
     error_message = fields.Text(readonly=True)
     page_message_ids = fields.One2many("hc.message", "batch_run_id", string="Pages")
@@ -90,6 +99,13 @@ class HcBatchRun(models.Model):
             end = run.finished_at or (run.fetched_at if run.state != "running" else fields.Datetime.now())
             run.duration = (end - run.started_at).total_seconds() if end and run.started_at else 0.0
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if "changed_since" not in vals and vals.get("flow_id"):
+                vals["changed_since"] = self.env["hc.flow"].browse(vals["flow_id"])._changed_since_value()
+        return super().create(vals_list)
+
     # --- running -------------------------------------------------------------------------------
     def _enqueue_fetch(self):
         for run in self:
@@ -102,48 +118,96 @@ class HcBatchRun(models.Model):
             )._job_fetch_page(run.checkpoint or False)
 
     def _job_fetch_page(self, checkpoint):
-        """Fetch one page, store it as a message, enqueue its processing and the next fetch."""
+        """Fetch one page, store it as a message, enqueue its processing and the next fetch.
+
+        The page is fetched through the backend's transport (``fetch_page``) with the flow's page
+        contract, so nothing here depends on the protocol. Whatever goes wrong that another attempt
+        cannot fix ends the run *failed* with the reason: a run left *running* would block every
+        later pull of its flow.
+        """
         self.ensure_one()
         if self.state != "running" or (self.checkpoint or False) != (checkpoint or False):
             return "stale: the run moved on or stopped"
         flow = self.flow_id
-        client = flow.backend_id._get_client()
-        start = json.loads(checkpoint) if checkpoint else None
+        number = self.pages_fetched + 1
         try:
-            page = next(
-                client.paginate(
-                    flow.remote_resource, style=flow.paging_style, page_size=flow.page_size,
-                    items_key=flow.items_key or "items", start=start,
-                ),
-                None,
-            )
+            page = self._fetch_page(checkpoint)
         except TransportError as exc:
             flow.backend_id._sync_breaker_state()
             attempt = current_job_attempt(self.env)
             # Reading a page again is harmless: a truncated or garbled answer is worth another try.
             if (exc.transient or exc.category == "invalid_response") and attempt < flow.max_attempts:
                 raise RetryableJobError(exc.user_message, seconds=exc.retry_after) from exc
-            self.write({"state": "failed", "error_message": exc.user_message})
-            return exc.user_message
-        items = page.items if page else []
-        vals = {"pages_fetched": self.pages_fetched + 1, "fetched_at": fields.Datetime.now()}
-        body = page.body if page and isinstance(page.body, dict) else {}
-        if body.get("total") and flow.page_size:
-            vals["pages_total"] = -(-int(body["total"]) // flow.page_size)
-        if items:
+            return self._fail(self.env._("Page %(page)s: %(error)s", page=number, error=exc.user_message))
+        except (UserError, ValidationError) as exc:
+            return self._fail(self.env._("Page %(page)s: %(error)s", page=number, error=exc.args[0]))
+        except Exception as exc:  # noqa: BLE001 - anything else must not leave the run running
+            _logger.exception("Batch run %s: fetching page %s failed", self.id, number)
+            return self._fail(self.env._(
+                "Page %(page)s could not be fetched: %(type)s: %(error)s",
+                page=number, type=type(exc).__name__, error=str(exc)[:500],
+            ))
+        try:
+            with self.env.cr.savepoint():
+                return self._store_page(page)
+        except (RetryableJobError, psycopg2.OperationalError):
+            raise  # a lock or serialization conflict: queue_job runs the job again
+        except Exception as exc:  # noqa: BLE001 - nothing of the page is kept; the run says why
+            _logger.exception("Batch run %s: storing page %s failed", self.id, number)
+            return self._fail(self.env._(
+                "Page %(page)s could not be stored: %(type)s: %(error)s",
+                page=number, type=type(exc).__name__, error=str(exc)[:500],
+            ))
+
+    def _fetch_page(self, checkpoint):
+        """One page from the backend's transport (its ``fetch_page``), by the flow's page contract."""
+        flow = self.flow_id
+        client = flow.backend_id._get_client()
+        fetch = getattr(client, "fetch_page", None)
+        if fetch is None:
+            raise UserError(self.env._(
+                "Backend %(backend)s (%(protocol)s) cannot list records page by page: flow %(flow)s "
+                "cannot be pulled from it.",
+                backend=flow.backend_id.display_name, protocol=flow.backend_id.protocol, flow=flow.name,
+            ))
+        contract = flow._paging_contract(since=self.changed_since or None)
+        return fetch(flow.remote_resource, contract, json.loads(checkpoint) if checkpoint else None)
+
+    def _store_page(self, page):
+        """Store the records of ``page`` as one message and move the checkpoint on (one transaction)."""
+        flow = self.flow_id
+        vals = {"fetched_at": fields.Datetime.now()}
+        pages = self.pages_fetched
+        if page.records:
+            pages += 1
+            vals["pages_fetched"] = pages
             self.env["hc.message"]._receive(
-                flow.backend_id, flow, items, correlation_id=page.correlation_id,
-                batch_run=self, page_number=self.pages_fetched + 1,
+                flow.backend_id, flow, page.records, correlation_id=page.correlation_id or None,
+                batch_run=self, page_number=pages,
             )
-        next_checkpoint = page.checkpoint if page and items else None
-        if next_checkpoint is None:
-            vals.update(all_fetched=True, state="done", checkpoint=False)
+        if page.next is None:
+            vals.update(all_fetched=True, state="done", checkpoint=False, pages_total=pages)
             self.write(vals)
-            return f"last page ({len(items)} items)"
-        vals["checkpoint"] = json.dumps(next_checkpoint)
+            self._advance_watermark()
+            return f"last page ({len(page.records)} records)"
+        if page.remaining_pages is not None:
+            vals["pages_total"] = pages + page.remaining_pages
+        vals["checkpoint"] = json.dumps(page.next)
         self.write(vals)
         self._enqueue_fetch()
-        return f"page of {len(items)} items"
+        return f"page of {len(page.records)} records"
+
+    def _fail(self, message):
+        self.write({"state": "failed", "error_message": message})
+        return message
+
+    def _advance_watermark(self):
+        """Every page of the run is stored: the next pull of the flow asks for what changed since
+        this one started (a failed or cancelled run never moves it)."""
+        for run in self.filtered(lambda r: r.state == "done" and r.all_fetched):
+            flow = run.flow_id.sudo()
+            if not flow.changed_since_watermark or flow.changed_since_watermark < run.started_at:
+                flow.changed_since_watermark = run.started_at
 
     # --- actions ------------------------------------------------------------------------------------
     def action_cancel(self):

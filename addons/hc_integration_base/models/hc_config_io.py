@@ -17,7 +17,9 @@ FLOW_FIELDS = [
     "name", "object_type", "direction", "system_of_record", "ownership_policy", "mode", "criticality",
     "latency_class", "urgent",
     "priority", "remote_resource", "sensitive_paths", "inbound_schema", "inbound_xsd", "external_id_path",
-    "idempotency_key_path", "paging_style", "page_size", "items_key", "max_attempts",
+    "idempotency_key_path", "paging_style", "page_size", "paging_page_param", "paging_size_param",
+    "paging_offset_param", "paging_limit_param", "paging_cursor_param", "paging_records_path", "paging_next_path",
+    "paging_total_path", "paging_cursor_path", "changed_since_param", "max_attempts",
 ]
 LINE_FIELDS = ["sequence", "source", "target", "transform", "params", "required", "default", "validation_regex",
                "validation_min", "validation_max", "validation_allowed"]
@@ -84,6 +86,8 @@ class HcBackend(models.Model):
             backend = self.create(values)
         for flow_data in data.get("flows", []):
             flow_values = {k: v for k, v in flow_data.items() if k not in ("mappings", "model")}
+            if "items_key" in flow_values:  # files exported before the page contract
+                flow_values.setdefault("paging_records_path", flow_values.pop("items_key"))
             model = self.env["ir.model"]._get(flow_data["model"]) if flow_data.get("model") else False
             flow_values.update(backend_id=backend.id, model_id=model.id if model else False)
             flow = self.env["hc.flow"].with_context(active_test=False).search(

@@ -1,6 +1,8 @@
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
+from ..transports.paging import PageContract, PagingError
+
 # Fields that change which flow an inbound URL names (hc.flow._inbound_route is cached).
 ROUTING_FIELDS = frozenset({"code", "active", "direction", "backend_id"})
 
@@ -109,13 +111,70 @@ class HcFlow(models.Model):
         help="Payload path of the idempotency key, used when the caller sends no "
         "Idempotency-Key header."
     )
+    # --- paging (pull flows): the page contract, see transports/paging.py ---------------------------
     paging_style = fields.Selection(
-        [("page", "Page number"), ("offset", "Offset"), ("cursor", "Cursor"), ("link", "Link header")],
+        [("page", "Page number"), ("offset", "Offset"), ("cursor", "Cursor"), ("link", "Link header"),
+         ("none", "No paging (one answer)")],
         default="page",
-        help="How the remote system pages its lists (pull flows).",
+        help="How the remote system pages its lists (pull flows). Page number: page 1, 2, 3… Offset: "
+        "records skipped. Cursor: a token the previous answer gave. Link header: follow the answer's "
+        "Link rel=\"next\" (or the URL at the next-page path). No paging: the whole list in one answer.",
     )
-    page_size = fields.Integer(default=100, help="Records per page fetched; one job per page.")
-    items_key = fields.Char(default="items", help="Key of the list of records in each page.")
+    page_size = fields.Integer(
+        default=100,
+        help="Records asked per page; one job per page. A server may answer fewer (its own cap) or more: "
+        "the pull goes on until the answer says it is the last page, the total is reached, or a page is empty.",
+    )
+    paging_page_param = fields.Char(
+        "Page number parameter", default="page",
+        help="Query parameter (SOAP: argument) carrying the page number, e.g. page or pagina.",
+    )
+    paging_size_param = fields.Char(
+        "Page size parameter", default="page_size",
+        help="Parameter carrying the page size in the page number and Link styles, e.g. page_size or "
+        "tamano. Empty: no size is sent and the server's own page size applies.",
+    )
+    paging_offset_param = fields.Char(
+        "Offset parameter", default="offset", help="Parameter carrying the number of records to skip (offset style).",
+    )
+    paging_limit_param = fields.Char(
+        "Limit parameter", default="limit",
+        help="Parameter carrying the page size in the offset and cursor styles. Empty: none is sent.",
+    )
+    paging_cursor_param = fields.Char(
+        "Cursor parameter", default="cursor", help="Parameter carrying the cursor of the next page (cursor style).",
+    )
+    paging_records_path = fields.Char(
+        "Records path", default="items",
+        help="Path of the list of records in each answer, e.g. items or data.results (dots for nesting, "
+        "['a-b'] for odd keys). Empty: the answer itself is the list.",
+    )
+    paging_next_path = fields.Char(
+        "Next page path", default="next_page",
+        help="Path of the next page in the answer: a page number or offset, true, or a URL to follow; "
+        "null or false marks the last page. When the answer has nothing there, the total (or an empty "
+        "page) ends the pull.",
+    )
+    paging_total_path = fields.Char(
+        "Total path", default="total",
+        help="Path of the total number of records in the answer (e.g. meta.totalRows): the pull ends once "
+        "that many were read, and the run shows its page count.",
+    )
+    paging_cursor_path = fields.Char(
+        "Next cursor path", default="next_cursor",
+        help="Path of the next cursor in the answer (cursor style); null or empty marks the last page.",
+    )
+    changed_since_param = fields.Char(
+        "Changed-since parameter",
+        help="Incremental pulls: parameter sent with every page carrying the start time of the last "
+        "completed pull (ISO 8601 UTC, e.g. 2025-01-31T22:00:00Z), e.g. updated_since. Empty: every pull "
+        "reads the whole list.",
+    )
+    changed_since_watermark = fields.Datetime(
+        "Changed since", copy=False,
+        help="Start time of the last pull whose every page was fetched; the next pull asks for the records "
+        "changed since then. Clear it to read the whole list again.",
+    )
     batch_run_ids = fields.One2many("hc.batch.run", "flow_id", string="Batch runs")
     batch_run_count = fields.Integer(compute="_compute_batch_run_count")
     max_attempts = fields.Integer(
@@ -170,6 +229,46 @@ class HcFlow(models.Model):
                 raise ValidationError(
                     self.env._("Flow %s is generic: choose the Odoo model it applies to.", flow.name)
                 )
+
+    # --- paging ----------------------------------------------------------------------------------
+    @api.constrains(
+        "direction", "paging_style", "page_size", "paging_page_param", "paging_offset_param",
+        "paging_cursor_param", "paging_cursor_path",
+    )
+    def _check_paging(self):
+        for flow in self.filtered(lambda f: f.direction == "pull"):
+            try:
+                flow._paging_contract()
+            except PagingError as exc:
+                raise ValidationError(self.env._("Flow %(flow)s: %(error)s", flow=flow.name, error=exc)) from exc
+
+    def _paging_contract(self, since=None):
+        """The page contract of this pull flow; ``since`` is the changed-since value to send."""
+        self.ensure_one()
+        params = {}
+        if self.changed_since_param and since:
+            params[self.changed_since_param.strip()] = since
+        return PageContract(
+            style=self.paging_style or "page",
+            page_size=self.page_size,
+            page_param=(self.paging_page_param or "").strip(),
+            size_param=(self.paging_size_param or "").strip(),
+            offset_param=(self.paging_offset_param or "").strip(),
+            limit_param=(self.paging_limit_param or "").strip(),
+            cursor_param=(self.paging_cursor_param or "").strip(),
+            records_path=(self.paging_records_path or "").strip(),
+            next_path=(self.paging_next_path or "").strip(),
+            total_path=(self.paging_total_path or "").strip(),
+            cursor_path=(self.paging_cursor_path or "").strip(),
+            params=params,
+        )
+
+    def _changed_since_value(self):
+        """What a pull starting now sends as its changed-since value (False: nothing)."""
+        self.ensure_one()
+        if not (self.changed_since_param and self.changed_since_watermark):
+            return False
+        return self.changed_since_watermark.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def _compute_batch_run_count(self):
         counts = dict(self.env["hc.batch.run"]._read_group([("flow_id", "in", self.ids)], ["flow_id"], ["__count"]))

@@ -1,10 +1,16 @@
 import json
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest.mock import patch
 
-from odoo.exceptions import UserError
+from odoo import fields
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from ..transports.rest import RestClient
 from .common import BackendMixin, SimulatorMixin, data
 
 
@@ -93,7 +99,7 @@ class TestBatchRun(SimulatorMixin, BackendMixin, TransactionCase):
             fetch = trap.enqueued_jobs.pop(0)
             fetch.perform()  # page 1 stored with its processing job; the next fetch is queued
             self.assertEqual(run.pages_fetched, 1)
-            self.assertEqual(json.loads(run.checkpoint), 2)
+            self.assertEqual(json.loads(run.checkpoint)["page"], 2)
             run.action_cancel()
             while trap.enqueued_jobs:
                 trap.perform_enqueued_jobs()  # page 1 is applied; the queued fetch sees the cancel
@@ -128,3 +134,152 @@ class TestBatchRun(SimulatorMixin, BackendMixin, TransactionCase):
             self.sims.bring_up("rest")
         self.assertEqual(run.state, "failed")
         self.assertIn("refused", run.error_message)
+
+
+class MaterialesHandler(BaseHTTPRequestHandler):
+    """A materials system written for these tests, paging its own way: ``pagina``/``tamano``,
+    every page capped at 25 records whatever the size asked, the records under
+    ``resultado.filas`` and the total under ``meta.totalFilas``. Unknown parameters are ignored,
+    as such systems do (``page_size=100`` gets the first 25)."""
+
+    CAP = 25
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):  # noqa: N802 - http.server's hook name
+        parsed = urllib.parse.urlsplit(self.path)
+        query = {k: v[0] for k, v in urllib.parse.parse_qs(parsed.query).items()}
+        self.server.requests.append(query)
+        page = max(int(query.get("pagina", 1)), 1)
+        size = min(int(query.get("tamano", self.CAP)), self.CAP)
+        rows = self.server.rows[(page - 1) * size:page * size]
+        body = json.dumps({"resultado": {"filas": rows}, "meta": {"totalFilas": len(self.server.rows)}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@tagged("post_install", "-at_install")
+class TestPageContractPull(SimulatorMixin, BackendMixin, TransactionCase):
+    """Pulls through the flow's page contract: own parameter names, capped pages, nested records,
+    a watermark for incremental pulls, and runs that end failed instead of staying running."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.httpd = ThreadingHTTPServer(("127.0.0.1", 0), MaterialesHandler)
+        cls.httpd.requests = []
+        cls.httpd.rows = [{"ref": f"MAT-{i:03d}", "name": f"Material {i}"} for i in range(60)]
+        threading.Thread(target=cls.httpd.serve_forever, daemon=True).start()
+        cls.addClassCleanup(cls.httpd.server_close)
+        cls.addClassCleanup(cls.httpd.shutdown)
+        cls.backend = cls.create_backend(
+            code="materiales", base_url=f"http://127.0.0.1:{cls.httpd.server_address[1]}"
+        )
+        cls.flow = cls.env["hc.flow"].create({
+            "name": "Materiales",
+            "code": "materiales",
+            "backend_id": cls.backend.id,
+            "model_id": cls.env.ref("base.model_res_partner").id,
+            "direction": "pull",
+            "mode": "batch",
+            "remote_resource": "/materiales",
+            "external_id_path": "ref",
+            "page_size": 100,
+            "paging_page_param": "pagina",
+            "paging_size_param": "tamano",
+            "paging_records_path": "resultado.filas",
+            "paging_next_path": False,
+            "paging_total_path": "meta.totalFilas",
+        })
+
+    def setUp(self):
+        super().setUp()
+        self.httpd.requests.clear()
+        self.registry_enter_test_mode()
+
+    def pull(self, flow=None):
+        with trap_jobs() as trap:
+            action = (flow or self.flow).action_pull_now()
+            run = self.env["hc.batch.run"].browse(action["res_id"])
+            while trap.enqueued_jobs:
+                trap.perform_enqueued_jobs()
+        return run
+
+    def bound_refs(self):
+        bindings = self.env["hc.binding"].search([("backend_id", "=", self.backend.id)])
+        return sorted(self.env["res.partner"].browse(bindings.mapped("res_id")).mapped("ref"))
+
+    def test_capped_pages_with_own_parameter_names_all_recorded(self):
+        run = self.pull()
+        self.assertEqual(run.state, "done", run.error_message)
+        self.assertEqual((run.pages_fetched, run.pages_total, run.pages_done), (3, 3, 3))
+        self.assertEqual(run.count_created, 60)
+        self.assertEqual(self.bound_refs(), [f"MAT-{i:03d}" for i in range(60)])
+        self.assertEqual([(q.get("pagina"), q.get("tamano")) for q in self.httpd.requests],
+                         [("1", "100"), ("2", "100"), ("3", "100")])
+        self.assertEqual(run.progress, 100.0)
+
+    def test_changed_since_watermark_sent_only_after_a_completed_run(self):
+        self.flow.changed_since_param = "modificado_desde"
+        with trap_jobs() as trap:  # a first run stopped after one page: not complete
+            action = self.flow.action_pull_now()
+            first = self.env["hc.batch.run"].browse(action["res_id"])
+            trap.enqueued_jobs.pop(0).perform()
+            first.action_cancel()
+            while trap.enqueued_jobs:
+                trap.perform_enqueued_jobs()
+        self.assertEqual(first.state, "cancelled")
+        self.assertFalse(self.flow.changed_since_watermark, "an unfinished run never moves the watermark")
+
+        second = self.pull()
+        self.assertEqual(second.state, "done", second.error_message)
+        self.assertTrue(all("modificado_desde" not in q for q in self.httpd.requests), self.httpd.requests)
+        self.assertEqual(self.flow.changed_since_watermark, second.started_at)
+
+        self.httpd.requests.clear()
+        third = self.pull()
+        expected = second.started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.assertEqual(third.changed_since, expected)
+        self.assertEqual([q.get("modificado_desde") for q in self.httpd.requests], [expected] * 3)
+        self.assertEqual(self.flow.changed_since_watermark, third.started_at)
+
+    def test_failed_run_keeps_the_watermark(self):
+        self.flow.write({"changed_since_param": "modificado_desde",
+                         "changed_since_watermark": fields.Datetime.to_datetime("2025-01-31 22:00:00")})
+        self.flow.paging_records_path = "resultado.rows"
+        run = self.pull()
+        self.assertEqual(run.state, "failed")
+        self.assertIn("no records at path 'resultado.rows'", run.error_message)
+        self.assertEqual(self.httpd.requests[0]["modificado_desde"], "2025-01-31T22:00:00Z")
+        self.assertEqual(fields.Datetime.to_string(self.flow.changed_since_watermark), "2025-01-31 22:00:00")
+
+    def test_soap_backend_without_list_operation_fails_and_pull_again_possible(self):
+        self.start_simulators()
+        soap = self.create_backend(code="gateway", protocol="soap", wsdl_url=f"{self.sims.soap_url}/procurement?wsdl")
+        flow = self.flow.copy({"code": "soap_items", "backend_id": soap.id, "remote_resource": "ListItems"})
+        run = self.pull(flow)
+        self.assertEqual(run.state, "failed")
+        self.assertIn("no list operation 'ListItems'", run.error_message)
+        self.assertIn("SubmitPurchaseOrder", run.error_message)  # what the WSDL offers instead
+        again = self.pull(flow)  # the failed run does not block the next one
+        self.assertNotEqual(again, run)
+        self.assertEqual(again.state, "failed")
+
+    def test_unexpected_error_while_fetching_fails_the_run_with_the_reason(self):
+        with patch.object(RestClient, "fetch_page", side_effect=KeyError("resultado")), \
+                self.assertLogs("odoo.addons.hc_integration_base.models.hc_batch_run", "ERROR") as logs:
+            run = self.pull()
+        self.assertIn("Traceback", logs.output[0])  # the traceback stays in the server log
+        self.assertEqual(run.state, "failed")
+        self.assertIn("KeyError", run.error_message)
+        self.assertIn("resultado", run.error_message)
+        self.assertEqual(self.pull().state, "done")
+
+    def test_contract_that_cannot_page_is_refused_on_the_flow(self):
+        with self.assertRaisesRegex(ValidationError, "needs the name of the page number parameter"):
+            self.flow.paging_page_param = False
