@@ -43,7 +43,8 @@ class TestDemandSignals(HttpCase):
         }
         response, jobs = self.post(requisition)
         self.assertEqual(response.status_code, 202, response.text)
-        self.assertEqual(jobs[0].channel, "root.hc.stores_rest")
+        # The demand events flow is real-time: its jobs run on the urgent sub-channel, urgent demands first.
+        self.assertEqual((jobs[0].channel, jobs[0].priority), ("root.hc.stores_rest.urgent", 10))
         rfqs = self.rfqs("REQ-T1")
         self.assertEqual(len(rfqs), 2)
         self.assertEqual(set(rfqs.mapped("state")), {"draft"})
