@@ -280,6 +280,13 @@ class TestPageContractPull(SimulatorMixin, BackendMixin, TransactionCase):
         self.assertIn("resultado", run.error_message)
         self.assertEqual(self.pull().state, "done")
 
+    def test_transport_that_cannot_page_fails_the_run_clearly(self):
+        with patch.object(self.env.registry["hc.backend"], "_get_client", return_value=object()):
+            run = self.pull()
+        self.assertEqual(run.state, "failed")
+        self.assertIn("cannot list records page by page", run.error_message)
+        self.assertIn(self.backend.display_name, run.error_message)
+
     def test_contract_that_cannot_page_is_refused_on_the_flow(self):
         with self.assertRaisesRegex(ValidationError, "needs the name of the page number parameter"):
             self.flow.paging_page_param = False
