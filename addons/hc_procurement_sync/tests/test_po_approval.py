@@ -58,3 +58,15 @@ class TestPurchaseApprovalPush(TransactionCase):
             trap.assert_jobs_count(1)
         self.assertEqual(order.state, "purchase")
         self.assertEqual(len(self.messages(order)), 1)
+
+    def test_urgent_order_waiting_for_approval_is_pushed_on_the_urgent_channel(self):
+        """Urgent replenishment orders that need approval: pushed at approval, on the urgent channel."""
+        order = self.order(price=400)
+        order.priority = "1"
+        order.button_confirm()
+        self.assertEqual(order.state, "to approve")
+        with trap_jobs() as trap:
+            order.with_user(self.manager).button_approve()
+            trap.assert_jobs_count(1)
+        self.assertEqual((trap.enqueued_jobs[0].channel, trap.enqueued_jobs[0].priority),
+                         (self.flow.backend_id._channel_name(urgent=True), 0))
