@@ -51,12 +51,18 @@ mkdir -p "$(dirname "$log")"
 say "Starting Odoo with the queue_job runner on $url"
 # -d alone serves that one database. A --db-filter would make Odoo list the server's databases
 # (a connection to "postgres") on every request without a session: a fifth of an inbound post.
-"$PY" "$SRC/odoo-bin" -c "$HC_CONF" -d "$HC_DEMO_DB" --logfile "$log" &
+# The workers listen on an inner port; the port users open is the proxy's, which sends /websocket
+# to the gevent process as nginx would (the web client opens it on the port it was loaded from).
+"$PY" "$SRC/odoo-bin" -c "$HC_CONF" -d "$HC_DEMO_DB" --http-port "$HC_ODOO_HTTP_PORT" --logfile "$log" &
+pids+=($!)
+"$PY" "$HC_REPO/setup/proxy.py" --listen "$HC_HTTP_PORT" --http "$HC_ODOO_HTTP_PORT" \
+    --gevent "$HC_GEVENT_PORT" &
 pids+=($!)
 
 for _ in $(seq 1 120); do
     curl -fsS "$url/web/health" >/dev/null 2>&1 && break
     kill -0 "${pids[1]}" 2>/dev/null || die "Odoo stopped while starting; see $log"
+    kill -0 "${pids[2]}" 2>/dev/null || die "The proxy on port $HC_HTTP_PORT stopped (is the port in use?)"
     sleep 1
 done
 cat <<MSG

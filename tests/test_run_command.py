@@ -47,19 +47,17 @@ def _pull_and_wait(session, url, flow_code):
     return run
 
 
-def _assert_realtime_channel(session, url, uid):
-    """What the web client does: open /websocket on the gevent port (a real RFC 6455 handshake with
-    the session cookie and an Origin, which Odoo requires), subscribe, and receive a notification
-    that an HTTP worker sent through the bus after a settings change."""
+def _assert_realtime_channel(session, url, uid, port):
+    """What the web client does: open /websocket (a real RFC 6455 handshake with the session cookie
+    and an Origin, which Odoo requires), subscribe, and receive a notification that an HTTP worker
+    sent through the bus after a settings change."""
     try:
         ws = websocket.create_connection(
-            f"ws://127.0.0.1:{GEVENT_PORT}/websocket", timeout=20, origin=url,
+            f"ws://127.0.0.1:{port}/websocket", timeout=20, origin=url,
             cookie=f"session_id={session.cookies['session_id']}",
         )
     except (OSError, websocket.WebSocketException) as exc:
-        raise AssertionError(
-            f"/websocket on the gevent port {GEVENT_PORT} does not answer a websocket handshake: {exc!r}"
-        ) from exc
+        raise AssertionError(f"/websocket on port {port} does not answer a websocket handshake: {exc!r}") from exc
     try:
         assert ws.getstatus() == 101, ws.getstatus()
         ws.send(json.dumps({"event_name": "subscribe", "data": {"channels": [], "last": 0}}))
@@ -154,8 +152,10 @@ def test_run_command_serves_demo_database(tmp_path):
         vendors = _rpc(session, url, "res.partner", "search_count",
                        [[["ref", "like", "SUP-"], ["supplier_rank", ">", 0]]])
         assert vendors == 40
-        # The real-time channel of the web client answers.
-        _assert_realtime_channel(session, url, uid)
+        # The real-time channel answers on the gevent port and where the web client opens it: on
+        # the port it was loaded from.
+        _assert_realtime_channel(session, url, uid, GEVENT_PORT)
+        _assert_realtime_channel(session, url, uid, PORT)
 
         # Keep the server up and busy for its first minute (the job runner, the cron worker and the
         # gevent process all running), then the real-time channel must still answer.
@@ -163,7 +163,7 @@ def test_run_command_serves_demo_database(tmp_path):
             run = _pull_and_wait(session, url, "supplier_master")
             assert run["state"] == "done" and run["count_created"] + run["count_unchanged"] == 40, run
             time.sleep(5)
-        _assert_realtime_channel(session, url, uid)
+        _assert_realtime_channel(session, url, uid, PORT)
         assert process.poll() is None, "".join(output)
 
         text = log.read_text()
