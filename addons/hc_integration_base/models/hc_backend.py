@@ -12,6 +12,7 @@ from ..transports.auth import build_auth
 from ..transports.breaker import CircuitBreaker
 from ..transports.rest import RestClient, get_client
 from ..transports.soap import get_soap_client
+from .hc_message import PermanentError
 
 _logger = logging.getLogger(__name__)
 
@@ -509,7 +510,8 @@ class HcBackend(models.Model):
 
         REST: POST to the flow's remote resource with the message's idempotency key, so a
         retry after a timeout never creates a second object remotely. SOAP: call the flow's
-        operation with the payload as arguments.
+        operation with the payload as arguments, fitted to its WSDL signature. A request the
+        operation cannot take is a mapping error of this message (permanent, nothing was sent).
         """
         self.ensure_one()
         resource = message.flow_id.remote_resource
@@ -521,7 +523,12 @@ class HcBackend(models.Model):
         key = message.idempotency_key or message.correlation_id
         try:
             if self.protocol == "soap":
-                answer = client.call(resource, correlation_id=message.correlation_id, **payload)
+                try:
+                    answer = client.call(resource, correlation_id=message.correlation_id, **payload)
+                except transport_errors.TransportError as exc:
+                    if exc.category == "request":
+                        raise PermanentError(exc.user_message, category="mapping") from exc
+                    raise
                 body = answer.body
             else:
                 answer = client.request(

@@ -6,6 +6,7 @@ for every answer.
 
 import json
 import os
+import re
 import threading
 import time
 import uuid
@@ -17,8 +18,10 @@ from zeep.cache import SqliteCache
 from zeep.exceptions import DTDForbidden, EntitiesForbidden, Fault, XMLSyntaxError
 from zeep.exceptions import Error as ZeepError
 from zeep.exceptions import TransportError as ZeepTransportError
+from zeep.exceptions import ValidationError as ZeepValidationError
 from zeep.helpers import serialize_object
 from zeep.transports import Transport
+from zeep.xsd.elements import Element as XsdElement
 
 from .auth import Auth
 from .errors import TransportError, classify_exception, http_error
@@ -43,6 +46,66 @@ def get_soap_client(key, wsdl_url, **options):
         with _CLIENTS_LOCK:
             _CLIENTS[key] = client
     return client
+
+
+# zeep's words for an argument the operation's signature does not have.
+_UNEXPECTED = re.compile(
+    r"^(?:\{[^}]*\})?(?P<type>[\w.-]+)\(\) got an unexpected keyword argument '(?P<arg>[^']+)'"
+    r"(?:\. Signature: `(?P<signature>.*)`)?", re.S,
+)
+
+
+def _children(xsd_type):
+    """The child elements of a complex type, by name (empty for simple types)."""
+    try:
+        elements = xsd_type.elements
+    except AttributeError:
+        return {}
+    return {name: element for name, element in elements if isinstance(element, XsdElement)}
+
+
+def _repeats(element):
+    return element.max_occurs == "unbounded" or (element.max_occurs or 1) > 1
+
+
+def _fit_type(value, xsd_type):
+    if not isinstance(value, dict):
+        return value
+    children = _children(xsd_type)
+    return {key: _fit(item, children[key]) if key in children else item for key, item in value.items()}
+
+
+def _fit(value, element):
+    """``value`` shaped for ``element``: a list given for a wrapper element whose only child
+    repeats (``Lines`` holding ``Line``…) fills that child, as zeep wants it spelled."""
+    if isinstance(value, list):
+        if not _repeats(element):
+            children = _children(element.type)
+            if len(children) == 1:
+                [(name, child)] = children.items()
+                if _repeats(child):
+                    return {name: [_fit_type(item, child.type) for item in value]}
+            return value
+        return [_fit_type(item, element.type) for item in value]
+    return _fit_type(value, element.type)
+
+
+def request_error(operation, exc):
+    """The TransportError of a request that cannot be built for ``operation``: it names the
+    element or argument the WSDL does not accept, and is never retried (nothing was sent)."""
+    text = str(exc)
+    found = _UNEXPECTED.match(text)
+    if found:
+        accepted = found["signature"] or "-"
+        detail = (f"{found['type']} does not accept the element or argument {found['arg']!r} "
+                  f"(it accepts: {accepted})")
+    else:
+        detail = f"{type(exc).__name__}: {text[:300]}"
+    return TransportError(
+        f"The request for the SOAP operation {operation} cannot be built: {detail}. "
+        "Check the flow's outbound mapping against the operation's WSDL signature.",
+        category="request", transient=False, detail=text[:1000],
+    )
 
 
 def _fault_is_transient(code):
@@ -98,13 +161,46 @@ class SoapClient:
                 names.update(port.binding._operations)
         return sorted(names)
 
+    def _operation(self, name):
+        for service in self.client.wsdl.services.values():
+            for port in service.ports.values():
+                if name in port.binding._operations:
+                    return port.binding._operations[name]
+        return None
+
+    def bind_arguments(self, operation, payload):
+        """Keyword arguments of ``operation`` for a document, fitted to its WSDL signature.
+
+        The document's keys are the operation's parameters; a document naming none of the
+        parameters of an operation that takes one (document/literal wrapped: one element holds
+        the whole document) is that parameter. Lists given for wrapper elements whose only
+        child repeats (``Lines`` holding ``Line``) fill that child.
+        """
+        found = self._operation(operation)
+        body = found.input.body if found is not None and found.input is not None else None
+        params = _children(body.type) if body is not None else {}
+        if not params or not isinstance(payload, dict):
+            return payload
+        if len(params) == 1 and not set(payload) & set(params):
+            payload = {next(iter(params)): payload}
+        return {key: _fit(value, params[key]) if key in params else value for key, value in payload.items()}
+
     def call(self, operation, *args, correlation_id=None, **kwargs):
-        """Call ``operation``; return its answer as plain Python (dicts, lists, values)."""
+        """Call ``operation``; return its answer as plain Python (dicts, lists, values).
+
+        The request is built once before anything is sent: arguments the operation does not
+        accept are a ``request`` error naming them, not a failure of the answer.
+        """
         correlation_id = correlation_id or uuid.uuid4().hex
         if operation not in self.operations():
             raise TransportError(
                 f"The WSDL has no operation {operation!r}.", category="configuration", transient=False
             )
+        kwargs = self.bind_arguments(operation, kwargs)
+        try:
+            self.client.create_message(self.client.service, operation, *args, **kwargs)
+        except (TypeError, ValueError, AttributeError, KeyError, ZeepValidationError) as exc:
+            raise request_error(operation, exc) from exc
         started = time.monotonic()
 
         def invoke():
