@@ -9,5 +9,6 @@ from . import hc_mapping
 from . import hc_message
 from . import hc_batch_run
 from . import hc_handler_generic
+from . import hc_handler_push
 from . import hc_sync_mixin
 from . import hc_config_io

@@ -6,15 +6,19 @@ from odoo.addons.hc_integration_base.models.hc_message import PermanentError
 class HcHandlerPurchaseOrder(models.AbstractModel):
     """Confirmed purchase orders sent to the legacy procurement gateway (SOAP or REST).
 
-    The payload carries an idempotency key per order revision, so a retry after a timeout
-    (even one after the gateway stored the order) never creates a second order remotely.
-    The gateway's acknowledgement is written on the order; a rejection gives the buyer an
-    activity and puts the message in the exception queue (remote business error).
+    The handler builds the canonical purchase-order document and reads the canonical
+    acknowledgement; the flow's outbound and response mappings translate them to and from the
+    gateway's dialect (hc.handler.push). The document carries an idempotency key per order
+    revision, so a retry after a timeout (even one after the gateway stored the order) never
+    creates a second order remotely. The acknowledgement is written on the order; a rejection
+    gives the buyer an activity and puts the message in the exception queue (remote business
+    error).
     """
 
     _name = "hc.handler.purchase_order"
-    _inherit = "hc.handler.generic"
+    _inherit = "hc.handler.push"
     _description = "Integration Handler: purchase order"
+    _document_schema = "hc_procurement_sync/schemas/purchase_order.v1.json"
 
     @api.model
     def _is_urgent(self, message):
@@ -31,45 +35,43 @@ class HcHandlerPurchaseOrder(models.AbstractModel):
 
     @api.model
     def _prepare_payload(self, flow, order):
+        """The order's canonical document (schemas/purchase_order.v1.json); the flow's outbound
+        mapping, when it has one, turns it into the gateway's request at sending."""
         action = "cancel" if order.state == "cancel" else ("update" if order.hc_remote_order_number else "create")
-        lines = [
-            {
-                "line_ref": str(line.id),
-                "item_code": line.product_id.default_code or "",
-                "quantity": line.product_qty,
-                "uom_code": line.product_uom_id.name,
-                "unit_price": line.price_unit,
-            }
-            for line in order.order_line.filtered(lambda ln: ln.product_id and not ln.display_type)
-        ]
-        return {"order": {
+        return {
             "reference": order.name,
             "vendor_code": self._vendor_code(flow, order.partner_id) or "",
             "currency": order.currency_id.name,
             "order_date": str(order.date_order.date()),
             "idempotency_key": f"{order.name}:{action}:{order.hc_push_revision}",
             "action": action,
-            "lines": {"OrderLine": lines} if flow.backend_id.protocol == "soap" else lines,
-        }}
+            "lines": [
+                {
+                    "line_ref": str(line.id),
+                    "item_code": line.product_id.default_code or "",
+                    "quantity": line.product_qty,
+                    "uom_code": line.product_uom_id.name,
+                    "unit_price": line.price_unit,
+                }
+                for line in order.order_line.filtered(lambda ln: ln.product_id and not ln.display_type)
+            ],
+        }
 
     @api.model
     def _export_message(self, message):
         order = message.record_ref
         if not order:
             raise PermanentError(self.env._("The purchase order no longer exists."))
-        payload = self._payload(message)
-        if message.flow_id.backend_id.protocol == "rest":
-            payload = payload["order"]
-        result = message.backend_id._send(message, payload)
-        ack = result["body"] or {}
+        ack, result = self._push_document(message, self._payload(message))
+        rejected = ack["status"] == "rejected"
 
         def record_answer():
             order.sudo().write({
-                "hc_remote_state": ack.get("status") or "accepted",
+                "hc_remote_state": ack["status"],
                 "hc_remote_order_number": ack.get("remote_order_number") or order.hc_remote_order_number,
                 "hc_remote_reason": ack.get("reason") or False,
             })
-            if ack.get("status") == "rejected":
+            if rejected:
                 order.activity_schedule(
                     "mail.mail_activity_data_todo",
                     summary=self.env._("Order rejected by %s", message.backend_id.name),
@@ -77,7 +79,7 @@ class HcHandlerPurchaseOrder(models.AbstractModel):
                     user_id=(order.user_id or self.env.user).id,
                 )
 
-        if ack.get("status") == "rejected":
+        if rejected:
             raise PermanentError(
                 self.env._("%(backend)s rejected the order: %(reason)s", backend=message.backend_id.name,
                            reason=ack.get("reason")),
