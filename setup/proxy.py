@@ -8,7 +8,7 @@ connection whose first request is a websocket upgrade of `/websocket` to the gev
 other connection to the HTTP port, then copies bytes both ways. Routing per connection is enough:
 browsers open a websocket on a connection of its own. Standard library only.
 
-    python3 setup/proxy.py --listen 8069 --http 8070 --gevent 8072
+    python3 setup/proxy.py --listen 8069 --http 8070 --gevent 8072     (run.sh, docker-compose.yml)
 """
 
 import argparse
@@ -17,7 +17,7 @@ import contextlib
 import re
 import sys
 
-HOST = "127.0.0.1"
+UPSTREAM = "127.0.0.1"
 MAX_HEAD = 64 * 1024
 BUFFER = 64 * 1024
 UPGRADE = re.compile(rb"^upgrade:\s*websocket\s*$", re.I | re.M)
@@ -50,7 +50,7 @@ async def _serve(client_reader, client_writer, args):
         client_writer.close()
         return
     try:
-        upstream_reader, upstream_writer = await asyncio.open_connection(HOST, _target(head, args))
+        upstream_reader, upstream_writer = await asyncio.open_connection(UPSTREAM, _target(head, args))
     except OSError:
         client_writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         with contextlib.suppress(Exception):
@@ -67,11 +67,12 @@ async def _serve(client_reader, client_writer, args):
 
 async def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 in a container)")
     parser.add_argument("--listen", type=int, required=True, help="port the browser uses")
     parser.add_argument("--http", type=int, required=True, help="Odoo's HTTP workers")
     parser.add_argument("--gevent", type=int, required=True, help="Odoo's gevent process (/websocket)")
     args = parser.parse_args(argv)
-    server = await asyncio.start_server(lambda r, w: _serve(r, w, args), HOST, args.listen, limit=MAX_HEAD)
+    server = await asyncio.start_server(lambda r, w: _serve(r, w, args), args.host, args.listen, limit=MAX_HEAD)
     async with server:
         await server.serve_forever()
 
