@@ -13,6 +13,7 @@
         "security/hc_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "data/hc_allowed_model_data.xml",
         "data/queue_job_data.xml",
         "views/hc_backend_views.xml",
         "views/hc_batch_run_views.xml",
@@ -21,6 +22,7 @@
         "wizards/hc_message_wizard_views.xml",
         "views/hc_message_views.xml",
         "views/menus.xml",
+        "views/hc_allowed_model_views.xml",
     ],
     "demo": [
         "demo/hc_backend_demo.xml",

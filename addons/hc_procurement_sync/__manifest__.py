@@ -9,6 +9,7 @@
     "license": "LGPL-3",
     "depends": ["hc_integration_base", "purchase_stock"],
     "data": [
+        "data/hc_allowed_model_data.xml",
         "views/sync_status_views.xml",
     ],
     "demo": [

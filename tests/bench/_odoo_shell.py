@@ -53,6 +53,23 @@ def ensure_database(db):
     stamp.write_text(fingerprint + "\n")
 
 
+# What an administrator does on a copy that must call the simulators: confirm its backends
+# (hc.backend.action_confirm_database), here straight in SQL since no server runs yet.
+CONFIRM_BACKENDS = (
+    "UPDATE hc_backend SET configured_database = current_database() || ':' || "
+    "(SELECT value FROM ir_config_parameter WHERE key = 'database.uuid')"
+)
+
+
+def copy_database(template, name):
+    """A copy of ``template`` named ``name`` whose backends are confirmed to call their systems:
+    a copied database otherwise makes no outbound call (it could be a production backup)."""
+    subprocess.run(["dropdb", "--if-exists", "--force", name], check=True, capture_output=True)
+    subprocess.run(["createdb", "-T", template, name], check=True, capture_output=True)
+    subprocess.run(["psql", "-d", name, "-qc", CONFIRM_BACKENDS], check=True, capture_output=True)
+    return name
+
+
 def run_in_odoo(db, code, **params):
     """Run ``code`` in ``odoo-bin shell`` on ``db``; return what it printed after ``RESULT``."""
     python, src, conf = _setup_env()

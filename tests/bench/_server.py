@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import requests
 from _common import ROOT
-from _odoo_shell import ensure_database
+from _odoo_shell import copy_database, ensure_database
 
 
 @contextmanager
@@ -22,8 +22,7 @@ def running_suite(port=8369, template="hc_bench"):
     """
     ensure_database(template)
     db = f"{template}_run"
-    subprocess.run(["dropdb", "--if-exists", "--force", db], check=True, capture_output=True)
-    subprocess.run(["createdb", "-T", template, db], check=True, capture_output=True)
+    copy_database(template, db)
     subprocess.run(["psql", "-d", db, "-qc", "UPDATE ir_cron SET active = false WHERE id = (SELECT res_id FROM "
                     "ir_model_data WHERE module = 'hc_integration_base' AND name = 'ir_cron_hc_scheduled_pulls')"],
                    check=True, capture_output=True)

@@ -21,7 +21,7 @@ import subprocess
 from pathlib import Path
 
 from _common import Simulators, table
-from _odoo_shell import ensure_database, run_in_odoo
+from _odoo_shell import copy_database, ensure_database, run_in_odoo
 
 TEMPLATE = "hc_bench"
 HERE = Path(__file__).parent
@@ -30,8 +30,7 @@ DRIVER = (HERE / "_in_odoo_common.py").read_text() + (HERE / "_pull_driver.py").
 
 def one_way(mode, size):
     db = f"hc_bench_{mode}"
-    subprocess.run(["dropdb", "--if-exists", db], check=True, capture_output=True)
-    subprocess.run(["createdb", "-T", TEMPLATE, db], check=True, capture_output=True)
+    copy_database(TEMPLATE, db)
     sims = Simulators(items=size, suppliers=40)
     try:
         return run_in_odoo(db, DRIVER, mode=mode, sim_url=sims.rest_url)

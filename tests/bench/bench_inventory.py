@@ -24,7 +24,7 @@ from pathlib import Path
 import psycopg2
 import requests
 from _common import Simulators, table
-from _odoo_shell import ensure_database, run_in_odoo
+from _odoo_shell import copy_database, ensure_database, run_in_odoo
 from _server import running_suite
 
 DB = "hc_bench"
@@ -67,8 +67,7 @@ def reconciliation(sizes, items):
     for size in sizes:
         sims = Simulators(items=items, extra=("--balances", str(size)))
         try:
-            subprocess.run(["dropdb", "--if-exists", "--force", copy], check=True, capture_output=True)
-            subprocess.run(["createdb", "-T", DB, copy], check=True, capture_output=True)
+            copy_database(DB, copy)
             result = run_in_odoo(copy, DRIVER, items=items, sim_url=sims.rest_url)
         finally:
             subprocess.run(["dropdb", "--if-exists", "--force", copy], check=False, capture_output=True)

@@ -15,7 +15,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent / "bench"))
 
 from _common import Simulators, free_port, table, wait_http  # noqa: E402, F401 - shared with the benchmarks
-from _odoo_shell import _setup_env, ensure_database, run_in_odoo  # noqa: E402
+from _odoo_shell import _setup_env, copy_database, ensure_database, run_in_odoo  # noqa: E402, F401
 
 TEMPLATE = "hc_bench"
 COMMON = (HERE.parent / "bench" / "_in_odoo_common.py").read_text()
@@ -24,15 +24,7 @@ COMMON = (HERE.parent / "bench" / "_in_odoo_common.py").read_text()
 def fresh_database(name):
     """A copy of the benchmark database (three addons, demo data) for one round."""
     ensure_database(TEMPLATE)
-    subprocess.run(["dropdb", "--if-exists", "--force", name], check=True, capture_output=True)
-    subprocess.run(["createdb", "-T", TEMPLATE, name], check=True, capture_output=True)
-    return name
-
-
-def copy_database(template, name):
-    subprocess.run(["dropdb", "--if-exists", "--force", name], check=True, capture_output=True)
-    subprocess.run(["createdb", "-T", template, name], check=True, capture_output=True)
-    return name
+    return copy_database(TEMPLATE, name)
 
 
 def drop_database(name):

@@ -6,6 +6,7 @@ from . import hc_flow_alerts
 from . import hc_binding
 from . import hc_value_map
 from . import hc_mapping
+from . import hc_allowed_model
 from . import hc_message
 from . import hc_batch_run
 from . import hc_handler_generic

@@ -1,11 +1,15 @@
 import json
 import logging
 import os
+import secrets
+import shutil
+import tempfile
 import time
 from datetime import datetime, timezone
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 
 from ..transports import errors as transport_errors
 from ..transports.auth import build_auth
@@ -16,13 +20,44 @@ from .hc_message import PermanentError
 
 _logger = logging.getLogger(__name__)
 
+# The backend's secrets, declared once. Each is a field readable only by Settings administrators
+# (groups=SECRET_GROUP, checked by a test against this list), never copied, exported or tracked;
+# data/neutralize.sql wipes every column restricted to that group on the integration's models.
+SECRET_GROUP = "base.group_system"
 SECRET_FIELDS = (
     "auth_password",
     "api_key",
     "bearer_token",
     "oauth_client_secret",
     "tls_client_key",
+    "inbound_api_key",
+    "inbound_hmac_secret",
+    "default_headers",
 )
+
+SECRET_COLUMNS_PARAM = "hc_integration_base.secret_columns"
+
+
+def secret_columns(env):
+    """``table.column`` of every stored field of an ``hc.*`` model restricted to SECRET_GROUP."""
+    return sorted(
+        f"{model._table}.{name}"
+        for model in (env[name] for name in env.registry if name.startswith("hc."))
+        if not model._abstract and not model._transient
+        for name, field in model._fields.items()
+        if field.store and field.column_type and field.groups == SECRET_GROUP
+    )
+
+
+def _private_tls_root():
+    """``<tmp>/hc-tls-<uid>``, created private (0700) and refused when another user owns it."""
+    root = os.path.join(tempfile.gettempdir(), f"hc-tls-{os.getuid()}")
+    os.makedirs(root, mode=0o700, exist_ok=True)
+    info = os.stat(root)
+    if info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise UserError(f"{root} is not a private folder of this user: TLS material is not written there.")
+    return root
+
 
 # One breaker per backend and process; its state is copied onto the record so the
 # form shows it, and restored from the record when a process builds its first client.
@@ -92,7 +127,10 @@ class HcBackend(models.Model):
         "Client key (PEM)", groups="base.group_system", copy=False
     )
     default_headers = fields.Text(
-        help='JSON object of HTTP headers sent with every request, e.g. {"X-Site": "north"}.'
+        groups="base.group_system",
+        copy=False,
+        help='JSON object of HTTP headers sent with every request, e.g. {"X-Site": "north"}. Tokens often '
+        "end up here, so it is kept with the secrets: Settings administrators only, never exported.",
     )
     rate_limit = fields.Float(
         "Rate limit (requests/s)",
@@ -232,6 +270,18 @@ class HcBackend(models.Model):
     exception_count = fields.Integer(compute="_compute_message_stats")
     backlog_count = fields.Integer(compute="_compute_message_stats")
 
+    # --- the database the backend was configured on -----------------------------------------------
+    configured_database = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Name and identifier of the database this backend was configured on. In any other database "
+        "(a restored backup, a staging copy) it makes no call until an administrator confirms it.",
+    )
+    database_mismatch = fields.Boolean(
+        compute="_compute_database_mismatch",
+        help="This database is not the one the backend was configured on: it makes no call.",
+    )
+
     # --- last connection test -------------------------------------------------------------
     last_test_date = fields.Datetime(readonly=True, copy=False)
     last_test_ok = fields.Boolean(readonly=True, copy=False)
@@ -241,8 +291,46 @@ class HcBackend(models.Model):
         "unique(code, company_id)", "A backend code must be unique per company."
     )
 
+    def init(self):
+        """Record the secret columns of the integration's models for data/neutralize.sql, and the
+        database of backends configured before it was recorded (they were configured here)."""
+        super().init()
+        self.env["ir.config_parameter"].sudo().set_param(SECRET_COLUMNS_PARAM, ",".join(secret_columns(self.env)))
+        self.env.cr.execute(
+            SQL("UPDATE hc_backend SET configured_database = %s WHERE configured_database IS NULL",
+                self._database_fingerprint())
+        )
+        # TLS material was once written into the filestore, which travels with every backup.
+        shutil.rmtree(os.path.join(self.env["ir.attachment"]._filestore(), "hc_tls"), ignore_errors=True)
+
+    @api.model
+    def _database_fingerprint(self):
+        """``<database name>:<database.uuid>``: a restore under another name, or Odoo's copy (a new
+        uuid), changes it."""
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
+        return f"{self.env.cr.dbname}:{uuid}"
+
+    @api.depends("configured_database")
+    def _compute_database_mismatch(self):
+        here = self._database_fingerprint()
+        for backend in self:
+            backend.database_mismatch = bool(backend.configured_database) and backend.configured_database != here
+
+    def action_confirm_database(self):
+        """An administrator confirms that this database may call the backend's systems."""
+        for backend in self:
+            previous = backend.configured_database
+            backend.configured_database = self._database_fingerprint()
+            backend.message_post(body=self.env._(
+                "Calls confirmed from database %(db)s (configured on %(previous)s).",
+                db=self.env.cr.dbname, previous=(previous or "?").split(":")[0],
+            ))
+
     @api.model_create_multi
     def create(self, vals_list):
+        here = self._database_fingerprint()
+        for vals in vals_list:
+            vals["configured_database"] = here
         backends = super().create(vals_list)
         backends._ensure_channels()
         self.env.registry.clear_cache()  # inbound routes (hc.flow._inbound_route)
@@ -396,10 +484,14 @@ class HcBackend(models.Model):
         }
 
     def _tls_file(self, name, content):
-        """Write PEM content to a private file the HTTP stack can read; return its path."""
+        """Write PEM content to a private file the HTTP stack can read; return its path.
+
+        The files live in a private folder of the machine's temporary directory, never in the
+        filestore: a copied filestore (backup, staging restore) must not carry a client key.
+        """
         if not content:
             return None
-        folder = os.path.join(self.env["ir.attachment"]._filestore(), "hc_tls", str(self.id))
+        folder = os.path.join(_private_tls_root(), self.env.cr.dbname, str(self.id))
         os.makedirs(folder, mode=0o700, exist_ok=True)
         path = os.path.join(folder, name)
         if os.path.exists(path):
@@ -451,13 +543,22 @@ class HcBackend(models.Model):
             raise UserError(
                 self.env._("Backend %s is archived: it makes no calls.", self.display_name)
             )
+        if self.database_mismatch:
+            raise UserError(self.env._(
+                "Backend %(backend)s was configured on database %(db)s, not on this one (%(here)s): a copy "
+                "makes no call to its systems. If this database really must call them, an administrator "
+                "presses Confirm this database on the backend.",
+                backend=self.display_name, db=self.configured_database.split(":")[0], here=self.env.cr.dbname,
+            ))
         config = self.sudo()._transport_config()
         if not config["url"]:
             raise UserError(
                 self.env._("Backend %s has no URL configured.", self.display_name)
             )
         breaker = self._breaker()
-        auth = build_auth(config["auth"])
+        # The token endpoint is called with the backend's TLS settings and timeouts too.
+        auth = build_auth(config["auth"], timeout=(config["connect_timeout"], config["read_timeout"]),
+                          verify=config["verify"])
         fingerprint = json.dumps(
             {k: v for k, v in config.items() if k != "auth"}, sort_keys=True, default=str
         ) + json.dumps(config["auth"], sort_keys=True, default=str)
@@ -588,6 +689,25 @@ class HcBackend(models.Model):
                 "type": "success" if ok else "danger",
                 "sticky": not ok,
                 "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_generate_inbound_key(self):
+        """Replace the inbound API key by a random one, shown once in a notification to copy."""
+        self.ensure_one()
+        if not self.env.user.has_group(SECRET_GROUP):
+            raise AccessError(self.env._("Only Settings administrators set inbound credentials."))
+        key = secrets.token_urlsafe(32)
+        self.sudo().inbound_api_key = key
+        self.message_post(body=self.env._("A new inbound API key was generated; the previous one no longer works."))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("New inbound API key of %s", self.display_name),
+                "message": self.env._("Copy it now and give it to the legacy system; it is not shown again: %s", key),
+                "type": "warning",
+                "sticky": True,
             },
         }
 

@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 FORMAT = "hc-integration-config/1"
 BACKEND_FIELDS = [
     "name", "protocol", "environment", "base_url", "health_path", "wsdl_url", "connect_timeout", "read_timeout",
-    "tls_verify", "tls_ca_bundle", "tls_client_cert", "default_headers", "rate_limit", "auth_type", "auth_username",
+    "tls_verify", "tls_ca_bundle", "tls_client_cert", "rate_limit", "auth_type", "auth_username",
     "api_key_name", "api_key_location", "oauth_token_url", "oauth_client_id", "oauth_scope", "wsse_digest",
     "inbound_replay_window", "inbound_max_bytes", "inbound_rate_limit", "breaker_threshold", "breaker_cooldown",
     "job_capacity", "payload_retention_days", "message_retention_days", "alert_error_rate", "alert_backlog",
@@ -21,6 +21,11 @@ FLOW_FIELDS = [
     "paging_offset_param", "paging_limit_param", "paging_cursor_param", "paging_records_path", "paging_next_path",
     "paging_total_path", "paging_cursor_path", "changed_since_param", "max_attempts",
 ]
+# What makes a backend point at one environment's systems: an import into an existing backend keeps
+# the target's values unless the administrator asks for the file's (promoting test -> production
+# must not repoint production at the test systems).
+ENDPOINT_FIELDS = ("environment", "base_url", "wsdl_url", "health_path", "oauth_token_url", "auth_username",
+                   "oauth_client_id", "tls_ca_bundle", "tls_client_cert")
 LINE_FIELDS = ["sequence", "source", "target", "transform", "params", "required", "default", "validation_regex",
                "validation_min", "validation_max", "validation_allowed"]
 
@@ -67,20 +72,24 @@ class HcBackend(models.Model):
         return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "self"}
 
     @api.model
-    def _import_config(self, data):
+    def _import_config(self, data, replace_endpoints=False):
         """Create or update the backend, flows, code tables and mappings described by ``data``.
 
         Mapping versions arrive as new drafts (or a new active version when the source had one
         active), so what was running here stays in the history. Secrets are never imported: set
-        them on the backend after the import.
+        them on the backend after the import. An existing backend keeps its endpoints and
+        environment (ENDPOINT_FIELDS) unless ``replace_endpoints``; only the exported fields are
+        read from the file, whatever else it holds.
         """
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise UserError(self.env._("This file is not an integration configuration (%s).", FORMAT))
         for table in data.get("code_tables", []):
             self.env["hc.value.map"]._import_entries(table)
-        values = dict(data["backend"])
+        values = {k: v for k, v in data["backend"].items() if k in BACKEND_FIELDS or k == "code"}
         backend = self.with_context(active_test=False).search([("code", "=", values["code"])], limit=1)
         if backend:
+            if not replace_endpoints:
+                values = {k: v for k, v in values.items() if k not in ENDPOINT_FIELDS}
             backend.write(values)
         else:
             backend = self.create(values)
@@ -159,6 +168,12 @@ class HcConfigImport(models.TransientModel):
 
     file = fields.Binary(required=True, help="A file made by Export configuration on a backend.")
     filename = fields.Char()
+    replace_endpoints = fields.Boolean(
+        "Take the file's endpoints",
+        help="Off (the default): a backend that exists here keeps its URLs, WSDL, token URL, user names, "
+        "certificates and environment, so a configuration promoted from test never repoints this database "
+        "at the test systems. On: take them from the file. Secrets are never in a file.",
+    )
 
     def action_import(self):
         self.ensure_one()
@@ -166,5 +181,5 @@ class HcConfigImport(models.TransientModel):
             data = json.loads(base64.b64decode(self.file))
         except ValueError as exc:
             raise UserError(self.env._("The file is not valid JSON: %s", exc)) from exc
-        backend = self.env["hc.backend"]._import_config(data)
+        backend = self.env["hc.backend"]._import_config(data, replace_endpoints=self.replace_endpoints)
         return {"type": "ir.actions.act_window", "res_model": "hc.backend", "res_id": backend.id, "view_mode": "form"}

@@ -53,6 +53,7 @@ ERROR_CATEGORIES = [
     ("mapping", "Mapping"),
     ("remote", "Remote business error"),
     ("conflict", "Conflict"),
+    ("security", "Security"),
     ("internal", "Internal error"),
 ]
 
@@ -433,6 +434,10 @@ class HcMessage(models.Model):
         if handler is None:
             raise PermanentError(self.env._("The message has no flow: nothing knows how to apply it."))
         if self.direction == "inbound":
+            flow = self.flow_id
+            # Checked again when applied: the list may have shrunk since the flow was configured.
+            if flow.model_name and not self.env["hc.allowed.model"]._is_allowed(flow.model_name):
+                raise PermanentError(flow._model_refusal(), category="security")
             return handler._import_message(self)
         return handler._export_message(self)
 

@@ -10,3 +10,5 @@ from . import test_tour_mapping
 from . import test_alerts
 from . import test_replay
 from . import test_health
+from . import test_security_boundaries
+from . import test_secrets

@@ -6,6 +6,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -68,6 +69,33 @@ class RateLimiter:
                 self._tokens -= 1
 
 
+MAX_REDIRECTS = 5
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url):
+    """``scheme://host:port`` of ``url`` (RFC 6454), the unit credentials are bound to."""
+    parts = urlsplit(url)
+    scheme = (parts.scheme or "").lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        port = None
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def foreign_origin_error(url, allowed, reason="request"):
+    what = {
+        "request": "Refused to call",
+        "redirect": "Refused to follow the remote system's redirect to",
+    }[reason]
+    return TransportError(
+        f"{what} {url}: it is outside the backend's origin {allowed}. Requests, and the credentials "
+        "they carry, only go to the backend's own host; use a path relative to the backend's base URL.",
+        category="security", transient=False,
+    )
+
+
 def _retry_after_seconds(value):
     if not value:
         return None
@@ -85,6 +113,7 @@ class RestClient:
                  cert=None, headers=None, rate_limit=None, breaker=None, max_retry_after=60.0,
                  retry_after_retries=1, session=None):
         self.base_url = base_url.rstrip("/")
+        self.origin = origin(self.base_url)
         self.auth = auth or Auth()
         self.timeout = (connect_timeout, read_timeout)
         self.breaker = breaker
@@ -97,9 +126,12 @@ class RestClient:
         self.session.headers.update(headers or {})
 
     def url(self, path):
-        if path.startswith(("http://", "https://")):
-            return path
-        return f"{self.base_url}/{path.lstrip('/')}"
+        """The absolute URL of ``path``, refused unless it is on the backend's origin: a flow's
+        resource or a next-page link naming another host would receive the backend's credentials."""
+        full = path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
+        if origin(full) != self.origin:
+            raise foreign_origin_error(full, self.origin)
+        return full
 
     def request(self, method, path, *, params=None, json=None, data=None, xml=None, headers=None,
                 correlation_id=None, idempotency_key=None, expect="json"):
@@ -125,16 +157,15 @@ class RestClient:
                 self.limiter.acquire()
             started = time.monotonic()
             try:
-                response = self.session.request(
-                    method, url, params=params, json=json, data=data, headers=all_headers,
-                    auth=self.auth, timeout=self.timeout,
-                )
+                response = self._send_following_redirects(method, url, params=params, json=json, data=data,
+                                                          headers=all_headers)
             except requests.RequestException as exc:
                 error = classify_exception(exc, url=url, read_timeout=self.timeout[1])
                 self._failed(error)
                 raise error from exc
-            except TransportError as error:  # raised by the auth (token endpoint)
-                self._failed(error)
+            except TransportError as error:  # raised by the auth (token endpoint) or a foreign redirect
+                if error.category != "security":
+                    self._failed(error)
                 raise
             elapsed = (time.monotonic() - started) * 1000
             status = response.status_code
@@ -158,6 +189,24 @@ class RestClient:
                 self.breaker.record_success()
             return RestResponse(status, dict(response.headers), body, response.text, elapsed,
                                 correlation_id, url=url)
+
+    def _send_following_redirects(self, method, url, **kwargs):
+        """One request; redirects are followed here, not by requests, and only on the backend's
+        origin (requests would send custom credential headers such as an API key to any host)."""
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = self.session.request(method, url, auth=self.auth, timeout=self.timeout,
+                                            allow_redirects=False, **kwargs)
+            location = response.headers.get("Location") if response.is_redirect else None
+            if not location:
+                return response
+            target = urljoin(url, location)
+            if origin(target) != self.origin:
+                raise foreign_origin_error(target, self.origin, reason="redirect")
+            if response.status_code in (301, 302, 303) and method != "HEAD":
+                method, kwargs = "GET", {**kwargs, "json": None, "data": None}
+            url, kwargs = target, {**kwargs, "params": None}
+        raise TransportError(f"More than {MAX_REDIRECTS} redirects from {url}.", category="invalid_response",
+                             transient=False)
 
     def _failed(self, error):
         if self.breaker:

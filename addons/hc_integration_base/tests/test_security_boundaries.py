@@ -1,0 +1,245 @@
+"""Attacks from inside the company: a Consultant, an Operator and a Viewer try to reach further
+than integration configuration, in the ORM and over JSON-RPC as the web client does."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import HttpCase, TransactionCase, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from .common import BackendMixin, SimulatorMixin
+
+API_KEY = "backend-secret-api-key"
+
+
+class Listener:
+    """A plain HTTP server on 127.0.0.1 that records every request it receives.
+
+    ``routes`` maps a path to ``(status, headers, body)``, or to a function of the query string
+    returning one; anything else answers ``{"items": []}``.
+    """
+
+    def __init__(self, routes=None):
+        self.routes = routes or {}
+        self.requests = []
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's naming
+                listener.requests.append({"path": self.path, "headers": dict(self.headers)})
+                path, _, query = self.path.partition("?")
+                route = listener.routes.get(path, (200, {}, {"items": []}))
+                status, headers, body = route(query) if callable(route) else route
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value.format(**listener.urls))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.urls = {"self": self.url}
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def saw_secret(self):
+        return any(API_KEY in json.dumps(r["headers"]) or API_KEY in r["path"] for r in self.requests)
+
+
+class SecurityFixture(SimulatorMixin, BackendMixin):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.setup_users()
+        cls.backend_host = Listener()
+        cls.other_host = Listener()
+        cls.addClassCleanup(cls.backend_host.stop)
+        cls.addClassCleanup(cls.other_host.stop)
+        cls.backend_host.urls["other"] = cls.other_host.url
+        cls.backend = cls.create_backend(
+            code="guarded", base_url=cls.backend_host.url + "/api", auth_type="api_key", api_key=API_KEY,
+        )
+        cls.flow = cls.env["hc.flow"].create({
+            "name": "Contacts", "code": "contacts", "backend_id": cls.backend.id,
+            "model_id": cls.env.ref("base.model_res_partner").id, "direction": "pull", "mode": "batch",
+            "remote_resource": "/contacts", "external_id_path": "code",
+        })
+        cls.mapping = cls.env["hc.mapping"].create({"flow_id": cls.flow.id, "direction": "inbound"})
+
+    def setUp(self):
+        super().setUp()
+        self.backend_host.requests.clear()
+        self.other_host.requests.clear()
+
+
+@tagged("post_install", "-at_install")
+class TestSecurityBoundaries(SecurityFixture, TransactionCase):
+    def pull(self, flow):
+        with trap_jobs() as trap:
+            run = self.env["hc.batch.run"].browse(flow.action_pull_now()["res_id"])
+            while trap.enqueued_jobs:
+                trap.perform_enqueued_jobs()
+        return run
+
+    def test_absolute_resource_on_another_host_receives_nothing(self):
+        """The reported leak: a consultant points a pull at another host and presses Pull now."""
+        flow = self.flow.with_user(self.users["consultant"])
+        flow.remote_resource = self.other_host.url + "/collect"
+        run = self.pull(flow)
+        self.assertEqual(run.state, "failed")
+        self.assertIn("outside the backend's origin", run.error_message)
+        self.assertIn(self.other_host.url, run.error_message)
+        self.assertEqual(self.other_host.requests, [])
+        self.assertEqual(self.backend_host.requests, [])
+
+    def test_redirect_to_another_host_is_not_followed(self):
+        self.backend_host.routes["/api/contacts"] = (302, {"Location": "{other}/collect"}, {})
+        run = self.pull(self.flow)
+        self.assertEqual(run.state, "failed")
+        self.assertIn("redirect", run.error_message)
+        self.assertEqual(len(self.backend_host.requests), 1)
+        self.assertEqual(self.other_host.requests, [])
+
+    def test_next_page_link_to_another_host_is_refused(self):
+        self.flow.write({"paging_style": "link", "paging_records_path": False})  # the answer is the list
+        self.backend_host.routes["/api/contacts"] = (
+            200, {"Link": '<{other}/collect?page=2>; rel="next"'}, [{"code": "C1", "name": "First"}],
+        )
+        run = self.pull(self.flow)
+        self.assertEqual(run.state, "failed")
+        self.assertIn("outside the backend's origin", run.error_message)
+        self.assertEqual(self.other_host.requests, [])
+        self.assertFalse(self.other_host.saw_secret())
+
+    def test_redirect_on_the_backend_host_is_followed_with_credentials(self):
+        """The guard keeps legitimate redirects working (a moved resource on the same system)."""
+        self.backend_host.routes["/api/contacts"] = lambda query: (
+            301, {"Location": "/api/v2/contacts?" + query}, {})
+        self.backend_host.routes["/api/v2/contacts"] = lambda query: (
+            200, {}, {"items": [{"code": "C9", "name": "Moved"}] if "page=1&" in query + "&" else []})
+        run = self.pull(self.flow)
+        self.assertEqual(run.state, "done", run.error_message)
+        self.assertEqual([r["path"].split("?")[0] for r in self.backend_host.requests[:2]],
+                         ["/api/contacts", "/api/v2/contacts"])
+        self.assertEqual(self.backend_host.requests[1]["headers"].get("X-API-Key"), API_KEY)
+        self.assertEqual(self.env["res.partner"].search_count([("name", "=", "Moved")]), 1)
+        self.assertEqual(self.other_host.requests, [])
+
+    def test_flow_cannot_be_retargeted_to_users(self):
+        """The reported escalation, step one: a generic flow's model changed to res.users."""
+        for role in ("consultant", "admin"):
+            with self.subTest(role=role), self.assertRaises(ValidationError) as refused:
+                self.flow.with_user(self.users[role]).model_id = self.env.ref("base.model_res_users")
+            self.assertIn("not on the administrators' list", str(refused.exception))
+        self.assertEqual(self.flow.model_name, "res.partner")
+        with self.assertRaises(ValidationError) as refused:
+            self.env["hc.flow"].with_user(self.users["consultant"]).create({
+                "name": "Users", "code": "users", "backend_id": self.backend.id, "direction": "inbound",
+                "model_id": self.env.ref("base.model_res_groups").id,
+            })
+        self.assertIn("not on the administrators' list", str(refused.exception))
+
+    def test_allow_list_is_for_administrators_and_never_holds_users(self):
+        Allowed = self.env["hc.allowed.model"]
+        for role in ("viewer", "operator", "consultant"):
+            with self.subTest(role=role), self.assertRaises(AccessError):
+                Allowed.with_user(self.users[role]).create({"model_id": self.env.ref("base.model_res_country").id})
+            with self.subTest(role=role), self.assertRaises(AccessError):
+                Allowed.with_user(self.users[role]).search([], limit=1).unlink()
+        for xmlid in ("base.model_res_users", "base.model_res_groups", "base.model_ir_model_access",
+                      "base.model_ir_rule", "hc_integration_base.model_hc_backend", "queue_job.model_queue_job"):
+            with self.subTest(model=xmlid), self.assertRaises(ValidationError) as refused:
+                Allowed.with_user(self.users["admin"]).create({"model_id": self.env.ref(xmlid).id})
+            self.assertIn("can never be written", str(refused.exception))
+        country = Allowed.with_user(self.users["admin"]).create({"model_id": self.env.ref("base.model_res_country").id})
+        self.flow.with_user(self.users["consultant"]).model_id = country.model_id
+        self.assertEqual(self.flow.model_name, "res.country")
+
+    def test_mapping_lines_cannot_write_users_or_groups(self):
+        """The reported escalation, step two: constant or expression lines writing group_ids."""
+        Line = self.env["hc.mapping.line"].with_user(self.users["consultant"])
+        admin_group = self.env.ref("base.group_system").id
+        attempts = [
+            {"target": "user_ids", "transform": "constant",
+             "params": json.dumps({"value": [[0, 0, {"login": "evil", "group_ids": [[4, admin_group]]}]]})},
+            {"target": "user_ids", "transform": "expression", "source": "code",
+             "params": json.dumps({"expression": "[(4, 2)]"})},
+            {"target": "child_ids", "transform": "one2many", "source": "children",
+             "params": json.dumps({"lines": [{"target": "user_ids", "transform": "constant",
+                                              "params": {"value": [[4, 2]]}}]})},
+        ]
+        for vals in attempts:
+            with self.subTest(vals["transform"]), self.assertRaises(ValidationError) as refused:
+                Line.create({"mapping_id": self.mapping.id, **vals})
+            self.assertIn("links to res.users", str(refused.exception))
+        self.assertFalse(self.mapping.line_ids)
+
+    @mute_logger("odoo.addons.hc_integration_base.models.hc_message")
+    def test_message_of_a_model_removed_from_the_list_applies_nothing(self):
+        """The list is read again when a message is applied: shrinking it stops a configured flow."""
+        self.env["hc.allowed.model"].search([("model_name", "=", "res.partner")]).unlink()
+        with trap_jobs() as trap:
+            message = self.env["hc.message"]._receive(self.backend, self.flow, {"code": "X1", "name": "Blocked"})
+            trap.perform_enqueued_jobs()
+        self.assertEqual(message.state, "exception")
+        self.assertEqual(message.error_category, "security", message.error_message)
+        self.assertIn("not on the administrators' list", message.error_message)
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Blocked")]))
+
+
+@tagged("post_install", "-at_install")
+class TestSecurityBoundariesJsonRpc(SecurityFixture, HttpCase):
+    """The same refusals seen from a browser session's JSON-RPC."""
+
+    def call(self, role, model, method, args, kwargs=None):
+        user = self.users[role]
+        user.password = f"hc_{role}_pw_2026"
+        self.authenticate(user.login, f"hc_{role}_pw_2026")
+        response = self.url_open(
+            f"/web/dataset/call_kw/{model}/{method}",
+            data=json.dumps({"jsonrpc": "2.0", "method": "call",
+                             "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}}}),
+            headers={"Content-Type": "application/json"},
+        )
+        return response.json()
+
+    @mute_logger("odoo.http")
+    def test_consultant_retargeting_and_group_lines_refused_over_jsonrpc(self):
+        users_model = self.env.ref("base.model_res_users").id
+        body = self.call("consultant", "hc.flow", "write", [[self.flow.id], {"model_id": users_model}])
+        self.assertIn("not on the administrators' list", body["error"]["data"]["message"])
+        body = self.call("consultant", "hc.allowed.model", "create", [{"model_id": users_model}])
+        self.assertEqual(body["error"]["data"]["name"], "odoo.exceptions.AccessError")
+        body = self.call("consultant", "hc.mapping.line", "create", [{
+            "mapping_id": self.mapping.id, "target": "user_ids", "transform": "constant",
+            "params": json.dumps({"value": [[4, 2]]}),
+        }])
+        self.assertIn("res.users", body["error"]["data"]["message"])
+        self.assertEqual(self.flow.model_name, "res.partner")
+        self.assertFalse(self.mapping.line_ids)
+        self.assertEqual(self.other_host.requests, [])
+
+    @mute_logger("odoo.http")
+    def test_viewer_and_operator_cannot_edit_flows_or_export_secrets(self):
+        for role in ("viewer", "operator"):
+            body = self.call(role, "hc.flow", "write", [[self.flow.id], {"remote_resource": self.other_host.url}])
+            self.assertEqual(body["error"]["data"]["name"], "odoo.exceptions.AccessError", role)
+        for role in ("viewer", "operator", "consultant"):
+            body = self.call(role, "hc.backend", "export_data", [[self.backend.id], ["name", "api_key"]])
+            self.assertIn("error", body, role)
+            self.assertNotIn(API_KEY, json.dumps(body))
+        self.assertEqual(self.flow.remote_resource, "/contacts")
