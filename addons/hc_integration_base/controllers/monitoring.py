@@ -64,12 +64,37 @@ def health_report(env):
     return body, 200 if runner == "alive" else 503
 
 
-class MonitoringController(http.Controller):
-    @http.route("/hc/openapi.json", type="http", auth="none", methods=["GET"], save_session=False)
-    def openapi(self, **_params):
-        """OpenAPI 3 description of the inbound API, generated from the configured flows."""
+def _openapi_flows():
+    """The inbound flows the caller may post to or read, or None for an anonymous caller."""
+    domain = [("direction", "=", "inbound"), ("backend_id.active", "=", True)]
+    headers = request.httprequest.headers
+    given = headers.get("X-API-Key") or headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if given:
         env = request.env(su=True)
-        flows = env["hc.flow"].search([("direction", "=", "inbound"), ("backend_id.active", "=", True)])
+        backends = env["hc.backend"].search([("inbound_api_key", "!=", False)]).filtered(
+            lambda b: hmac.compare_digest(given.encode(), b.inbound_api_key.encode()))
+        return env["hc.flow"].search(domain + [("backend_id", "in", backends.ids)]) if backends else None
+    user = request.env.user
+    if user._is_public() or not user.has_group("hc_integration_base.group_hc_viewer"):
+        return None
+    return request.env["hc.flow"].search(domain)
+
+
+class MonitoringController(http.Controller):
+
+    @http.route("/hc/openapi.json", type="http", auth="public", methods=["GET"], save_session=False)
+    def openapi(self, **_params):
+        """OpenAPI 3 description of the inbound API, generated from the configured flows.
+
+        Only for authenticated callers, and only what they may use: a legacy system sending its
+        backend's inbound API key sees that backend's flows; a signed-in integration user sees the
+        flows they can read. Anyone else gets 401 (the codes of every backend and flow are a map
+        of the hospital's systems).
+        """
+        flows = _openapi_flows()
+        if flows is None:
+            return _json({"error": {"code": "unauthenticated", "message": "Send a backend's inbound API key in "
+                                    "X-API-Key, or sign in as an integration user."}}, status=401)
         error = {"$ref": "#/components/schemas/Error"}
         paths = {}
         for flow in flows:

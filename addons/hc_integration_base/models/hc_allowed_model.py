@@ -80,7 +80,7 @@ class HcFlow(models.Model):
         return self.env._(
             "Flow %(flow)s cannot write %(model)s (%(name)s): it is not on the administrators' list of "
             "models integration flows may write.",
-            flow=self.name, model=self.model_id.name, name=self.model_id.model,
+            flow=self.name, model=self.sudo().model_id.name, name=self.model_name,
         )
 
 

@@ -36,6 +36,8 @@ SECRET_FIELDS = (
 )
 
 SECRET_COLUMNS_PARAM = "hc_integration_base.secret_columns"
+# Data that can be a secret; a restricted link (the jobs' user) is a setting, not a secret.
+SECRET_TYPES = ("char", "text", "binary", "html")
 
 
 def secret_columns(env):
@@ -45,7 +47,7 @@ def secret_columns(env):
         for model in (env[name] for name in env.registry if name.startswith("hc."))
         if not model._abstract and not model._transient
         for name, field in model._fields.items()
-        if field.store and field.column_type and field.groups == SECRET_GROUP
+        if field.store and field.type in SECRET_TYPES and field.groups == SECRET_GROUP
     )
 
 
@@ -270,6 +272,17 @@ class HcBackend(models.Model):
     exception_count = fields.Integer(compute="_compute_message_stats")
     backlog_count = fields.Integer(compute="_compute_message_stats")
 
+    # --- who the jobs act as ---------------------------------------------------------------------
+    integration_user_id = fields.Many2one(
+        "res.users",
+        string="Jobs act as",
+        groups="base.group_system",
+        default=lambda self: self.env.ref("hc_integration_base.user_integration", raise_if_not_found=False),
+        domain=[("share", "=", False)],
+        help="The user whose access rights the backend's jobs (pulls, inbound events, pushes) have. By default "
+        "the technical user Integration jobs; never a Settings administrator nor the superuser.",
+    )
+
     # --- the database the backend was configured on -----------------------------------------------
     configured_database = fields.Char(
         readonly=True,
@@ -429,6 +442,22 @@ class HcBackend(models.Model):
                 raise ValidationError(
                     self.env._("Default headers must be a JSON object of text values.")
                 )
+
+    @api.constrains("integration_user_id")
+    def _check_integration_user(self):
+        for backend in self.sudo():
+            user = backend.integration_user_id
+            if user and (user._is_superuser() or user.has_group(SECRET_GROUP)):
+                raise ValidationError(self.env._(
+                    "%(user)s is a Settings administrator: jobs of %(backend)s must act with an integration "
+                    "user's rights only (for example Integration jobs).", user=user.name, backend=backend.name,
+                ))
+
+    def _job_user(self):
+        """The user the backend's jobs run as: its integration user, never the superuser."""
+        self.ensure_one()
+        user = self.sudo().integration_user_id or self.env.ref("hc_integration_base.user_integration")
+        return user.id
 
     @api.constrains("protocol", "auth_type")
     def _check_auth_protocol(self):

@@ -109,7 +109,8 @@ class HcBatchRun(models.Model):
     # --- running -------------------------------------------------------------------------------
     def _enqueue_fetch(self):
         for run in self:
-            run.with_delay(
+            # Whoever pressed Pull now, the fetch acts with the backend's integration user's rights.
+            run.with_user(run.backend_id._job_user()).with_delay(
                 priority=run.flow_id.priority,
                 channel=run.flow_id.channel,
                 identity_key=f"hc.batch.run:{run.id}:{run.checkpoint or ''}",

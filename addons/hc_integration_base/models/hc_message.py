@@ -327,8 +327,9 @@ class HcMessage(models.Model):
             urgent = bool(flow) and flow._handler()._is_urgent(message)
             channel = message.backend_id._channel_name(urgent=True) if urgent else (
                 flow or message.backend_id)._channel_for_jobs()
+            # The job acts with the backend's integration user's rights, never as superuser.
             job = (
-                message.sudo()
+                message.with_user(message.backend_id._job_user())
                 .with_delay(
                     priority=0 if urgent else (flow.priority if flow else 10),
                     channel=channel,
@@ -415,6 +416,10 @@ class HcMessage(models.Model):
                 reason = self.env._("Gave up after %(n)s attempts: %(err)s", n=attempt, err=reason)
         elif isinstance(exc, PermanentError):
             category, reason = exc.category, str(exc)
+        elif isinstance(exc, AccessError):
+            # The backend's integration user may not do this: a person must widen its rights or not.
+            category, reason = "security", self.env._(
+                "The integration user may not do this: %s", str(exc.args[0]))
         elif isinstance(exc, (UserError, ValidationError)):
             category, reason = "validation", str(exc.args[0])
         else:

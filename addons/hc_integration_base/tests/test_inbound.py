@@ -214,7 +214,7 @@ class TestMonitoringEndpoints(HttpCase):
         )
 
     def test_openapi_lists_configured_flows(self):
-        document = self.url_open("/hc/openapi.json").json()
+        document = self.url_open("/hc/openapi.json", headers={"X-API-Key": "k"}).json()
         self.assertTrue(document["openapi"].startswith("3."))
         operation = document["paths"]["/hc/in/mon/events"]["post"]
         self.assertEqual(operation["requestBody"]["content"]["application/json"]["schema"], SCHEMA)

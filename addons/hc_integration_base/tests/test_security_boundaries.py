@@ -202,6 +202,51 @@ class TestSecurityBoundaries(SecurityFixture, TransactionCase):
 
 
 @tagged("post_install", "-at_install")
+class TestJobsActAsIntegrationUser(SecurityFixture, TransactionCase):
+    """Jobs never run as superuser: they have the backend's integration user's rights."""
+
+    def test_pull_pressed_by_a_consultant_runs_as_the_integration_user(self):
+        self.backend_host.routes["/api/contacts"] = lambda query: (
+            200, {}, {"items": [{"code": "C1", "name": "Ward"}] if "page=1&" in query + "&" else []})
+        integration = self.env.ref("hc_integration_base.user_integration")
+        seen = []
+        with trap_jobs() as trap:
+            run = self.env["hc.batch.run"].browse(
+                self.flow.with_user(self.users["consultant"]).action_pull_now()["res_id"])
+            while trap.enqueued_jobs:
+                seen += [(job.recordset._name, job.recordset.env.uid, job.recordset.env.su)
+                         for job in trap.enqueued_jobs]
+                trap.perform_enqueued_jobs()
+        self.assertEqual(run.state, "done", run.error_message)
+        self.assertEqual({model for model, _uid, _su in seen}, {"hc.batch.run", "hc.message"})
+        self.assertEqual({(uid, su) for _model, uid, su in seen}, {(integration.id, False)})
+        partner = self.env["res.partner"].search([("name", "=", "Ward")])
+        self.assertEqual(partner.create_uid, integration)
+
+    @mute_logger("odoo.addons.hc_integration_base.models.hc_message", "odoo.models")
+    def test_an_allowed_model_the_integration_user_may_not_write_applies_nothing(self):
+        """Even on the allow-list, a model needs the integration user's rights: countries are
+        Settings data, so the message lands in the exception queue and nothing is created."""
+        self.env["hc.allowed.model"].create({"model_id": self.env.ref("base.model_res_country").id})
+        self.flow.model_id = self.env.ref("base.model_res_country")
+        with trap_jobs() as trap:
+            message = self.env["hc.message"]._receive(self.backend, self.flow, {"code": "ZZ", "name": "Freedonia"})
+            trap.perform_enqueued_jobs()
+        self.assertEqual(message.state, "exception")
+        self.assertEqual(message.error_category, "security", message.error_message)
+        self.assertIn("integration user may not", message.error_message)
+        self.assertFalse(self.env["res.country"].search([("name", "=", "Freedonia")]))
+
+    def test_integration_user_is_chosen_by_settings_administrators_only(self):
+        for role in ("viewer", "operator", "consultant", "admin"):
+            with self.subTest(role=role), self.assertRaises(AccessError):
+                self.backend.with_user(self.users[role]).read(["integration_user_id"])
+        with self.assertRaises(ValidationError) as refused:
+            self.backend.integration_user_id = self.env.ref("base.user_admin")
+        self.assertIn("Settings administrator", str(refused.exception))
+
+
+@tagged("post_install", "-at_install")
 class TestSecurityBoundariesJsonRpc(SecurityFixture, HttpCase):
     """The same refusals seen from a browser session's JSON-RPC."""
 
@@ -232,6 +277,29 @@ class TestSecurityBoundariesJsonRpc(SecurityFixture, HttpCase):
         self.assertEqual(self.flow.model_name, "res.partner")
         self.assertFalse(self.mapping.line_ids)
         self.assertEqual(self.other_host.requests, [])
+
+    def test_openapi_answers_only_authenticated_callers_with_their_flows(self):
+        inbound = self.env["hc.flow"].create({
+            "name": "Admissions", "code": "admissions", "backend_id": self.backend.id, "direction": "inbound",
+            "model_id": self.env.ref("base.model_res_partner").id,
+        })
+        other = self.create_backend(code="pharmacy", inbound_api_key="pharmacy-key")
+        self.env["hc.flow"].create({
+            "name": "Dispensing", "code": "dispensing", "backend_id": other.id, "direction": "inbound",
+            "model_id": self.env.ref("base.model_res_partner").id,
+        })
+        anonymous = self.url_open("/hc/openapi.json")
+        self.assertEqual(anonymous.status_code, 401)
+        self.assertNotIn("admissions", anonymous.text)
+        self.assertEqual(self.url_open("/hc/openapi.json", headers={"X-API-Key": "wrong"}).status_code, 401)
+        paths = self.url_open("/hc/openapi.json", headers={"X-API-Key": "pharmacy-key"}).json()["paths"]
+        self.assertEqual(set(paths), {"/hc/in/pharmacy/dispensing"})
+        self.assertTrue(inbound)
+        user = self.users["viewer"]
+        user.password = "hc_viewer_pw_2026"
+        self.authenticate(user.login, "hc_viewer_pw_2026")
+        paths = self.url_open("/hc/openapi.json").json()["paths"]
+        self.assertLessEqual({"/hc/in/guarded/admissions", "/hc/in/pharmacy/dispensing"}, set(paths))
 
     @mute_logger("odoo.http")
     def test_viewer_and_operator_cannot_edit_flows_or_export_secrets(self):

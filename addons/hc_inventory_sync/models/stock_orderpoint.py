@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
+from odoo.addons.queue_job.exception import RetryableJobError
+
 _logger = logging.getLogger(__name__)
 
 
@@ -54,9 +56,24 @@ class StockWarehouseOrderpoint(models.Model):
         needed = max(self.product_max_qty, self.product_min_qty) - legacy_qty - incoming
         return self._get_multiple_rounded_qty(needed) if needed > 0 else 0.0
 
+    def _hc_wait_for_scheduler(self):
+        """Postpone while Odoo's procurement scheduler runs: it rewrites the same reordering rules and
+        would fail on a serialization error after our commit. Holding its cron row (the lock its runner
+        takes) for this transaction also makes the scheduler skip a turn rather than start meanwhile."""
+        scheduler = self.env.ref("stock.ir_cron_scheduler_action", raise_if_not_found=False)
+        if not scheduler:
+            return
+        self.env.cr.execute(SQL("SELECT id FROM ir_cron WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED", scheduler.id))
+        if not self.env.cr.fetchone():
+            raise RetryableJobError(
+                "Odoo's procurement scheduler is running: the urgent replenishment waits for it",
+                seconds=5, ignore_retry=True,
+            )
+
     def _hc_replenish(self, message, legacy_qty=None):
         """Order what this rule needs now, confirm and push the order; at most once per shortage."""
         self.ensure_one()
+        self._hc_wait_for_scheduler()
         # One trigger at a time per rule: a concurrent twin waits for this row, then fails with a
         # serialization error and queue_job runs it again on a snapshot that sees this order.
         self.env.cr.execute(SQL(

@@ -1,4 +1,7 @@
+from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.queue_job.exception import RetryableJobError
 
 from .common import InventorySetup
 
@@ -81,3 +84,18 @@ class TestUrgentReplenishment(InventorySetup, TransactionCase):
         self.assertEqual(breach.state, "done", "the consumption itself is recorded")
         self.assertFalse(self.orders())
         self.assertIn("Urgent replenishment failed", self.saline.product_tmpl_id.activity_ids.mapped("summary"))
+
+    def test_waits_while_odoo_procurement_scheduler_runs(self):
+        """The scheduler rewrites the same reordering rules: replenishing meanwhile made it fail with a
+        serialization error in its log. The message is postponed (no attempt spent) until it is done."""
+        self.put(self.saline, self.pharmacy, 21)
+        scheduler = self.env.ref("stock.ir_cron_scheduler_action")
+        with db_connect(self.env.cr.dbname).cursor() as cron_cr:  # a connection of its own
+            # What Odoo's cron runner holds while the scheduler runs.
+            cron_cr.execute("SELECT id FROM ir_cron WHERE id = %s FOR NO KEY UPDATE", [scheduler.id])
+            with self.assertRaisesRegex(RetryableJobError, "procurement scheduler is running"):
+                self.rule._hc_replenish(self.env["hc.message"].new({}))
+        self.assertFalse(self.orders())
+        breach = self.consume("CONS-R6", 5)  # the scheduler is done: ordered
+        self.assertEqual(breach.state, "done", breach.error_message)
+        self.assertEqual(len(self.orders()), 1)
