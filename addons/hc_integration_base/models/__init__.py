@@ -13,3 +13,4 @@ from . import hc_handler_generic
 from . import hc_handler_push
 from . import hc_sync_mixin
 from . import hc_config_io
+from . import res_company

@@ -314,18 +314,19 @@ class HcFlow(models.Model):
     @api.model
     @tools.ormcache("backend_code", "flow_code")
     def _inbound_route(self, backend_code, flow_code):
-        """IDs of the active backend and inbound flow an inbound URL names, or ``(0, 0)``.
+        """``(backend id, flow id)`` pairs of the active backends and inbound flows an inbound URL
+        names: one per company using these codes (codes are unique per company), empty if none.
+        The caller's API key tells which company's backend is meant.
 
         Cached per worker (every post resolves it; two searches cost as much as storing the
         message); any change of codes, activity or direction clears it in every worker.
         """
         env = self.env(su=True)
-        backend = env["hc.backend"].search([("code", "=", backend_code)], limit=1)
-        flow = backend and env["hc.flow"].search(
-            [("backend_id", "=", backend.id), ("code", "=", flow_code), ("direction", "=", "inbound")],
-            limit=1,
-        )
-        return (backend.id, flow.id) if backend and flow else (0, 0)
+        flows = env["hc.flow"].search([
+            ("backend_id.code", "=", backend_code), ("backend_id.active", "=", True), ("code", "=", flow_code),
+            ("direction", "=", "inbound"),
+        ], order="id")
+        return tuple((flow.backend_id.id, flow.id) for flow in flows)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -342,7 +342,14 @@ class HcMessage(models.Model):
             message.write({"state": "queued", "job_uuid": job.uuid if job else message.job_uuid})
 
     def _job_process(self):
-        """queue_job entry point: apply (inbound) or send (outbound) one message.
+        """queue_job entry point. The job runs as the backend's integration user; the message's
+        own bookkeeping (states, failures, timings) is the integration's and is written whatever
+        that user may do, while the business effect has exactly that user's rights (_dispatch)."""
+        self.ensure_one()
+        return self.sudo()._process()
+
+    def _process(self):
+        """Apply (inbound) or send (outbound) one message.
 
         The state change to *processing* and the handler's effects run in one savepoint. The
         final state is always written: in this transaction on success or permanent failure (every
@@ -435,16 +442,26 @@ class HcMessage(models.Model):
         return reason
 
     def _dispatch(self):
-        handler = self.flow_id._handler() if self.flow_id else None
-        if handler is None:
+        if not self.flow_id:
             raise PermanentError(self.env._("The message has no flow: nothing knows how to apply it."))
-        if self.direction == "inbound":
-            flow = self.flow_id
+        # The business effect has the backend's integration user's rights, in the backend's company
+        # (first of its allowed companies, as a multi-company user works: shared records such as
+        # products name taxes of several companies). A user without access to that company fails
+        # here with an access error the exception queue shows.
+        user_id = self.backend_id._job_user()
+        message = self.with_user(user_id)
+        if self.company_id:
+            others = self.env["res.users"].browse(user_id).company_ids.ids
+            message = message.with_context(
+                allowed_company_ids=[self.company_id.id, *(c for c in others if c != self.company_id.id)])
+        flow = message.flow_id
+        handler = flow._handler()
+        if message.direction == "inbound":
             # Checked again when applied: the list may have shrunk since the flow was configured.
             if flow.model_name and not self.env["hc.allowed.model"]._is_allowed(flow.model_name):
                 raise PermanentError(flow._model_refusal(), category="security")
-            return handler._import_message(self)
-        return handler._export_message(self)
+            return handler._import_message(message)
+        return handler._export_message(message)
 
     def _mark_done(self, started, result):
         done = datetime.now()

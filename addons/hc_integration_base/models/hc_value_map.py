@@ -22,6 +22,9 @@ class HcValueMap(models.Model):
         help="When set, entries point at records of this model (e.g. Units of Measure); otherwise at values.",
     )
     model_name = fields.Char(related="model_id.model")
+    company_id = fields.Many2one(
+        "res.company", help="The company whose users see and edit this table; empty: shared by every company.",
+    )
     entry_ids = fields.One2many("hc.value.map.entry", "map_id", string="Entries", copy=True)
     entry_count = fields.Integer(compute="_compute_entry_count")
 

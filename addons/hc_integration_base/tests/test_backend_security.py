@@ -5,9 +5,8 @@ from odoo.modules.neutralize import neutralize_database
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from ..models.hc_backend import SECRET_FIELDS as SECRETS
 from .common import BackendMixin
-
-SECRETS = ("auth_password", "api_key", "bearer_token", "oauth_client_secret", "tls_client_key")
 
 
 @tagged("post_install", "-at_install")

@@ -6,7 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import HttpCase, TransactionCase, tagged
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -311,3 +311,105 @@ class TestSecurityBoundariesJsonRpc(SecurityFixture, HttpCase):
             self.assertIn("error", body, role)
             self.assertNotIn(API_KEY, json.dumps(body))
         self.assertEqual(self.flow.remote_resource, "/contacts")
+
+
+@tagged("post_install", "-at_install")
+class TestCompanyIsolation(SecurityFixture, HttpCase):
+    """Every integration model keeps to its company, and inbound routing finds the company's backend."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_company = cls.env["res.company"].create({"name": "Northern Hospital"})
+        cls.other = cls.create_backend(code="guarded", company_id=cls.other_company.id, inbound_api_key="north-key")
+        # Jobs of the northern backend act as the northern company's integration user.
+        cls.other.integration_user_id = new_test_user(
+            cls.env, login="hc_jobs_north", company_id=cls.other_company.id, company_ids=[cls.other_company.id],
+            groups="hc_integration_base.group_hc_job,base.group_partner_manager")
+        cls.backend.inbound_api_key = "main-key"
+        cls.other_flow = cls.env["hc.flow"].create({
+            "name": "Contacts north", "code": "contacts", "backend_id": cls.other.id, "direction": "inbound",
+            "model_id": cls.env.ref("base.model_res_partner").id,
+        })
+        cls.inbound = cls.env["hc.flow"].create({
+            "name": "Contacts main", "code": "contacts_in", "external_id_path": "code",
+            "backend_id": cls.backend.id, "direction": "inbound",
+            "model_id": cls.env.ref("base.model_res_partner").id,
+        })
+        cls.other_flow_in = cls.env["hc.flow"].create({
+            "name": "Contacts north in", "code": "contacts_in", "external_id_path": "code",
+            "backend_id": cls.other.id, "direction": "inbound",
+            "model_id": cls.env.ref("base.model_res_partner").id,
+        })
+        mapping = cls.env["hc.mapping"].create({"flow_id": cls.other_flow.id, "direction": "inbound"})
+        cls.env["hc.mapping.line"].create({"mapping_id": mapping.id, "source": "name", "target": "name"})
+        cls.env["hc.batch.run"].create({"flow_id": cls.other_flow.id, "state": "done"})
+        cls.env["hc.binding"].create({"backend_id": cls.other.id, "res_model": "res.partner", "res_id": 1,
+                                      "external_id": "N-1"})
+        table = cls.env["hc.value.map"].create({"name": "North wards", "code": "north_wards",
+                                                "company_id": cls.other_company.id})
+        cls.env["hc.value.map.entry"].create({"map_id": table.id, "legacy_code": "W1", "value": "Ward 1"})
+        cls.env["hc.value.map"].create({"name": "Shared units", "code": "shared_units"})
+
+    def test_the_default_integration_user_works_in_every_company(self):
+        self.assertIn(self.other_company, self.env.ref("hc_integration_base.user_integration").company_ids)
+
+    def test_each_integration_model_keeps_to_its_company(self):
+        viewer = self.users["viewer"]
+        checks = {
+            "hc.backend": [("id", "=", self.other.id)],
+            "hc.flow": [("backend_id", "=", self.other.id)],
+            "hc.mapping": [("flow_id", "=", self.other_flow.id)],
+            "hc.mapping.line": [("mapping_id.flow_id", "=", self.other_flow.id)],
+            "hc.batch.run": [("flow_id", "=", self.other_flow.id)],
+            "hc.binding": [("backend_id", "=", self.other.id)],
+            "hc.value.map": [("code", "=", "north_wards")],
+            "hc.value.map.entry": [("legacy_code", "=", "W1")],
+        }
+        for model, domain in checks.items():
+            with self.subTest(model=model):
+                self.assertTrue(self.env[model].search_count(domain), model)
+                self.assertFalse(self.env[model].with_user(viewer).search_count(domain), model)
+        self.assertTrue(self.env["hc.value.map"].with_user(viewer).search_count([("code", "=", "shared_units")]))
+        viewer.company_ids = [(4, self.other_company.id)]
+        north = self.env["hc.mapping"].with_user(viewer).with_context(allowed_company_ids=[self.other_company.id])
+        self.assertTrue(north.search_count([("flow_id", "=", self.other_flow.id)]))
+
+    def post(self, key):
+        return self.url_open("/hc/in/guarded/contacts_in", data=json.dumps({"code": "P-1", "name": "Patient ward"}),
+                             headers={"Content-Type": "application/json", "X-API-Key": key})
+
+    def test_inbound_post_reaches_the_backend_of_the_callers_company(self):
+        """Two companies use the same backend and flow codes: the caller's key says which is meant."""
+        cases = (("north-key", self.other, self.other_flow_in), ("main-key", self.backend, self.inbound))
+        for key, backend, flow in cases:
+            with self.subTest(key=key):
+                response = self.post(key)
+                self.assertEqual(response.status_code, 202, response.text)
+                message = self.env["hc.message"].browse(response.json()["message_id"])
+                self.assertEqual((message.backend_id, message.flow_id, message.company_id),
+                                 (backend, flow, backend.company_id))
+                self.assertEqual(message.job_id.user_id, backend.sudo().integration_user_id)
+        self.assertEqual(self.post("nobodys-key").status_code, 403)
+
+    @mute_logger("odoo.addons.hc_integration_base.models.hc_message")
+    def test_job_applies_in_the_backends_company_or_says_why_not(self):
+        with trap_jobs() as trap:
+            receive = self.env["hc.message"]._receive
+            north = receive(self.other, self.other_flow_in, {"code": "N-7", "name": "North ward"})
+            main = self.env["hc.message"]._receive(self.backend, self.inbound, {"code": "M-7", "name": "Main ward"})
+            trap.perform_enqueued_jobs()
+        self.assertEqual(north.state, "done", north.error_message)
+        partner = self.env["res.partner"].search([("name", "=", "North ward")])
+        self.assertEqual(partner.create_uid.login, "hc_jobs_north")
+        self.assertEqual(main.state, "done", main.error_message)
+        # An integration user kept to the main company has no access to the northern one.
+        self.other.integration_user_id = new_test_user(
+            self.env, login="hc_jobs_main_only", company_id=self.env.company.id, company_ids=[self.env.company.id],
+            groups="hc_integration_base.group_hc_job,base.group_partner_manager")
+        with trap_jobs() as trap:
+            refused = self.env["hc.message"]._receive(self.other, self.other_flow_in, {"code": "N-8", "name": "Ward 8"})
+            trap.perform_enqueued_jobs()
+        self.assertEqual((refused.state, refused.error_category), ("exception", "security"), refused.error_message)
+        self.assertIn("compan", refused.error_message)
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Ward 8")]))
