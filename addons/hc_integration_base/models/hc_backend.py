@@ -57,7 +57,7 @@ def _private_tls_root():
     os.makedirs(root, mode=0o700, exist_ok=True)
     info = os.stat(root)
     if info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise UserError(f"{root} is not a private folder of this user: TLS material is not written there.")
+        raise PermissionError(f"{root} is not a private folder of this user: TLS material is not written there.")
     return root
 
 
@@ -307,7 +307,7 @@ class HcBackend(models.Model):
     def init(self):
         """Record the secret columns of the integration's models for data/neutralize.sql, and the
         database of backends configured before it was recorded (they were configured here)."""
-        super().init()
+        res = super().init()
         self.env["ir.config_parameter"].sudo().set_param(SECRET_COLUMNS_PARAM, ",".join(secret_columns(self.env)))
         self.env.cr.execute(
             SQL("UPDATE hc_backend SET configured_database = %s WHERE configured_database IS NULL",
@@ -315,6 +315,7 @@ class HcBackend(models.Model):
         )
         # TLS material was once written into the filestore, which travels with every backup.
         shutil.rmtree(os.path.join(self.env["ir.attachment"]._filestore(), "hc_tls"), ignore_errors=True)
+        return res
 
     @api.model
     def _database_fingerprint(self):
