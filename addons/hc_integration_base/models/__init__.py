@@ -11,6 +11,7 @@ from . import hc_message
 from . import hc_batch_run
 from . import hc_handler_generic
 from . import hc_handler_push
+from . import hc_handler_template
 from . import hc_sync_mixin
 from . import hc_config_io
 from . import res_company

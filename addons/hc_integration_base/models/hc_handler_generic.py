@@ -8,8 +8,6 @@ from ..payload.inbound import json_path_value
 from .hc_binding import content_hash
 from .hc_message import BLOCKING, PermanentError, ReferenceWait
 
-# Models of catalog items, which demand and consumption events name by code.
-ITEM_MODELS = ("product.template", "product.product")
 # How long a message naming a record not received yet waits for the flows that bring it, and
 # after how long without a stored page a running pull no longer counts as bringing anything.
 REFERENCE_WAIT = timedelta(hours=1)
@@ -104,7 +102,8 @@ class HcHandlerGeneric(models.AbstractModel):
     @api.model
     def _values(self, message, payload):
         """Values for the target model: through the flow's active mapping version when it has one,
-        else the payload's keys that are simple fields of the model."""
+        else the payload's keys that are simple fields of the model; checked against the
+        handler's document schema when it has one (``_document_schema``: suppliers, items)."""
         mapping = message.flow_id.active_mapping_id
         if mapping:
             result = mapping._compiled()(payload)
@@ -112,6 +111,7 @@ class HcHandlerGeneric(models.AbstractModel):
                 error = "; ".join(f"{e.path or e.line_ref}: {e.reason}" for e in result.errors[:10])
                 flows = self._flows_bringing(self._models_not_found(mapping, result.errors), message.backend_id)
                 self._missing_reference(message, flows, error)
+            self._check_record_document(result.values)
             return result.values
         model = self.env[message.flow_id.model_name]
         if not isinstance(payload, dict):
@@ -131,7 +131,26 @@ class HcHandlerGeneric(models.AbstractModel):
                 ),
                 category="mapping",
             )
+        self._check_record_document(values)
         return values
+
+    @api.model
+    def _check_record_document(self, values):
+        """Refuse values that do not fit the handler's document schema, naming the path."""
+        path = getattr(self, "_document_schema", None)
+        if not path:
+            return
+        from .hc_handler_push import _validator, load_schema, schema_errors  # noqa: PLC0415 - defined after this
+
+        if _validator(path).is_valid(values):  # the common case, a quarter cheaper than listing errors
+            return
+        errors = schema_errors(path, values)
+        if errors:
+            raise PermanentError(
+                self.env._("The %(type)s document does not match its schema: %(errors)s",
+                           type=load_schema(path).get("title", path), errors="; ".join(errors[:10])),
+                category="validation",
+            )
 
     @api.model
     def _import_message(self, message):
@@ -148,7 +167,7 @@ class HcHandlerGeneric(models.AbstractModel):
         result = self._apply(message, entries)
         if not isinstance(payload, list):
             if result["counts"]["failed"]:
-                raise PermanentError(result["errors"][0][1], category="mapping")
+                raise PermanentError(result["errors"][0][1], category=result["categories"][0])
             record = result["records"][0]
             message.write({"res_model": record._name, "res_id": record.id, "external_id": result["external_ids"][0]})
             return {"effect": result["effects"][0], "res_id": record.id, "counts": result["counts"]}
@@ -170,19 +189,21 @@ class HcHandlerGeneric(models.AbstractModel):
         # The sync itself may write fields the legacy system owns (ownership rules stop people).
         model = self.env[message.flow_id.model_name].with_context(hc_sync_apply=True)
         counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
-        errors, prepared = [], {}
+        errors, categories, prepared = [], [], {}
         for external_id, item in entries:
             if external_id in (None, "") or isinstance(external_id, (dict, list)):
                 counts["failed"] += 1
                 errors.append(
                     (None, self.env._("The record names no external ID (%s).", message.flow_id.external_id_path))
                 )
+                categories.append("mapping")
                 continue
             try:
                 values = self._values(message, item)
             except PermanentError as exc:
                 counts["failed"] += 1
                 errors.append((str(external_id), str(exc)))
+                categories.append(exc.category)
                 continue
             prepared[str(external_id)] = (values, content_hash(values))
         Binding = self.env["hc.binding"].sudo()
@@ -232,6 +253,7 @@ class HcHandlerGeneric(models.AbstractModel):
         return {
             "counts": counts,
             "errors": errors,
+            "categories": categories,
             "records": [records[e] for e in external_ids],
             "effects": [effects[e] for e in external_ids],
             "external_ids": external_ids,

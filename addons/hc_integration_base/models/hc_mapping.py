@@ -204,9 +204,29 @@ class HcMappingLine(models.Model):
 
     @api.constrains("target", "mapping_id")
     def _check_target(self):
-        for line in self.filtered("target_model"):
-            extra = line.mapping_id.flow_id._handler()._extra_targets()
-            if line.target not in self.env[line.target_model]._fields and line.target not in extra:
+        """An inbound line fills the handler's canonical document when its object type has one
+        (plus the model's fields when the document allows them: suppliers, items), else a field
+        of the flow's model."""
+        from .hc_handler_template import canonical_targets  # noqa: PLC0415 - the handlers load after the mapping
+
+        for line in self.filtered(lambda ln: ln.mapping_id.direction == "inbound"):
+            flow = line.mapping_id.flow_id
+            handler = flow._handler()
+            extra = set(handler._extra_targets())
+            canonical = canonical_targets(handler)
+            if canonical is not None:
+                known, model_fields = canonical
+                if line.target in known or line.target in extra or (
+                        model_fields and line.target_model and line.target in self.env[line.target_model]._fields):
+                    continue
+                raise ValidationError(self.env._(
+                    "The %(type)s document has no field %(field)s (line %(seq)s); its fields: %(known)s.",
+                    type=dict(flow._fields["object_type"]._description_selection(self.env)).get(flow.object_type),
+                    field=line.target,
+                    seq=line.sequence, known=", ".join(sorted(known)),
+                ))
+            if line.target_model and line.target not in self.env[line.target_model]._fields \
+                    and line.target not in extra:
                 raise ValidationError(self.env._(
                     "%(model)s has no field %(field)s (line %(seq)s).",
                     model=self.env[line.target_model]._description, field=line.target, seq=line.sequence,

@@ -1,22 +1,29 @@
 from odoo import api, fields, models
 from odoo.tools import float_compare
 
-from odoo.addons.hc_integration_base.models.hc_handler_generic import ITEM_MODELS
 from odoo.addons.hc_integration_base.models.hc_message import PermanentError
+
+
+def legacy_locations(env):
+    """legacy location or department code -> stock.location id (code table legacy_location)."""
+    table = env["hc.value.map"].sudo().search([("code", "=", "legacy_location")], limit=1)
+    return table._lookup_dict() if table else {}
 
 
 class HcHandlerConsumption(models.AbstractModel):
     """Usage reported by departmental systems becomes done stock moves.
 
-    An event names the item, quantity, location (or department) and, for tracked products, the
+    An event (canonical document schemas/consumption.v1.json) names the item (the backend's
+    item cross-reference), quantity, location (or department) and, for tracked products, the
     lot; the move goes from that location to its consumption location. Each event is applied
     once (binding on its reference). A shortage follows the flow's policy. When a critical
     supply falls below its threshold, the urgent replenishment starts in the same transaction.
     """
 
     _name = "hc.handler.consumption"
-    _inherit = "hc.handler.generic"
+    _inherit = "hc.handler.document"
     _description = "Integration Handler: consumption"
+    _document_schema = "hc_inventory_sync/schemas/consumption.v1.json"
 
     @api.model
     def _is_urgent(self, message):
@@ -24,39 +31,21 @@ class HcHandlerConsumption(models.AbstractModel):
         return True
 
     @api.model
-    def _legacy_locations(self):
-        """legacy location or department code -> stock.location id (code table legacy_location)."""
-        table = self.env["hc.value.map"].sudo().search([("code", "=", "legacy_location")], limit=1)
-        return table._lookup_dict() if table else {}
+    def _apply_documents(self, message, documents):
+        locations = legacy_locations(self.env)
+        products = self.env["hc.item.reference"]._products(message.backend_id, [d.get("item_code") for d in documents])
+        return [self._apply_event(message, event, locations, products) for event in documents]
 
     @api.model
-    def _import_message(self, message):
-        payload = self._payload(message)
-        events = payload if isinstance(payload, list) else [payload]
-        counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
-        locations = self._legacy_locations()
-        moves = self.env["stock.move"]
-        for event in events:
-            move, created = self._apply_event(message, event, locations)
-            counts["created" if created else "unchanged"] += 1
-            moves |= move
-        if len(events) == 1 and moves:
-            message.write({"res_model": "stock.move", "res_id": moves.id,
-                           "external_id": str(events[0].get("reference"))})
-        return {"counts": counts}
-
-    @api.model
-    def _resolve(self, message, event, locations):
-        reference = str(event.get("reference") or "") if isinstance(event, dict) else ""
-        if not reference:
-            raise PermanentError(self.env._("The consumption event has no reference."))
+    def _resolve(self, message, event, locations, products):
+        reference = str(event["reference"])
         code = event.get("item_code")
         if not code or not isinstance(code, str):
             raise PermanentError(self.env._("Consumption %s names no item code.", reference), category="mapping")
-        product = self.env["product.product"].search([("default_code", "=", code)], limit=1)
+        product = products.get(code)
         if not product:
             error = self.env._("Consumption %(ref)s: unknown item %(code)s.", ref=reference, code=code)
-            self._missing_reference(message, self._flows_bringing(ITEM_MODELS), error)
+            self._missing_reference(message, self.env["hc.item.reference"]._flows_bringing_items(), error)
         place = event.get("location_code") or event.get("department_code")
         location = self.env["stock.location"].browse(locations.get(str(place))).exists() if place else None
         if not location:
@@ -72,13 +61,11 @@ class HcHandlerConsumption(models.AbstractModel):
         return reference, product, location, quantity
 
     @api.model
-    def _apply_event(self, message, event, locations):
-        reference, product, location, quantity = self._resolve(message, event, locations)
-        Binding = self.env["hc.binding"].sudo()
-        backend = message.backend_id
-        binding = Binding._lookup(backend, "stock.move", reference)
-        if binding:
-            return self.env["stock.move"].browse(binding.res_id).exists(), False
+    def _apply_event(self, message, event, locations, products):
+        reference, product, location, quantity = self._resolve(message, event, locations, products)
+        applied = self._applied(message, "stock.move", reference)
+        if applied:
+            return applied, "unchanged"
         policy = message.flow_id.hc_shortage_policy
         lot = self._lot(reference, product, event, policy)
         allocations, missing = self._allocate(product, location, lot, quantity)
@@ -119,9 +106,9 @@ class HcHandlerConsumption(models.AbstractModel):
         if when:
             move.write({"date": when})
             move.move_line_ids.write({"date": when})
-        Binding._bind(backend, move, reference)
+        self._bind(message, move, reference)
         self.env["stock.warehouse.orderpoint"]._hc_check_breach(product, location, message)
-        return move, True
+        return move, "created"
 
     @api.model
     def _lot(self, reference, product, event, policy):

@@ -1,31 +1,28 @@
 from odoo import api, fields, models
 
-from odoo.addons.hc_integration_base.models.hc_message import PermanentError
+from .hc_handler_consumption import legacy_locations
 
 
 class HcHandlerStockBalance(models.AbstractModel):
     """Stock balances (item, location, lot, quantity) reported by the legacy system.
 
-    A page of a reconciliation's pull is staged as it is (one row per balance, unknown codes
-    kept and named), then counted; the page that completes the pull starts the comparison. A
-    balance outside a reconciliation (an event) only checks the urgent thresholds.
+    Each balance is a canonical document (schemas/stock_balance.v1.json). A page of a
+    reconciliation's pull is staged as it is (one row per balance, unknown codes kept and named),
+    then counted; the page that completes the pull starts the comparison. A balance outside a
+    reconciliation (an event) only checks the urgent thresholds.
     """
 
     _name = "hc.handler.stock_balance"
-    _inherit = "hc.handler.consumption"
+    _inherit = "hc.handler.document"
     _description = "Integration Handler: stock balance"
-
-    @api.model
-    def _is_urgent(self, message):
-        return message.flow_id.urgent
+    _document_schema = "hc_inventory_sync/schemas/stock_balance.v1.json"
+    _document_key = "item_code"
 
     @api.model
     def _import_message(self, message):
-        payload = self._payload(message)
-        balances = payload if isinstance(payload, list) else [payload]
-        if not all(isinstance(b, dict) for b in balances):
-            raise PermanentError(self.env._("A stock balance must be a JSON object."))
-        rows = self._stage_rows(balances)
+        # A page is staged as a whole: no record per balance to link or bind.
+        documents, _many = self._documents(message)
+        rows = self._stage_rows(message, documents)
         reconciliation = self.env["hc.reconciliation"].sudo().search(
             [("batch_run_id", "=", message.batch_run_id.id)], limit=1) if message.batch_run_id else None
         unknown = sum(1 for row in rows if not row["product_id"] or not row["location_id"])
@@ -36,14 +33,11 @@ class HcHandlerStockBalance(models.AbstractModel):
         return {"counts": counts}
 
     @api.model
-    def _stage_rows(self, balances):
-        """Balances as staging rows, products, locations and lots resolved in three queries."""
-        codes = {str(b.get("item_code")) for b in balances if b.get("item_code")}
-        products = {
-            p.default_code: p for p in self.env["product.product"].with_context(active_test=False).search_fetch(
-                [("default_code", "in", list(codes))], ["default_code", "tracking"])
-        }
-        locations = self._legacy_locations()
+    def _stage_rows(self, message, balances):
+        """Balances as staging rows, products, locations and lots resolved in a few queries."""
+        products = self.env["hc.item.reference"]._products(
+            message.backend_id, [b["item_code"] for b in balances], active_test=False)
+        locations = legacy_locations(self.env)
         lots = {}
         lot_names = {str(b["lot"]) for b in balances if b.get("lot")}
         if lot_names:
@@ -53,24 +47,19 @@ class HcHandlerStockBalance(models.AbstractModel):
                 lots[(lot.product_id.id, lot.name)] = lot.id
         rows = []
         for balance in balances:
-            product = products.get(str(balance.get("item_code")))
-            location_code = str(balance.get("location_code") or "")
-            location_id = locations.get(location_code) or False
+            product = products.get(str(balance["item_code"]))
+            location_code = str(balance["location_code"])
             lot_name = str(balance["lot"]) if balance.get("lot") else False
-            try:
-                qty = float(balance.get("qty", balance.get("quantity")) or 0.0)
-            except (TypeError, ValueError):
-                qty = 0.0
             expiry = balance.get("expiry_date") or False
             rows.append({
-                "item_code": str(balance.get("item_code") or ""),
+                "item_code": str(balance["item_code"]),
                 "location_code": location_code,
                 "product_id": product.id if product else False,
-                "location_id": location_id,
+                "location_id": locations.get(location_code) or False,
                 "lot_name": lot_name or "",
                 "lot_id": lots.get((product.id, lot_name)) if product and lot_name else False,
                 "expiry_date": fields.Date.to_date(str(expiry)[:10]) if expiry else False,
-                "qty": qty,
+                "qty": float(balance["qty"]),
             })
         return rows
 

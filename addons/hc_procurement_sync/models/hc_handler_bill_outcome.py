@@ -1,13 +1,22 @@
 from odoo import api, models
 from odoo.tools import float_compare
 
+from odoo.addons.hc_integration_base.models.hc_message import PermanentError
+
 
 class HcHandlerBillOutcome(models.AbstractModel):
-    """Posted vendor bills tell the downstream system how they matched their purchase orders."""
+    """Posted vendor bills tell the downstream system how they matched their purchase orders.
+
+    The handler builds the canonical bill-outcome document (schemas/bill_outcome.v1.json); the
+    flow's outbound mapping turns it into the system's request (hc.handler.push). The answer is
+    read as an acknowledgement only when the flow has a response mapping (the demo system answers
+    "received"): a rejection then goes to the exception queue with the system's reason.
+    """
 
     _name = "hc.handler.bill_outcome"
-    _inherit = "hc.handler.generic"
+    _inherit = "hc.handler.push"
     _description = "Integration Handler: vendor bill outcome"
+    _document_schema = "hc_procurement_sync/schemas/bill_outcome.v1.json"
 
     @api.model
     def _outcome(self, bill):
@@ -29,7 +38,7 @@ class HcHandlerBillOutcome(models.AbstractModel):
             "bill_reference": bill.name,
             "po_reference": ", ".join(orders.mapped("name")),
             "remote_order_number": ", ".join(filter(None, orders.mapped("hc_remote_order_number"))),
-            "vendor_code": self.env["hc.handler.purchase_order"]._vendor_code(flow, bill.partner_id),
+            "vendor_code": self.env["hc.handler.purchase_order"]._vendor_code(flow, bill.partner_id) or None,
             "outcome": self._outcome(bill),
             "amount": bill.amount_total,
             "currency": bill.currency_id.name,
@@ -37,5 +46,16 @@ class HcHandlerBillOutcome(models.AbstractModel):
 
     @api.model
     def _export_message(self, message):
-        payload = self._payload(message)
-        return message.backend_id._send(message, payload)
+        document = self._payload(message)
+        self._check_document(document)
+        result = message.backend_id._send(message, self._wire_request(message, document))
+        if message.flow_id.response_mapping_id:
+            ack = self._acknowledgement(message, result["body"])
+            if ack["status"] == "rejected":
+                raise PermanentError(
+                    self.env._("%(backend)s rejected the outcome of %(bill)s: %(reason)s",
+                               backend=message.backend_id.name, bill=document["bill_reference"],
+                               reason=ack.get("reason")),
+                    category="remote",
+                )
+        return result

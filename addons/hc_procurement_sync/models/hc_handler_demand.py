@@ -1,44 +1,31 @@
-import json
 from collections import defaultdict
 
 from odoo import api, fields, models
 
-from odoo.addons.hc_integration_base.models.hc_handler_generic import ITEM_MODELS
 from odoo.addons.hc_integration_base.models.hc_message import PermanentError
 
 
 class HcHandlerDemand(models.AbstractModel):
     """Approved departmental requisitions become draft RFQs: one per vendor, lines merged per
     product, the requisition's reference as origin. A requisition is applied once (bindings
-    per requisition and vendor), whatever the number of times it arrives."""
+    per requisition and vendor), whatever the number of times it arrives.
+
+    Reads the canonical demand document (schemas/demand.v1.json); the flow's inbound mapping
+    turns another system's event into it."""
 
     _name = "hc.handler.demand"
-    _inherit = "hc.handler.generic"
+    _inherit = "hc.handler.document"
     _description = "Integration Handler: demand signal"
+    _document_schema = "hc_procurement_sync/schemas/demand.v1.json"
 
     @api.model
     def _is_urgent(self, message):
-        try:
-            payload = json.loads(message.sudo().payload_raw or message.payload or "{}")
-        except ValueError:
-            return False
-        items = payload if isinstance(payload, list) else [payload]
-        return message.flow_id.urgent or any(isinstance(i, dict) and i.get("urgency") == "urgent" for i in items)
+        return message.flow_id.urgent or any(
+            d.get("urgency") == "urgent" for d in self._documents_or_none(message))
 
     @api.model
-    def _import_message(self, message):
-        payload = self._payload(message)
-        requisitions = payload if isinstance(payload, list) else [payload]
-        created = self.env["purchase.order"]
-        counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
-        for requisition in requisitions:
-            orders = self._apply_requisition(message, requisition)
-            counts["created" if orders else "unchanged"] += 1
-            created |= orders
-        if len(requisitions) == 1 and created:
-            message.write({"res_model": "purchase.order", "res_id": created[0].id,
-                           "external_id": requisitions[0].get("reference")})
-        return {"counts": counts, "rfqs": created.ids}
+    def _import_result(self, counts, records):
+        return {"counts": counts, "rfqs": [order.id for orders in records for order in orders]}
 
     @api.model
     def _department_analytic(self, department):
@@ -48,9 +35,7 @@ class HcHandlerDemand(models.AbstractModel):
         return table._lookup_dict().get(str(department)) if table and department else None
 
     @api.model
-    def _apply_requisition(self, message, requisition):
-        if not isinstance(requisition, dict) or not requisition.get("reference"):
-            raise PermanentError(self.env._("The demand signal has no reference."))
+    def _apply_document(self, message, requisition):
         reference = str(requisition["reference"])
         if not requisition.get("approved", True):
             raise PermanentError(self.env._("Requisition %s is not approved.", reference))
@@ -58,19 +43,20 @@ class HcHandlerDemand(models.AbstractModel):
         backend = message.backend_id
         if Binding.search_count([("backend_id", "=", backend.id), ("res_model", "=", "purchase.order"),
                                  ("external_id", "=like", f"{reference}:%")]):
-            return self.env["purchase.order"]  # already applied: a repeated event changes nothing
+            return self.env["purchase.order"], "unchanged"  # already applied: a repeated event changes nothing
+        lines = requisition.get("lines") or []
+        products = self.env["hc.item.reference"]._products(backend, [line.get("item_code") for line in lines])
         by_vendor = defaultdict(lambda: defaultdict(float))
-        Product = self.env["product.product"]
-        for line in requisition.get("lines") or []:
+        for line in lines:
             code = line.get("item_code")
             if not code or not isinstance(code, str):
                 raise PermanentError(
                     self.env._("Requisition %s: a line names no item code.", reference), category="mapping"
                 )
-            product = Product.search([("default_code", "=", code)], limit=1)
+            product = products.get(code)
             if not product:
                 error = self.env._("Requisition %(ref)s: unknown item %(code)s.", ref=reference, code=code)
-                self._missing_reference(message, self._flows_bringing(ITEM_MODELS), error)
+                self._missing_reference(message, self.env["hc.item.reference"]._flows_bringing_items(), error)
             seller = product.seller_ids[:1]
             if not seller:
                 raise PermanentError(
@@ -90,7 +76,7 @@ class HcHandlerDemand(models.AbstractModel):
         planned = requisition.get("needed_by") and fields.Datetime.to_datetime(requisition["needed_by"])
         analytic = self._department_analytic(requisition.get("department_code"))
         orders = self.env["purchase.order"]
-        for vendor, products in by_vendor.items():
+        for vendor, quantities in by_vendor.items():
             order = self.env["purchase.order"].create({
                 "partner_id": vendor.id,
                 "origin": reference,
@@ -98,8 +84,8 @@ class HcHandlerDemand(models.AbstractModel):
                 "order_line": [(0, 0, {"product_id": product.id, "product_qty": qty,
                                        **({"date_planned": planned} if planned else {}),
                                        **({"analytic_distribution": {str(analytic): 100}} if analytic else {})})
-                               for product, qty in products.items()],
+                               for product, qty in quantities.items()],
             })
             Binding._bind(backend, order, f"{reference}:{vendor.id}")
             orders |= order
-        return orders
+        return orders, "created"

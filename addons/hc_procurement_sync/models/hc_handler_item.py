@@ -2,30 +2,86 @@ from odoo import api, models
 
 from odoo.addons.hc_integration_base.models.hc_message import PermanentError
 
+# Models of catalog items, which demand, receipt, consumption and stock balance documents name by code.
+ITEM_MODELS = ("product.template", "product.product")
 VENDOR_KEYS = ("hc_vendor_id", "hc_vendor_price", "hc_vendor_code", "hc_vendor_delay", "hc_vendor_min_qty",
                "hc_purchase_uom_id")
 
 
+class HcItemReference(models.AbstractModel):
+    """The item cross-reference: a legacy item code of one backend -> the product.
+
+    A backend's item pull binds each product to the item's code (hc.binding, external ID path of
+    the catalog flow); documents of that backend naming an item by code find the product through
+    that binding. A code no binding of the backend knows is looked up as the product's internal
+    reference (default_code), as before: catalogs loaded another way keep working.
+    """
+
+    _name = "hc.item.reference"
+    _description = "Integration: legacy item codes"
+
+    @api.model
+    def _products(self, backend, codes, active_test=True):
+        """``{code: product.product}`` for the codes it knows (one query per source)."""
+        codes = {str(code) for code in codes if code not in (None, "")}
+        if not codes:
+            return {}
+        Product = self.env["product.product"].with_context(active_test=active_test)
+        found = {}
+        bindings = self.env["hc.binding"].sudo().search_fetch(
+            [("backend_id", "=", backend.id), ("res_model", "in", ITEM_MODELS), ("external_id", "in", list(codes))],
+            ["res_model", "res_id", "external_id"], order="id")
+        templates = self.env["product.template"].with_context(active_test=active_test).browse(
+            {b.res_id for b in bindings if b.res_model == "product.template"}).exists()
+        variants = Product.browse({b.res_id for b in bindings if b.res_model == "product.product"}).exists()
+        for binding in bindings:
+            if binding.res_model == "product.product" and binding.res_id in variants.ids:
+                found.setdefault(binding.external_id, Product.browse(binding.res_id))
+            elif binding.res_model == "product.template" and binding.res_id in templates.ids:
+                variant = templates.browse(binding.res_id).with_context(active_test=active_test).product_variant_ids[:1]
+                if variant:
+                    found.setdefault(binding.external_id, variant)
+        rest = codes - set(found)
+        if rest:
+            for product in Product.search_fetch([("default_code", "in", list(rest))], ["default_code"], order="id"):
+                found.setdefault(product.default_code, product)
+        return found
+
+    @api.model
+    def _product(self, backend, code):
+        return self._products(backend, [code]).get(str(code), self.env["product.product"])
+
+    @api.model
+    def _flows_bringing_items(self):
+        """Flows of any backend that bring items (a message naming an unknown item waits for them)."""
+        return self.env["hc.handler.generic"]._flows_bringing(ITEM_MODELS)
+
+
 class HcHandlerSupplier(models.AbstractModel):
-    """Suppliers: the generic record handler on partners (mapping decides the fields)."""
+    """Suppliers: the generic record handler on partners (the mapping decides the fields), its
+    document checked against schemas/supplier.v1.json."""
 
     _name = "hc.handler.supplier"
     _inherit = "hc.handler.generic"
     _description = "Integration Handler: supplier"
+    _document_schema = "hc_procurement_sync/schemas/supplier.v1.json"
 
 
 class HcHandlerItem(models.AbstractModel):
     """Catalog items: products whose vendor price line (product.supplierinfo) comes with them.
 
-    The active mapping fills product fields plus ``hc_vendor_id`` (the supplier, usually
-    resolved through the supplier flow's bindings), ``hc_vendor_price``, ``hc_vendor_code``,
-    ``hc_vendor_delay``, ``hc_vendor_min_qty`` and ``hc_purchase_uom_id``; they become the
-    product's vendor line, replaced at each change since the legacy catalog owns it.
+    The document (schemas/item.v1.json, filled by the active mapping) holds product fields plus
+    ``hc_vendor_id`` (the supplier, usually resolved through the supplier flow's bindings),
+    ``hc_vendor_price``, ``hc_vendor_code``, ``hc_vendor_delay``, ``hc_vendor_min_qty`` and
+    ``hc_purchase_uom_id``; they become the product's vendor line, replaced at each change since
+    the legacy catalog owns it. The item's binding is the cross-reference other documents of the
+    backend name the item by (hc.item.reference).
     """
 
     _name = "hc.handler.item"
     _inherit = "hc.handler.generic"
     _description = "Integration Handler: catalog item"
+    _document_schema = "hc_procurement_sync/schemas/item.v1.json"
 
     @api.model
     def _extra_targets(self):

@@ -6,36 +6,28 @@ from odoo.addons.hc_integration_base.models.hc_message import PermanentError
 class HcHandlerReceipt(models.AbstractModel):
     """Receipt confirmations from the legacy receiving system validate Odoo's receipts.
 
-    A confirmation names the order (reference or remote order number) and, per line, the
-    order line (``line_ref``) or the item code, the received quantity, and for tracked products
-    the lot (and expiry date when Odoo tracks expiry). A partial delivery leaves a backorder;
-    an over-receipt or an unknown line stops the whole confirmation in the exception queue.
-    Each confirmation is applied once (binding on its reference).
+    A confirmation (canonical document schemas/receipt.v1.json) names the order (reference or
+    remote order number) and, per line, the order line (``line_ref``) or the item code (the item
+    cross-reference of the backend), the received quantity, and for tracked products the lot (and
+    expiry date when Odoo tracks expiry). A partial delivery leaves a backorder; an over-receipt
+    or an unknown line stops the whole confirmation in the exception queue. Each confirmation is
+    applied once (binding on its reference).
     """
 
     _name = "hc.handler.receipt"
-    _inherit = "hc.handler.generic"
+    _inherit = "hc.handler.document"
     _description = "Integration Handler: receipt"
+    _document_schema = "hc_procurement_sync/schemas/receipt.v1.json"
 
     @api.model
-    def _import_message(self, message):
-        payload = self._payload(message)
-        confirmations = payload if isinstance(payload, list) else [payload]
-        counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
-        for confirmation in confirmations:
-            picking = self._apply_confirmation(message, confirmation)
-            counts["created" if picking else "unchanged"] += 1
-            if picking and len(confirmations) == 1:
-                message.write({"res_model": "stock.picking", "res_id": picking.id})
-        return {"counts": counts}
+    def _apply_document(self, message, confirmation):
+        picking = self._apply_confirmation(message, confirmation)
+        return picking, "created" if picking else "unchanged"
 
     @api.model
     def _apply_confirmation(self, message, confirmation):
-        reference = str(confirmation.get("reference") or "")
-        if not reference:
-            raise PermanentError(self.env._("The receipt confirmation has no reference."))
-        Binding = self.env["hc.binding"].sudo()
-        if Binding._lookup(message.backend_id, "stock.picking", reference):
+        reference = str(confirmation["reference"])
+        if self._applied(message, "stock.picking", reference):
             return self.env["stock.picking"]
         order = self.env["purchase.order"].search(
             ["|", ("name", "=", confirmation.get("po_reference")),
@@ -49,8 +41,11 @@ class HcHandlerReceipt(models.AbstractModel):
             raise PermanentError(self.env._("Receipt %(ref)s: order %(po)s has nothing left to receive.",
                                             ref=reference, po=order.name), category="conflict")
         received = {}
-        for line in confirmation.get("lines") or []:
-            move = self._find_move(picking, line)
+        lines = confirmation.get("lines") or []
+        products = self.env["hc.item.reference"]._products(
+            message.backend_id, [line.get("item_code") for line in lines if not line.get("line_ref")])
+        for line in lines:
+            move = self._find_move(picking, line, products)
             if not move:
                 raise PermanentError(self.env._("Receipt %(ref)s: line %(line)s is not on order %(po)s.", ref=reference,
                                                 line=line.get("line_ref") or line.get("item_code"), po=order.name),
@@ -79,12 +74,14 @@ class HcHandlerReceipt(models.AbstractModel):
                 self.env["stock.move.line"].create(values)
             move.picked = True
         picking.with_context(skip_backorder=True, skip_sms=True).button_validate()
-        Binding._bind(message.backend_id, picking, reference)
+        self._bind(message, picking, reference)
         return picking
 
     @api.model
-    def _find_move(self, picking, line):
+    def _find_move(self, picking, line, products):
+        """The open move of the line: by order line, else by the product its item code names."""
         moves = picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
         if line.get("line_ref"):
             return moves.filtered(lambda m: str(m.purchase_line_id.id) == str(line["line_ref"]))[:1]
-        return moves.filtered(lambda m: m.product_id.default_code == line.get("item_code"))[:1]
+        product = products.get(str(line.get("item_code")))
+        return moves.filtered(lambda m: m.product_id == product)[:1] if product else moves.browse()

@@ -8,3 +8,4 @@ from . import test_bill_outcome
 from . import test_receipts
 from . import test_tour_resync
 from . import test_po_approval
+from . import test_inbound_mapped

@@ -1,0 +1,257 @@
+from datetime import date, datetime
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+
+from .hc_handler_generic import SIMPLE_TYPES
+from .hc_handler_push import _validator, load_schema, schema_errors
+from .hc_message import PermanentError
+
+
+def jsonable(value):
+    """A mapped value as JSON data: dates as YYYY-MM-DD, date-times as YYYY-MM-DDTHH:MM:SS (UTC)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    return value
+
+
+def handler_schema(handler):
+    """The JSON Schema of a handler's canonical document, or None (the generic record)."""
+    path = getattr(handler, "_document_schema", None)
+    return load_schema(path) if path else None
+
+
+def canonical_targets(handler):
+    """What an inbound mapping line may fill for this handler: the canonical document's fields,
+    and whether the model's own fields are allowed too (None: no canonical document)."""
+    schema = handler_schema(handler)
+    if schema is None:
+        return None
+    # "x-odoo-fields": the document is the model's own values (suppliers, items): any field of the
+    # model may be filled beside those the schema documents.
+    return set(schema.get("properties", {})), bool(schema.get("x-odoo-fields"))
+
+
+class HcHandlerDocument(models.AbstractModel):
+    """The inbound template: a domain handler implements only its business effect.
+
+    Each entry of a message (one JSON object, or each object of a JSON list: a pulled page) is
+    turned into the object type's canonical document: through the flow's active inbound mapping
+    when it has one (wire -> canonical), else taken as it is (the demo simulators speak the
+    canonical dialect). The document is checked against its schema (``_document_schema``); a
+    document that does not fit stops the message in the exception queue with a *validation*
+    error naming the path. The handler's ``_apply_document`` then reads only canonical keys and
+    returns the records it made and whether it made them now; the template counts them, links
+    a single message to its record and offers the bindings that make an effect happen once.
+    """
+
+    _name = "hc.handler.document"
+    _inherit = "hc.handler.generic"
+    _description = "Integration Handler: inbound document template"
+
+    # "<addon>/schemas/<type>.v<n>.json"; set by each handler.
+    _document_schema = None
+    # The canonical key naming the document (its reference), shown as the message's external ID.
+    _document_key = "reference"
+
+    # --- canonical documents ---------------------------------------------------------------------
+    @api.model
+    def _canonical_schema(self):
+        return handler_schema(self)
+
+    @api.model
+    def _entries(self, message):
+        """The message's entries as they came (one object, or the objects of a list) and whether
+        it was a list."""
+        payload = self._payload(message)
+        if isinstance(payload, list):
+            return payload, True
+        return [payload], False
+
+    @api.model
+    def _to_canonical(self, message, entry):
+        """One entry as the canonical document: the flow's active inbound mapping applied to it."""
+        mapping = message.flow_id.active_mapping_id
+        if not mapping or mapping.direction != "inbound":
+            return entry
+        result = mapping._compiled()(entry)
+        if result.errors:
+            raise PermanentError(
+                self.env._("The inbound mapping %(name)s cannot read the %(type)s: %(errors)s", name=mapping.name,
+                           type=self._type_title(),
+                           errors="; ".join(f"{e.path or e.line_ref}: {e.reason}" for e in result.errors[:10])),
+                category="mapping",
+            )
+        return jsonable(result.values)
+
+    @api.model
+    def _type_title(self):
+        schema = self._canonical_schema()
+        return (schema or {}).get("title", self._description)
+
+    @api.model
+    def _check_canonical(self, document, index=None):
+        """Refuse a document that does not fit the schema, naming where (``/2/lines/0/quantity``
+        for the third document of a page)."""
+        if not isinstance(document, dict):
+            raise PermanentError(
+                self.env._("The %(type)s must be a JSON object%(where)s.", type=self._type_title(),
+                           where=f" (entry {index + 1})" if index is not None else ""),
+                category="validation",
+            )
+        if not self._document_schema or _validator(self._document_schema).is_valid(document):
+            return
+        errors = schema_errors(self._document_schema, document)
+        if errors:
+            prefix = f"/{index}" if index is not None else ""
+            raise PermanentError(
+                self.env._("The %(type)s document does not match its schema: %(errors)s",
+                           type=self._type_title(), errors="; ".join(prefix + e for e in errors[:10])),
+                category="validation",
+            )
+
+    @api.model
+    def _documents(self, message):
+        """The message's canonical documents, each checked; and whether the message was a list."""
+        entries, many = self._entries(message)
+        documents = []
+        for index, entry in enumerate(entries):
+            document = self._to_canonical(message, entry)
+            self._check_canonical(document, index if many else None)
+            documents.append(document)
+        return documents, many
+
+    @api.model
+    def _documents_or_none(self, message):
+        """The documents, or [] when they cannot be read (for decisions taken before the job, such
+        as urgency: the job itself reports why)."""
+        try:
+            return self._documents(message)[0]
+        except PermanentError:
+            return []
+
+    # --- applying -------------------------------------------------------------------------------
+    @api.model
+    def _import_message(self, message):
+        documents, many = self._documents(message)
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+        records = []
+        for records_of, effect in self._apply_documents(message, documents):
+            counts[effect] += 1
+            records.append(records_of)
+        if not many and records and records[0]:
+            message.write({"res_model": records[0]._name, "res_id": records[0][:1].id,
+                           "external_id": str(documents[0].get(self._document_key) or message.external_id or "")
+                           or False})
+        return self._import_result(counts, records)
+
+    @api.model
+    def _import_result(self, counts, records):
+        return {"counts": counts}
+
+    @api.model
+    def _apply_documents(self, message, documents):
+        """``[(records, effect)]`` for the documents: effect is created, updated or unchanged."""
+        return [self._apply_document(message, document) for document in documents]
+
+    @api.model
+    def _apply_document(self, message, document):
+        """The business effect of one canonical document: ``(records, effect)``."""
+        raise NotImplementedError
+
+    # --- bindings -------------------------------------------------------------------------------
+    @api.model
+    def _applied(self, message, model_name, key):
+        """The record a document of this key made earlier on this backend (empty: not applied)."""
+        binding = self.env["hc.binding"].sudo()._lookup(message.backend_id, model_name, str(key))
+        return self.env[model_name].browse(binding.res_id).exists() if binding else self.env[model_name]
+
+    @api.model
+    def _bind(self, message, record, key):
+        return self.env["hc.binding"].sudo()._bind(message.backend_id, record, str(key))
+
+
+class HcFlow(models.Model):
+    """The flow form shows the canonical document of its object type."""
+
+    _inherit = "hc.flow"
+
+    canonical_document = fields.Html(
+        compute="_compute_canonical_document", sanitize=False,
+        help="The document this flow's handler reads or builds: the targets of an inbound mapping, the "
+        "sources of an outbound one.",
+    )
+
+    @api.depends("object_type", "model_id")
+    def _compute_canonical_document(self):
+        for flow in self:
+            handler = flow._handler() if f"hc.handler.{flow.object_type}" in self.env else None
+            schema = handler_schema(handler) if handler is not None else None
+            if schema is not None:
+                flow.canonical_document = flow._schema_html(schema)
+            elif flow.model_id:
+                flow.canonical_document = flow._model_fields_html(self.env[flow.model_id.model])
+            else:
+                flow.canonical_document = False
+
+    def _owned_fields(self):
+        """A canonical document that is not the model's own values fills no field by name."""
+        self.ensure_one()
+        canonical = canonical_targets(self._handler()) if f"hc.handler.{self.object_type}" in self.env else None
+        if canonical is not None and not canonical[1]:
+            return set()
+        return super()._owned_fields()
+
+    def _schema_html(self, schema):
+        rows = []
+
+        def walk(properties, required, prefix):
+            for name, spec in properties.items():
+                kind = spec.get("type", "")
+                kind = " or ".join(kind) if isinstance(kind, list) else kind
+                if spec.get("enum"):
+                    kind = f"{kind}: {', '.join(map(str, spec['enum']))}"
+                if spec.get("format"):
+                    kind = f"{kind} ({spec['format']})"
+                rows.append((f"{prefix}{name}", kind, name in required, spec.get("description", "")))
+                items = spec.get("items") if isinstance(spec.get("items"), dict) else None
+                if items and items.get("properties"):
+                    walk(items["properties"], set(items.get("required", [])), f"{prefix}{name}[*].")
+
+        walk(schema.get("properties", {}), set(schema.get("required", [])), "")
+        title = escape(f"{schema.get('title', '')} v{schema.get('version', 1)}")
+        head = Markup("<p><strong>%s</strong> (%s): %s</p>") % (
+            title, escape(schema.get("$id", "")), escape(schema.get("description", "")))
+        if schema.get("x-odoo-fields") and self.model_id:
+            head += Markup("<p>%s</p>") % self.env._(
+                "Other fields of %s may be filled as well.", self.model_id.name)
+        return head + self._rows_html(rows)
+
+    def _model_fields_html(self, model):
+        rows = [
+            (name, field.type, field.required, field.string + (f": {field.help}" if field.help else ""))
+            for name, field in sorted(model._fields.items())
+            if (field.type in SIMPLE_TYPES or field.type == "many2one") and field.store and not field.readonly
+            and not field.groups and not name.startswith(("message_", "activity_", "website_message"))
+        ]
+        head = Markup("<p>%s</p>") % self.env._(
+            "Generic record: the document is the fields of %s (many2one: the record's ID).", model._description)
+        return head + self._rows_html(rows)
+
+    def _rows_html(self, rows):
+        body = Markup("").join(
+            Markup("<tr><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td></tr>") % (
+                name, kind, self.env._("required") if required else "", description)
+            for name, kind, required, description in rows
+        )
+        return Markup(
+            '<table class="table table-sm o_hc_canonical"><thead><tr><th>%s</th><th>%s</th><th></th><th>%s</th>'
+            "</tr></thead><tbody>%s</tbody></table>"
+        ) % (self.env._("Field"), self.env._("Type"), self.env._("Description"), body)
