@@ -23,6 +23,7 @@
         "wizards/hc_message_wizard_views.xml",
         "views/hc_message_views.xml",
         "views/menus.xml",
+        "views/hc_dashboard_views.xml",
         "views/hc_allowed_model_views.xml",
     ],
     "demo": [
@@ -30,6 +31,9 @@
         "demo/hc_flow_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "hc_integration_base/static/src/js/*.js",
+        ],
         "web.assets_tests": [
             "hc_integration_base/static/tests/tours/*.js",
         ],

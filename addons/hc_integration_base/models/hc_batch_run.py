@@ -1,5 +1,6 @@
 import json
 import logging
+from datetime import timedelta
 
 import psycopg2
 
@@ -7,11 +8,15 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import ENQUEUED, FAILED, PENDING, STARTED, WAIT_DEPENDENCIES
 
 from ..transports.errors import TransportError
 from .hc_message import current_job_attempt
 
 _logger = logging.getLogger(__name__)
+
+# queue_job states of a job that will still run (or runs now).
+LIVE_JOB_STATES = (WAIT_DEPENDENCIES, PENDING, ENQUEUED, STARTED)
 
 
 class HcBatchRun(models.Model):
@@ -19,11 +24,16 @@ class HcBatchRun(models.Model):
 
     The checkpoint of the next page is written in the same transaction that stores a page and
     enqueues the next fetch, so a crash or a cancel resumes exactly after the last stored page.
+
+    Extensions follow a run through its hooks, never by watching ``state`` in ``write()``:
+    ``_on_finished`` (every page fetched and stored), ``_on_failed`` (failed or cancelled, by a
+    page, a person or the watchdog) and ``_on_resumed``. The watchdog cron
+    (``_cron_watchdog``) ends or resumes runs left *running* without progress.
     """
 
     _name = "hc.batch.run"
     _description = "Integration Batch Run"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "id desc"
 
     name = fields.Char(compute="_compute_name")
@@ -55,7 +65,19 @@ class HcBatchRun(models.Model):
     count_updated = fields.Integer("Updated", compute="_compute_counts")
     count_unchanged = fields.Integer("Unchanged", compute="_compute_counts")
     count_failed = fields.Integer("Failed", compute="_compute_counts")
-    progress = fields.Float(compute="_compute_counts", help="Share of pages applied.")
+    progress = fields.Float(
+        compute="_compute_counts",
+        help="Share of pages applied: of the total when the remote system tells it, else of the pages fetched so far.",
+    )
+    progress_max = fields.Integer(
+        "Pages to apply", compute="_compute_counts",
+        help="The total of pages when known, else the pages fetched so far.",
+    )
+    progress_label = fields.Char("Pages applied", compute="_compute_counts")
+    watchdog_resumed_at = fields.Datetime(
+        readonly=True, copy=False,
+        help="When the watchdog last resumed this run after it made no progress: a run stuck again is failed.",
+    )
     duration = fields.Float("Duration (s)", compute="_compute_counts")
 
     @api.depends("flow_id", "started_at")
@@ -92,8 +114,21 @@ class HcBatchRun(models.Model):
             run.count_updated = item["updated"]
             run.count_unchanged = item["unchanged"]
             run.count_failed = item["failed"]
-            total = run.pages_total or (run.pages_fetched if run.all_fetched else 0)
-            run.progress = 100.0 * item["done"] / total if total else 0.0
+            # Cursor and link paging never tell a total: until the last page, the pages fetched so far
+            # are what there is to apply (the bar fills as they are applied, and grows as they come).
+            total = run.pages_total or run.pages_fetched
+            run.progress_max = total
+            run.progress = min(100.0, 100.0 * item["done"] / total) if total else 0.0
+            if run.pages_total:
+                run.progress_label = self.env._(
+                    "%(done)s of %(total)s pages applied", done=item["done"], total=run.pages_total)
+            elif run.all_fetched or not run.pages_fetched:
+                run.progress_label = self.env._(
+                    "%(done)s of %(total)s pages applied", done=item["done"], total=run.pages_fetched)
+            else:
+                run.progress_label = self.env._(
+                    "%(done)s of %(fetched)s pages fetched so far applied (total not known yet)",
+                    done=item["done"], fetched=run.pages_fetched)
             finished = run.all_fetched and not item["pending"]
             run.finished_at = item["last"] if finished else False
             end = run.finished_at or (run.fetched_at if run.state != "running" else fields.Datetime.now())
@@ -190,6 +225,7 @@ class HcBatchRun(models.Model):
             vals.update(all_fetched=True, state="done", checkpoint=False, pages_total=pages)
             self.write(vals)
             self._advance_watermark()
+            self._on_finished()
             return f"last page ({len(page.records)} records)"
         if page.remaining_pages is not None:
             vals["pages_total"] = pages + page.remaining_pages
@@ -200,7 +236,21 @@ class HcBatchRun(models.Model):
 
     def _fail(self, message):
         self.write({"state": "failed", "error_message": message})
+        self._on_failed()
         return message
+
+    # --- hooks ----------------------------------------------------------------------------------
+    def _on_finished(self):
+        """Every page of these runs is fetched and stored (their page messages may still be
+        processing). Called in the transaction that stored the last page; extensions add what
+        follows a complete pull."""
+
+    def _on_failed(self):
+        """These runs stopped before their last page: failed (``error_message`` says why) or
+        cancelled. Called by a failing page, *Cancel* and the watchdog alike."""
+
+    def _on_resumed(self):
+        """These runs continue from their checkpoint (*Resume* or the watchdog)."""
 
     def _advance_watermark(self):
         """Every page of the run is stored: the next pull of the flow asks for what changed since
@@ -212,7 +262,9 @@ class HcBatchRun(models.Model):
 
     # --- actions ------------------------------------------------------------------------------------
     def action_cancel(self):
-        self.filtered(lambda r: r.state == "running").write({"state": "cancelled"})
+        running = self.filtered(lambda r: r.state == "running")
+        running.write({"state": "cancelled"})
+        running._on_failed()
 
     def action_resume(self):
         """Continue a cancelled or failed run from its last stored page."""
@@ -220,6 +272,7 @@ class HcBatchRun(models.Model):
             if run.state not in ("cancelled", "failed") or run.all_fetched:
                 raise UserError(self.env._("Only an unfinished cancelled or failed run can be resumed."))
             run.write({"state": "running", "trigger": "resume", "error_message": False})
+            run._on_resumed()
             run._enqueue_fetch()
 
     def action_view_messages(self):
@@ -227,3 +280,79 @@ class HcBatchRun(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("hc_integration_base.hc_message_action")
         action["domain"] = [("batch_run_id", "=", self.id)]
         return action
+
+    # --- watchdog -----------------------------------------------------------------------------------
+    @api.model
+    def _stuck_minutes(self):
+        """Minutes without a page fetched after which a run with no job left is stuck."""
+        return int(self.env["ir.config_parameter"].sudo().get_param("hc_integration_base.stuck_run_minutes", 30))
+
+    @api.model
+    def _live_jobs(self, model_name, method_name, records):
+        """``{record id: job}`` of the jobs of ``method_name`` on ``records`` still to run, and
+        ``{record id: job}`` of their latest finished ones (one query each)."""
+        Job = self.env["queue.job"].sudo()
+        domain = [("model_name", "=", model_name), ("method_name", "=", method_name)]
+        live, last = {}, {}
+        for job in Job.search(domain + [("state", "in", LIVE_JOB_STATES)]):
+            for rid in set(job.records.ids) & set(records.ids):
+                live[rid] = job
+        for job in Job.search(domain + [("state", "not in", LIVE_JOB_STATES)], order="id desc", limit=1000):
+            for rid in set(job.records.ids) & set(records.ids):
+                last.setdefault(rid, job)
+        return live, last
+
+    @api.model
+    def _cron_watchdog(self):
+        """End or resume the runs left *running* that fetched no page for ``stuck_run_minutes`` and
+        have no fetch job left to run: resumed once from their checkpoint when their last job
+        vanished, failed when it failed or when a resumed run is stuck again. Each failure gives
+        the backend's responsible an activity on the run."""
+        minutes = self._stuck_minutes()
+        limit = fields.Datetime.now() - timedelta(minutes=minutes)
+        runs = self.search([
+            ("state", "=", "running"),
+            "|", ("fetched_at", "<", limit), "&", ("fetched_at", "=", False), ("started_at", "<", limit),
+        ])
+        if not runs:
+            return
+        live, last = self._live_jobs(self._name, "_job_fetch_page", runs)
+        for run in runs:
+            if run.id in live:
+                continue
+            job = last.get(run.id)
+            stuck_again = run.watchdog_resumed_at and (run.fetched_at or run.started_at) <= run.watchdog_resumed_at
+            if job and job.state == FAILED:
+                reason = self.env._(
+                    "No page fetched for %(minutes)s minutes: the job fetching page %(page)s failed (%(error)s).",
+                    minutes=minutes, page=run.pages_fetched + 1, error=job.exc_message or job.exc_name or "-",
+                )
+            elif stuck_again:
+                reason = self.env._(
+                    "No page fetched for %(minutes)s minutes, again after the watchdog resumed the run.",
+                    minutes=minutes)
+            else:
+                run.write({"watchdog_resumed_at": fields.Datetime.now()})
+                run.message_post(body=self.env._(
+                    "No page fetched for %(minutes)s minutes and no job left to fetch page %(page)s: "
+                    "resumed from the last stored page.", minutes=minutes, page=run.pages_fetched + 1))
+                run._on_resumed()
+                run._enqueue_fetch()
+                continue
+            run._fail(reason)
+            run._alert_owner(self.env._("Pull failed: %s", run.flow_id.name), reason)
+
+    def _owner(self):
+        """Who answers for this run: the backend's responsible (or the first of its group)."""
+        self.ensure_one()
+        backend = self.backend_id
+        return backend.responsible_user_id or backend.responsible_group_id.user_ids[:1]
+
+    def _alert_owner(self, summary, note):
+        self.ensure_one()
+        user = self._owner()
+        if user:
+            self.sudo().activity_schedule("mail.mail_activity_data_todo", summary=summary[:100], note=note,
+                                          user_id=user.id)
+        else:
+            self.message_post(body=note)

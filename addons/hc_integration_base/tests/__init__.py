@@ -12,3 +12,6 @@ from . import test_replay
 from . import test_health
 from . import test_security_boundaries
 from . import test_secrets
+from . import test_dashboard
+from . import test_batch_watchdog
+from . import test_tour_dashboard

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class HcFlow(models.Model):
@@ -38,17 +38,35 @@ class HcFlow(models.Model):
 
 
 class HcBatchRun(models.Model):
+    """A stock balance pull is a reconciliation: its end, failure and resumption move it."""
+
     _inherit = "hc.batch.run"
 
-    def write(self, vals):
-        result = super().write(vals)
-        if vals.get("state") in ("failed", "cancelled"):
-            for reconciliation in self.env["hc.reconciliation"].sudo().search(
-                    [("batch_run_id", "in", self.ids), ("state", "=", "running")]):
-                reconciliation.write({"state": "failed", "error_message": reconciliation.batch_run_id.error_message
-                                      or self.env._("The balance pull was cancelled.")})
-        elif vals.get("state") == "running":
-            self.env["hc.reconciliation"].sudo().search(
-                [("batch_run_id", "in", self.ids), ("state", "=", "failed")]).write(
-                {"state": "running", "error_message": False})
+    def _reconciliations(self, states):
+        return self.env["hc.reconciliation"].sudo().search([("batch_run_id", "in", self.ids), ("state", "in", states)])
+
+    def _on_finished(self):
+        result = super()._on_finished()
+        self._reconciliations(["running"])._on_pull_finished()
+        return result
+
+    def _on_failed(self):
+        result = super()._on_failed()
+        for reconciliation in self._reconciliations(["running", "comparing"]):
+            run = reconciliation.batch_run_id
+            if run.state == "cancelled":
+                reconciliation._fail(self.env._("The balance pull was cancelled."), alert=False)
+            else:
+                reconciliation._fail(run.error_message or self.env._("The balance pull failed."))
+        return result
+
+    def _on_resumed(self):
+        result = super()._on_resumed()
+        self._reconciliations(["failed"]).write({"state": "running", "error_message": False})
+        return result
+
+    @api.model
+    def _cron_watchdog(self):
+        result = super()._cron_watchdog()
+        self.env["hc.reconciliation"].sudo()._cron_watchdog(self._stuck_minutes())
         return result

@@ -1,8 +1,12 @@
 import logging
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+
+from odoo.addons.hc_integration_base.models.hc_message import BLOCKING
+from odoo.addons.queue_job.job import FAILED
 
 _logger = logging.getLogger(__name__)
 
@@ -18,8 +22,11 @@ class HcReconciliation(models.Model):
     """One comparison of the legacy system's stock balances with Odoo's quants.
 
     The balances arrive page by page (one job per page, staged in ``hc.stock.balance``); the
-    page that completes the pull starts the comparison, done in one SQL statement, so memory does
-    not grow with the number of balances. Each discrepancy is a line the steward applies as an
+    comparison starts when the pull is complete and every page is staged, whichever comes last
+    (the page job staging the last page, or the end of the pull: an empty pull or a trailing
+    empty page), and runs in one SQL statement, so memory does not grow with the number of
+    balances. A page in exception fails it (retrying the page revives it); the watchdog
+    (``_cron_watchdog``) ends or resumes what is left behind. Each discrepancy is a line the steward applies as an
     inventory adjustment (Odoo's inventory mode) or dismisses with a reason.
     """
 
@@ -87,14 +94,103 @@ class HcReconciliation(models.Model):
             "UPDATE hc_reconciliation SET pages_staged = coalesce(pages_staged, 0) + 1 WHERE id = %s", self.id))
         self.env["hc.stock.balance"].create([{**row, "reconciliation_id": self.id} for row in rows])
         self.invalidate_recordset(["pages_staged"])
-        run = self.batch_run_id
-        run.invalidate_recordset()
-        if run.all_fetched and self.pages_staged >= len(run.page_message_ids):
-            self.write({"state": "comparing"})
-            self.with_delay(
-                channel=self.flow_id.channel, identity_key=f"hc.reconciliation:{self.id}:compare",
-                description=f"Compare {self.name} with Odoo's stock",
-            )._job_compare()
+        self._compare_if_complete()
+
+    def _compare_if_complete(self):
+        """Start the comparison if the pull is complete and each of its pages is staged."""
+        for rec in self:
+            run = rec.batch_run_id
+            run.invalidate_recordset()
+            if run.all_fetched and rec.pages_staged >= len(run.page_message_ids):
+                rec._start_compare()
+
+    def _start_compare(self):
+        self.ensure_one()
+        self.write({"state": "comparing", "error_message": False})
+        self.with_delay(
+            channel=self.flow_id.channel, identity_key=f"hc.reconciliation:{self.id}:compare",
+            description=f"Compare {self.name} with Odoo's stock",
+        )._job_compare()
+
+    def _on_pull_finished(self):
+        """The balance pull stored its last page (batch run hook). Its last page may have been
+        empty, or the pull empty, so no page job is left to start the comparison: start it here
+        when every page is staged. The row update serializes this with a page job staging
+        concurrently: one of the two transactions is retried and sees the other's work."""
+        if not self:
+            return
+        self.env.cr.execute(SQL(
+            "UPDATE hc_reconciliation SET pages_staged = coalesce(pages_staged, 0) WHERE id = ANY(%s)", self.ids))
+        self.invalidate_recordset(["pages_staged"])
+        self._compare_if_complete()
+
+    def _on_page_failed(self, message):
+        """A page of the balance pull went to the exception queue: comparing without it would
+        report its balances as differences. Retrying the page revives the reconciliation."""
+        for rec in self.filtered(lambda r: r.state == "running"):
+            rec._fail(self.env._(
+                "Page %(page)s of the balance pull is in the exception queue (message %(id)s): %(error)s "
+                "Retry it once its cause is fixed and the comparison starts.",
+                page=message.page_number, id=message.id, error=message.error_message or ""))
+
+    def _fail(self, reason, alert=True):
+        for rec in self:
+            rec.write({"state": "failed", "error_message": reason})
+            if alert:
+                rec._alert_steward(self.env._("Reconciliation %s failed", rec.name), reason)
+
+    def _steward(self):
+        self.ensure_one()
+        backend = self.backend_id
+        return (self.flow_id.hc_steward_id or backend.responsible_user_id
+                or backend.responsible_group_id.user_ids[:1] or self.user_id)
+
+    def _alert_steward(self, summary, note):
+        self.ensure_one()
+        self.activity_schedule("mail.mail_activity_data_todo", summary=summary[:100], note=note,
+                               user_id=self._steward().id or self.env.uid)
+
+    # --- watchdog -----------------------------------------------------------------------------------
+    @api.model
+    def _cron_watchdog(self, minutes):
+        """Reconciliations left behind for ``minutes``: *running* although their pull stopped and
+        no page is left to process, or *comparing* with no comparison job left. Compared when
+        every page is staged; else failed, naming the pages missing, with an activity for the
+        steward. A comparison whose job failed is failed with the job's error; one whose job
+        vanished is started again."""
+        limit = fields.Datetime.now() - timedelta(minutes=minutes)
+        Message = self.env["hc.message"].sudo()
+        for rec in self.search([("state", "=", "running")]):
+            run = rec.batch_run_id
+            if not run or run.state == "running" or (run.fetched_at or run.started_at) >= limit:
+                continue  # the run's own watchdog ends it first; its hooks move this one
+            if run.state in ("failed", "cancelled"):
+                rec._fail(run.error_message or self.env._("The balance pull stopped before its last page."))
+                continue
+            if Message.search_count([("batch_run_id", "=", run.id), ("state", "in", BLOCKING)], limit=1):
+                continue
+            rec.invalidate_recordset(["pages_staged"])
+            if rec.pages_staged >= len(run.page_message_ids):
+                rec._start_compare()
+                continue
+            missing = Message.search([("batch_run_id", "=", run.id), ("state", "not in", BLOCKING + ("done",))])
+            rec._fail(self.env._(
+                "The balance pull ended %(minutes)s minutes ago, but only %(staged)s of its %(pages)s pages were "
+                "staged; not processed: %(missing)s.",
+                minutes=minutes, staged=rec.pages_staged, pages=len(run.page_message_ids),
+                missing=", ".join(f"page {m.page_number} ({m.state})" for m in missing) or "-"))
+        comparing = self.search([("state", "=", "comparing"), ("write_date", "<", limit)])
+        if comparing:
+            live, last = self.env["hc.batch.run"]._live_jobs(self._name, "_job_compare", comparing)
+            for rec in comparing:
+                if rec.id in live:
+                    continue
+                job = last.get(rec.id)
+                if job and job.state == FAILED:
+                    rec._fail(self.env._("The comparison failed: %s", job.exc_message or job.exc_name or "-"))
+                else:
+                    rec.message_post(body=self.env._("No comparison job was left: started again."))
+                    rec._start_compare()
 
     # --- comparison ------------------------------------------------------------------------------
     def _job_compare(self):

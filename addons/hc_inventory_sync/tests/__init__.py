@@ -4,3 +4,4 @@ from . import test_replenishment
 from . import test_inventory_security
 from . import test_tour_reconciliation
 from . import test_inbound_mapped
+from . import test_reconciliation_watchdog

@@ -9,3 +9,4 @@ from . import test_receipts
 from . import test_tour_resync
 from . import test_po_approval
 from . import test_inbound_mapped
+from . import test_sync_status_pages

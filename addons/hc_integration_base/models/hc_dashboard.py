@@ -1,0 +1,144 @@
+"""Figures of each backend and flow: throughput, error rate, oldest open message, p95 duration.
+
+One grouped SQL query serves a whole recordset (a dashboard of every backend, the flows of a
+backend form): nothing is computed record by record. The state sets come from
+``hc_message`` (``STATES``, ``TERMINAL``, ``BLOCKING``) and reach SQL as parameters.
+
+Windows: throughput, error rate and p95 duration cover the messages that ended in the last
+``FIGURES_WINDOW_HOURS`` hours (by their end time); the oldest open message and the counts of
+pending and failed messages are about now, whatever their age.
+"""
+
+from datetime import timedelta
+
+from odoo import fields, models
+from odoo.tools import SQL
+
+from .hc_message import BLOCKING, STATES, TERMINAL
+
+FIGURES_WINDOW_HOURS = 24
+# Not terminal: still waiting for the job runner (BLOCKING) or for a person (in exception).
+OPEN_STATES = sorted({state for state, _label in STATES} - TERMINAL)
+# Open, and nothing will process them until a person acts: the exception queue.
+FAILED_STATES = sorted(set(OPEN_STATES) - set(BLOCKING))
+# Reached an end in the window: done, ignored or in exception (duplicates never run).
+ENDED_STATES = sorted(TERMINAL | set(FAILED_STATES))
+
+
+def message_figures(env, column, ids):
+    """``{id: figures}`` for the backends or flows ``ids`` (``column``: ``backend_id`` or ``flow_id``)."""
+    if not ids:
+        return {}
+    env["hc.message"].flush_model(["backend_id", "flow_id", "state", "done_at", "received_at", "duration_ms"])
+    now = fields.Datetime.now()
+    since = now - timedelta(hours=FIGURES_WINDOW_HOURS)
+    in_window = SQL("(state = ANY(%s) AND done_at >= %s)", ENDED_STATES, since)
+    rows = env.execute_query(SQL(
+        """SELECT %(col)s,
+                  count(*) FILTER (WHERE %(win)s),
+                  count(*) FILTER (WHERE %(win)s AND state = ANY(%(failed)s)),
+                  percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE %(win)s),
+                  count(*) FILTER (WHERE state = ANY(%(blocking)s)),
+                  count(*) FILTER (WHERE state = ANY(%(failed)s)),
+                  min(received_at) FILTER (WHERE state = ANY(%(open)s))
+             FROM hc_message
+            WHERE %(col)s = ANY(%(ids)s) AND (state = ANY(%(open)s) OR %(win)s)
+         GROUP BY %(col)s""",
+        col=SQL.identifier(column), win=in_window, failed=FAILED_STATES, blocking=list(BLOCKING),
+        open=OPEN_STATES, ids=list(ids),
+    ))
+    figures = {}
+    for key, ended, failed, p95, pending, exceptions, oldest in rows:
+        figures[key] = {
+            "fig_per_hour": ended / FIGURES_WINDOW_HOURS,
+            "fig_error_rate": 100.0 * failed / ended if ended else 0.0,
+            "fig_p95_ms": p95 or 0,
+            "fig_pending": pending,
+            "fig_exceptions": exceptions,
+            "fig_oldest_minutes": (now - oldest).total_seconds() / 60 if oldest else 0.0,
+        }
+    return figures
+
+
+def age_label(env, minutes):
+    if not minutes:
+        return env._("none open")
+    if minutes < 1:
+        return env._("under a minute")
+    if minutes < 120:
+        return env._("%(m)d min", m=minutes)
+    if minutes < 48 * 60:
+        return env._("%(h)d h %(m)02d min", h=minutes // 60, m=minutes % 60)
+    return env._("%(d)d days", d=minutes // 1440)
+
+
+class HcFiguresMixin(models.AbstractModel):
+    """Figure fields shared by backends and flows (computed from one grouped query)."""
+
+    _name = "hc.figures.mixin"
+    _description = "Integration figures"
+    _figures_column = None
+
+    fig_per_hour = fields.Float(
+        "Messages per hour", compute="_compute_figures", digits=(16, 1),
+        help=f"Messages that ended (done, ignored or in exception) over the last {FIGURES_WINDOW_HOURS} hours, "
+        "per hour.",
+    )
+    fig_error_rate = fields.Float(
+        "Error rate (%)", compute="_compute_figures", digits=(16, 1),
+        help=f"Share of the messages ended in the last {FIGURES_WINDOW_HOURS} hours that are in exception.",
+    )
+    fig_p95_ms = fields.Integer(
+        "p95 duration (ms)", compute="_compute_figures",
+        help=f"95th percentile of the processing time of the messages ended in the last {FIGURES_WINDOW_HOURS} "
+        "hours.",
+    )
+    fig_pending = fields.Integer(
+        "Pending", compute="_compute_figures", help="Messages waiting for the job runner now.")
+    fig_exceptions = fields.Integer(
+        "In exception", compute="_compute_figures", help="Messages waiting for a person now.")
+    fig_oldest_minutes = fields.Float(
+        "Oldest open (min)", compute="_compute_figures", digits=(16, 0),
+        help="Age of the oldest message not yet through: pending, or in exception.",
+    )
+    fig_oldest_label = fields.Char("Oldest open message", compute="_compute_figures")
+
+    def _compute_figures(self):
+        figures = message_figures(self.env, self._figures_column, [i for i in self.ids if isinstance(i, int)])
+        empty = dict.fromkeys(
+            ("fig_per_hour", "fig_error_rate", "fig_p95_ms", "fig_pending", "fig_exceptions", "fig_oldest_minutes"),
+            0,
+        )
+        for record in self:
+            values = figures.get(record.id, empty)
+            record.update(values)
+            record.fig_oldest_label = age_label(self.env, int(values["fig_oldest_minutes"]))
+
+
+class HcBackend(models.Model):
+    _name = "hc.backend"
+    _inherit = ["hc.backend", "hc.figures.mixin"]
+    _figures_column = "backend_id"
+
+    def action_view_exceptions(self):
+        """The exception queue of this backend (from the dashboard and the backend form)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("hc_integration_base.hc_message_exception_action")
+        action["domain"] = [("backend_id", "=", self.id)]
+        action["context"] = {"search_default_exception": 1}
+        action["name"] = self.env._("Exceptions of %s", self.name)
+        return action
+
+
+class HcFlow(models.Model):
+    _name = "hc.flow"
+    _inherit = ["hc.flow", "hc.figures.mixin"]
+    _figures_column = "flow_id"
+
+    def action_view_exceptions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("hc_integration_base.hc_message_exception_action")
+        action["domain"] = [("flow_id", "=", self.id)]
+        action["context"] = {"search_default_exception": 1}
+        action["name"] = self.env._("Exceptions of %s", self.name)
+        return action

@@ -1,0 +1,72 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+
+@tagged("post_install", "-at_install")
+class TestDashboardFigures(TransactionCase):
+    """Per-backend and per-flow figures: messages per hour, error rate, oldest open message, p95."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        Backend, Flow = cls.env["hc.backend"], cls.env["hc.flow"]
+        cls.lab = Backend.create({"name": "Figures lab", "code": "fig_lab", "base_url": "http://127.0.0.1:9"})
+        cls.quiet = Backend.create({"name": "Figures quiet", "code": "fig_quiet", "base_url": "http://127.0.0.1:9"})
+        partner = cls.env.ref("base.model_res_partner").id
+        cls.good = Flow.create({"name": "Good", "code": "fig_good", "backend_id": cls.lab.id, "model_id": partner})
+        cls.bad = Flow.create({"name": "Bad", "code": "fig_bad", "backend_id": cls.lab.id, "model_id": partner})
+
+    def message(self, flow, state, minutes_ago, duration_ms=0):
+        now = fields.Datetime.now()
+        with trap_jobs():
+            message = self.env["hc.message"]._receive(flow.backend_id, flow, {"name": "x"}, enqueue=False)
+        self.env.cr.execute(
+            "UPDATE hc_message SET state = %s, received_at = %s, done_at = %s, duration_ms = %s WHERE id = %s",
+            (state, now - timedelta(minutes=minutes_ago + 1), now - timedelta(minutes=minutes_ago)
+             if state in ("done", "exception", "ignored") else None, duration_ms, message.id))
+        self.env.invalidate_all()
+        return message
+
+    def test_figures_per_backend_and_flow(self):
+        for i in range(18):
+            self.message(self.good, "done", 10, duration_ms=100 + i)
+        self.message(self.good, "done", 10, duration_ms=5000)  # the slow one sits above the 95th percentile
+        self.message(self.good, "done", 10, duration_ms=9000)
+        self.message(self.good, "done", 60 * 30, duration_ms=99999)  # older than 24 h: out of the window
+        self.message(self.bad, "exception", 45, duration_ms=200)
+        self.message(self.bad, "exception", 20, duration_ms=200)
+        self.message(self.good, "queued", 0)
+        backends = self.lab | self.quiet
+        with self.assertQueryCount(1):
+            # One grouped query for every backend on the screen, whatever their number.
+            figures = backends.read(["fig_per_hour", "fig_error_rate", "fig_p95_ms", "fig_pending",
+                                     "fig_exceptions", "fig_oldest_minutes", "fig_oldest_label"])
+        lab, quiet = figures
+        self.assertAlmostEqual(lab["fig_per_hour"], 22 / 24, places=1)
+        self.assertAlmostEqual(lab["fig_error_rate"], 100.0 * 2 / 22, places=1)
+        self.assertEqual(lab["fig_p95_ms"], 5000)
+        self.assertEqual((lab["fig_pending"], lab["fig_exceptions"]), (1, 2))
+        # The oldest open message is the first exception (46 minutes ago): waiting for a person.
+        self.assertAlmostEqual(lab["fig_oldest_minutes"], 46, delta=1)
+        self.assertEqual(lab["fig_oldest_label"], "46 min")
+        self.assertEqual((quiet["fig_per_hour"], quiet["fig_error_rate"], quiet["fig_oldest_label"]),
+                         (0, 0, "none open"))
+        flows = self.good | self.bad
+        with self.assertQueryCount(1):
+            good, bad = flows.read(["fig_error_rate", "fig_exceptions", "fig_oldest_minutes"])
+        self.assertEqual((good["fig_error_rate"], bad["fig_error_rate"]), (0, 100))
+        self.assertEqual(bad["fig_exceptions"], 2)
+        self.assertAlmostEqual(good["fig_oldest_minutes"], 1, delta=1)
+
+    def test_exception_queue_of_a_backend(self):
+        failed = self.message(self.bad, "exception", 5)
+        self.message(self.env["hc.flow"].create({"name": "Other", "code": "fig_other", "backend_id": self.quiet.id,
+                                                 "model_id": self.env.ref("base.model_res_partner").id}),
+                     "exception", 5)
+        action = self.lab.action_view_exceptions()
+        self.assertEqual(self.env["hc.message"].search(action["domain"] + [("state", "=", "exception")]), failed)
