@@ -301,3 +301,59 @@ def test_a_tripped_breaker_waits_out_the_remaining_cooldown():
     assert breaker.state == "half_open"
     breaker.trip(time.time(), "again")  # only a closed breaker is tripped
     assert breaker.state == "half_open"
+
+
+def test_soap_service_address_on_another_host_gets_no_call(sims):
+    """A WSDL naming a service on another host: the call (with its credentials) is refused."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: PLC0415
+
+    wsdl = requests.get(sims.wsdl_url, timeout=5).text
+    hits = []
+
+    class Elsewhere(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            hits.append(dict(self.headers))
+            self.send_response(500)
+            self.end_headers()
+
+        do_GET = do_POST  # noqa: N815
+
+        def log_message(self, *args):
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    other_url = f"http://127.0.0.1:{other.server_address[1]}"
+    location = sims.wsdl_url.split("?")[0]
+    rewritten = wsdl.replace(f'location="{location}"', f'location="{other_url}/procurement"')
+    assert rewritten != wsdl
+
+    class Served(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            body = rewritten.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    served = ThreadingHTTPServer(("127.0.0.1", 0), Served)
+    threading.Thread(target=served.serve_forever, daemon=True).start()
+    try:
+        client = SoapClient(f"http://127.0.0.1:{served.server_address[1]}/procurement?wsdl",
+                            auth=build_auth({"type": "basic", "username": "odoo", "password": "odoo-secret"}),
+                            connect_timeout=2, read_timeout=2)
+        error = expect(lambda: client.call("Ping"), "security", False, "outside the backend's origin")
+        assert other_url in str(error)
+        assert hits == []
+        # The same WSDL served from its own host is called as before.
+        assert SoapClient(sims.wsdl_url, connect_timeout=2, read_timeout=2,
+                          auth=build_auth({"type": "basic", "username": "odoo", "password": "odoo-secret"})
+                          ).call("Ping").body == "pong"
+    finally:
+        for server in (other, served):
+            server.shutdown()
+            server.server_close()

@@ -8,6 +8,7 @@ act on; it never contains credentials.
 
 import socket
 import ssl
+from urllib.parse import urlsplit
 
 import requests
 
@@ -135,4 +136,30 @@ def http_error(status, url, body_excerpt="", retry_after=None):
     return TransportError(
         f"The remote system refused the request (HTTP {status} on {url}).{suffix}",
         category="http_4xx", transient=False, status_code=status,
+    )
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url):
+    """``scheme://host:port`` of ``url`` (RFC 6454), the unit credentials are bound to."""
+    parts = urlsplit(url)
+    scheme = (parts.scheme or "").lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        port = None
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def foreign_origin_error(url, allowed, reason="request"):
+    what = {
+        "request": "Refused to call",
+        "redirect": "Refused to follow the remote system's redirect to",
+    }[reason]
+    return TransportError(
+        f"{what} {url}: it is outside the backend's origin {allowed}. Requests, and the credentials "
+        "they carry, only go to the backend's own host; use a path relative to the backend's base URL.",
+        category="security", transient=False,
     )

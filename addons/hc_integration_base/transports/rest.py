@@ -6,13 +6,13 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 
 from ..payload.xmlsafe import XmlSecurityError, XmlSyntaxError, parse_xml
 from .auth import Auth
-from .errors import TransportError, classify_exception, http_error
+from .errors import TransportError, classify_exception, foreign_origin_error, http_error, origin
 
 _CLIENTS = {}
 _CLIENTS_LOCK = threading.Lock()
@@ -70,30 +70,6 @@ class RateLimiter:
 
 
 MAX_REDIRECTS = 5
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def origin(url):
-    """``scheme://host:port`` of ``url`` (RFC 6454), the unit credentials are bound to."""
-    parts = urlsplit(url)
-    scheme = (parts.scheme or "").lower()
-    try:
-        port = parts.port or _DEFAULT_PORTS.get(scheme)
-    except ValueError:
-        port = None
-    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
-
-
-def foreign_origin_error(url, allowed, reason="request"):
-    what = {
-        "request": "Refused to call",
-        "redirect": "Refused to follow the remote system's redirect to",
-    }[reason]
-    return TransportError(
-        f"{what} {url}: it is outside the backend's origin {allowed}. Requests, and the credentials "
-        "they carry, only go to the backend's own host; use a path relative to the backend's base URL.",
-        category="security", transient=False,
-    )
 
 
 def _retry_after_seconds(value):

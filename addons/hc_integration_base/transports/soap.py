@@ -24,7 +24,7 @@ from zeep.transports import Transport
 from zeep.xsd.elements import Element as XsdElement
 
 from .auth import Auth
-from .errors import TransportError, classify_exception, http_error
+from .errors import TransportError, classify_exception, foreign_origin_error, http_error, origin
 
 _CLIENTS = {}
 _CLIENTS_LOCK = threading.Lock()
@@ -161,6 +161,14 @@ class SoapClient:
                 names.update(port.binding._operations)
         return sorted(names)
 
+    def _check_address(self):
+        """Refuse to call a service address outside the WSDL's origin: the call carries the
+        backend's credentials (HTTP authentication, WS-Security) to whatever host the WSDL names."""
+        address = (self.client.service._binding_options or {}).get("address") or ""
+        allowed = origin(self.wsdl_url)
+        if address and origin(address) != allowed:
+            raise foreign_origin_error(address, allowed)
+
     def _operation(self, name):
         for service in self.client.wsdl.services.values():
             for port in service.ports.values():
@@ -196,6 +204,7 @@ class SoapClient:
             raise TransportError(
                 f"The WSDL has no operation {operation!r}.", category="configuration", transient=False
             )
+        self._check_address()
         kwargs = self.bind_arguments(operation, kwargs)
         try:
             self.client.create_message(self.client.service, operation, *args, **kwargs)
