@@ -12,7 +12,6 @@
     "data": [
         "security/hc_security.xml",
         "security/ir.model.access.csv",
-        "data/hc_integration_user_data.xml",
         "data/ir_cron_data.xml",
         "data/hc_allowed_model_data.xml",
         "data/queue_job_data.xml",

@@ -13,7 +13,7 @@
         "security/hc_inventory_security.xml",
         "data/hc_inventory_data.xml",
         "data/hc_allowed_model_data.xml",
-        "data/hc_integration_user_data.xml",
+        "data/hc_job_rights_data.xml",
         "views/hc_reconciliation_views.xml",
         "views/stock_views.xml",
         "wizards/hc_reconciliation_dismiss_views.xml",

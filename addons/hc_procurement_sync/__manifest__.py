@@ -10,7 +10,7 @@
     "depends": ["hc_integration_base", "purchase_stock"],
     "data": [
         "data/hc_allowed_model_data.xml",
-        "data/hc_integration_user_data.xml",
+        "data/hc_job_rights_data.xml",
         "views/sync_status_views.xml",
     ],
     "demo": [
