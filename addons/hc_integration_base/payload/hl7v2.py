@@ -209,7 +209,7 @@ class Segment:
             encoding.repetition,
         )
 
-    def copy(self):
+    def clone(self):
         clone = Segment.__new__(Segment)
         clone.fields = [[[list(comp) for comp in rep] for rep in field] for field in self.fields]
         return clone
@@ -265,14 +265,14 @@ class Message:
     def as_plain(self):
         """JSON-ready: ``{"encoding": "|^~\\\\&", "segments": [fields, ...]}`` (fields as above)."""
         return {"encoding": self.encoding.field + self.encoding.msh2,
-                "segments": [segment.copy().fields for segment in self.segments]}
+                "segments": [segment.clone().fields for segment in self.segments]}
 
     def redacted(self, segments=PATIENT_SEGMENTS, mask=MASK):
         """A copy with every valued field of ``segments`` replaced by ``mask``."""
         names = set(segments)
         copies = []
         for segment in self.segments:
-            segment = segment.copy()
+            segment = segment.clone()
             if segment.id in names:
                 segment.fields[1:] = [[[[mask]]] if _valued(field) else [[[""]]] for field in segment.fields[1:]]
             copies.append(segment)
@@ -564,14 +564,12 @@ def salvage_msh(text):
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     text = (text or "").replace("\n", "\r").lstrip("\r \t")
-    try:
-        return parse(text)
-    except Hl7Error:
-        pass
-    try:
-        return parse(text.split(SEGMENT_SEPARATOR, 1)[0])
-    except Hl7Error:
-        return None
+    for candidate in (text, text.split(SEGMENT_SEPARATOR, 1)[0]):  # whole, then MSH alone
+        try:
+            return parse(candidate)
+        except Hl7Error:
+            continue
+    return None
 
 
 def build_ack(original, code="AA", *, reason="", error_code=None, location="", control_id=None):
@@ -587,7 +585,7 @@ def build_ack(original, code="AA", *, reason="", error_code=None, location="", c
     enc = source.encoding if source else Encoding()
     ack = Segment("MSH", [[[[enc.field]]], [[[enc.msh2]]]])
     if source:
-        msh = source.msh.copy()
+        msh = source.msh.clone()
         for target, origin in ((3, 5), (4, 6), (5, 3), (6, 4)):
             if origin < len(msh.fields):
                 while len(ack.fields) <= target:
