@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from . import transforms
-from .paths import MISSING, json_getter, json_setter, xml_getter
+from .paths import MISSING, PathError, json_getter, json_setter, xml_getter
 
 
 class CompileError(ValueError):
@@ -81,6 +81,13 @@ def _validator(line_ref, validation):
     return validate
 
 
+def _setter(ref, target):
+    try:
+        return json_setter(target)
+    except PathError as exc:
+        raise CompileError(f"line {ref}: {exc}") from exc
+
+
 def _line_plan(line, direction, payload_format, namespaces, context):
     ref = line.get("ref", line.get("target"))
     kind = line.get("transform") or "direct"
@@ -108,8 +115,8 @@ def _line_plan(line, direction, payload_format, namespaces, context):
                 else json_getter(s)
                 for s in sources
             ]
-        except etree.XPathError as exc:
-            raise CompileError(f"line {ref}: invalid XPath {source!r}: {exc}") from exc
+        except (etree.XPathError, PathError) as exc:
+            raise CompileError(f"line {ref}: invalid path {source!r}: {exc}") from exc
         if len(getters) == 1:
             getter = getters[0]
         else:
@@ -117,11 +124,11 @@ def _line_plan(line, direction, payload_format, namespaces, context):
                 found = [g(payload) for g in getters]
                 return [value for value in found if value is not MISSING] or MISSING
     target = line["target"]
+    setter = _setter(ref, target) if direction == "outbound" else None
     return {
         "kind": kind, "params": params, "validation": line.get("validation") or {},
         "ref": ref, "path": source if isinstance(source, str) else ", ".join(source or []),
-        "getter": getter, "function": function, "target": target,
-        "setter": json_setter(target) if direction == "outbound" else None,
+        "getter": getter, "function": function, "target": target, "setter": setter,
         "required": bool(line.get("required")), "default": line.get("default"),
         "has_default": line.get("default") not in (None, ""),
         "validate": _validator(ref, line.get("validation")),
@@ -130,7 +137,10 @@ def _line_plan(line, direction, payload_format, namespaces, context):
 
 def _one2many_plan(ref, line, params, direction, payload_format, namespaces, context):
     sub = compile_mapping(params.get("lines") or [], direction=direction, payload_format="json", context=context)
-    item_getter = json_getter(params.get("item_path") or line.get("source") or "")
+    try:
+        item_getter = json_getter(params.get("item_path") or line.get("source") or "")
+    except PathError as exc:
+        raise CompileError(f"line {ref}: {exc}") from exc
 
     def function(items, payload, values):
         if not isinstance(items, list):
@@ -148,7 +158,7 @@ def _one2many_plan(ref, line, params, direction, payload_format, namespaces, con
     return {
         "ref": ref, "path": params.get("item_path") or line.get("source"), "getter": item_getter,
         "function": function, "target": target,
-        "setter": json_setter(target) if direction == "outbound" else None,
+        "setter": _setter(ref, target) if direction == "outbound" else None,
         "required": bool(line.get("required")), "default": None, "has_default": False, "validate": None,
     }
 

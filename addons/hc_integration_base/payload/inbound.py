@@ -13,7 +13,7 @@ import time
 
 from lxml import etree
 
-from .redact import parse_path
+from ..mapping.paths import json_value
 from .xmlsafe import XmlSecurityError, XmlSyntaxError, parse_xml
 
 JSON_TYPES = ("application/json",)
@@ -169,13 +169,6 @@ def validate_xml(element, xsd_text):
 
 
 def json_path_value(document, path):
-    """Value at a path (mapping syntax, e.g. ``order.lines[0].ref``) of a JSON document, or None."""
-    node = document
-    for step in parse_path(path or ""):
-        if isinstance(step, str) and isinstance(node, dict):
-            node = node.get(step)
-        elif isinstance(step, int) and isinstance(node, list) and -len(node) <= step < len(node):
-            node = node[step]
-        else:
-            return None
-    return node
+    """Value at a path of a JSON document (the suite's path grammar, e.g. ``order.lines[0].ref``,
+    ``patient['national-id']``), or None: external-ID and idempotency-key paths."""
+    return json_value(document, path)
