@@ -256,6 +256,13 @@ class HcBackend(models.Model):
     message_retention_days = fields.Integer(
         default=180, help="Done messages older than this are deleted."
     )
+    exception_payload_retention_days = fields.Integer(
+        "Unredacted payload retention in exception (days)",
+        default=90,
+        help="Unredacted payloads of messages in exception older than this are purged. The message keeps "
+        "its redacted payload and its error and can still be retried or replayed, but the values masked "
+        "in it can then no longer be restored.",
+    )
     alert_error_rate = fields.Float(
         "Alert: error rate (%)",
         default=20.0,

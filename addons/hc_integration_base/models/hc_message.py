@@ -14,7 +14,7 @@ from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..payload.redact import redact_json
+from ..payload.redact import PathError, redact_text
 from ..transports.errors import TransportError
 
 _logger = logging.getLogger(__name__)
@@ -204,13 +204,7 @@ class HcMessage(models.Model):
         if payload is None:
             return {}
         text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
-        shown = text
-        paths = flow._sensitive_path_list() if flow else []
-        if paths:
-            try:
-                shown = json.dumps(redact_json(json.loads(text), paths), ensure_ascii=False)
-            except ValueError:
-                shown = text  # not JSON (XML): redaction of XML payloads uses XPath paths
+        shown = self._redact(flow, text)
         cap = self._payload_cap()
         truncated = len(shown) > cap
         if truncated:
@@ -219,6 +213,29 @@ class HcMessage(models.Model):
         if shown != text:
             vals["payload_raw"] = text
         return vals
+
+    @api.model
+    def _redact(self, flow, text):
+        """``text`` (a JSON or XML payload or answer) with the flow's sensitive paths masked.
+
+        A path the grammar cannot read must not let the values it was meant to hide through: the
+        whole text is withheld then (the raw payload, kept aside, stays for Settings administrators).
+        """
+        paths = flow._sensitive_path_list() if flow and text else []
+        if not paths:
+            return text
+        namespaces = {}
+        if text.lstrip().startswith("<"):  # XPath prefixes: those the flow's mappings declare
+            for mapping in flow.active_mapping_id | flow.response_mapping_id:
+                try:
+                    namespaces.update(json.loads(mapping.namespaces or "{}"))
+                except ValueError:
+                    continue
+        try:
+            return redact_text(text, paths, namespaces)
+        except PathError as exc:
+            return self.env._("[withheld: a sensitive path of flow %(flow)s cannot be read: %(error)s]",
+                              flow=flow.display_name, error=str(exc))
 
     @api.model
     def _payload_cap(self):
@@ -475,7 +492,7 @@ class HcMessage(models.Model):
         }
         if isinstance(result, dict):
             if result.get("response") is not None:
-                vals["response"] = self._cap(result["response"])
+                vals["response"] = self._cap(self._redact(self.flow_id, result["response"]))
             for key in ("created", "updated", "unchanged", "failed"):
                 if key in result.get("counts", {}):
                     vals[f"count_{key}"] = result["counts"][key]
@@ -608,7 +625,8 @@ class HcMessage(models.Model):
     # --- retention ------------------------------------------------------------------------------------
     @api.model
     def _cron_purge(self):
-        """Drop old payloads (keeping the record and state), then delete old done messages."""
+        """Drop old payloads (keeping the record and state) and old unredacted payloads of messages
+        in exception, then delete old done messages."""
         now = fields.Datetime.now()
         for backend in self.env["hc.backend"].with_context(active_test=False).search([]):
             payload_limit = now - timedelta(days=backend.payload_retention_days)
@@ -621,6 +639,17 @@ class HcMessage(models.Model):
                 ]
             )
             old.write({"payload": False, "response": False, "payload_raw": False})
+            # A message in exception keeps its redacted payload and its error (it can still be read
+            # and retried), but not the unredacted one forever.
+            raw_limit = now - timedelta(days=backend.exception_payload_retention_days)
+            self.sudo().search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("received_at", "<", raw_limit),
+                    ("state", "=", "exception"),
+                    ("payload_raw", "!=", False),
+                ]
+            ).write({"payload_raw": False})
             delete_limit = now - timedelta(days=backend.message_retention_days)
             self.sudo().search(
                 [

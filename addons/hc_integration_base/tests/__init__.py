@@ -9,6 +9,7 @@ from . import test_tour_exception_queue
 from . import test_tour_mapping
 from . import test_alerts
 from . import test_replay
+from . import test_redaction
 from . import test_health
 from . import test_security_boundaries
 from . import test_secrets

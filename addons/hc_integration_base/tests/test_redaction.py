@@ -1,0 +1,138 @@
+"""What the message store keeps of sensitive values: XML payloads and remote answers are masked
+with the flow's sensitive paths, and unredacted payloads of messages in exception expire."""
+
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from lxml import etree
+
+from odoo import fields
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from .common import BackendMixin, SimulatorMixin
+
+NID = "750101-1234"
+ADMISSION = f"""<h:Admission xmlns:h="urn:hc:legacy:pas" number="A-7">
+  <h:patient nid="{NID}"><h:national-id>{NID}</h:national-id><h:name>Ada Lovelace</h:name><h:ward>3</h:ward></h:patient>
+  <h:lines><h:note>HIV+ ward</h:note><h:item>GLOVE</h:item></h:lines>
+  <h:lines><h:note>private note</h:note><h:item>MASK</h:item></h:lines>
+</h:Admission>"""
+NS = {"h": "urn:hc:legacy:pas"}
+
+
+class _EchoPatient:
+    """A loopback REST system answering every POST with the patient record it holds."""
+
+    def __init__(self):
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                data = json.dumps({"status": "received", "patient": {"national-id": NID, "name": "Ada Lovelace"},
+                                   "lines": [{"note": "HIV+ ward"}, {"note": "private note"}]}).encode()
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@tagged("post_install", "-at_install")
+class TestRedaction(SimulatorMixin, BackendMixin, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.remote = _EchoPatient()
+        cls.addClassCleanup(cls.remote.stop)
+        cls.backend = cls.create_backend(code="pas_redact", base_url=cls.remote.url, breaker_threshold=100)
+        partner_model = cls.env.ref("base.model_res_partner").id
+        paths = "patient['national-id']\nlines[*].note\nh:patient/@nid"
+        cls.inbound = cls.env["hc.flow"].create({
+            "name": "Admissions", "code": "admissions", "backend_id": cls.backend.id, "object_type": "generic",
+            "model_id": partner_model, "direction": "inbound", "sensitive_paths": paths,
+        })
+        cls.push = cls.env["hc.flow"].create({
+            "name": "Patient push", "code": "patient_push", "backend_id": cls.backend.id, "object_type": "generic",
+            "model_id": partner_model, "direction": "push", "system_of_record": "odoo",
+            "remote_resource": "/api/v1/patients", "sensitive_paths": paths,
+        })
+        cls.Message = cls.env["hc.message"]
+
+    def test_xml_payload_is_stored_redacted(self):
+        message = self.Message._receive(self.backend, self.inbound, ADMISSION, enqueue=False)
+        for secret in (NID, "HIV+", "private note"):
+            self.assertNotIn(secret, message.payload)
+        root = etree.fromstring(message.payload.encode())
+        self.assertEqual(root.findtext("h:patient/h:national-id", namespaces=NS), "***")
+        self.assertEqual(root.find("h:patient", namespaces=NS).get("nid"), "***")
+        self.assertEqual([n.text for n in root.findall("h:lines/h:note", namespaces=NS)], ["***", "***"])
+        self.assertEqual(root.findtext("h:patient/h:name", namespaces=NS), "Ada Lovelace", "only what is named")
+        self.assertEqual(message.sudo().payload_raw, ADMISSION, "the unredacted payload is kept aside")
+
+    def test_bracket_quoted_key_is_masked_in_a_json_payload(self):
+        message = self.Message._receive(
+            self.backend, self.inbound, {"patient": {"national-id": NID, "name": "Ada"}}, enqueue=False)
+        self.assertEqual(json.loads(message.payload)["patient"], {"national-id": "***", "name": "Ada"})
+
+    def test_unreadable_sensitive_path_withholds_the_payload(self):
+        self.inbound.sensitive_paths = "patient['national-id'"  # the closing bracket forgotten
+        message = self.Message._receive(self.backend, self.inbound, {"patient": {"national-id": NID}}, enqueue=False)
+        self.assertNotIn(NID, message.payload)
+        self.assertIn("patient['national-id'", message.payload, "the message names the path to fix")
+        self.assertIn(NID, message.sudo().payload_raw)
+
+    def test_remote_answer_is_stored_redacted(self):
+        partner = self.env["res.partner"].create({"name": "Ada Lovelace"})
+        with trap_jobs():
+            message = self.Message._receive(
+                self.backend, self.push, {"reference": "ADM-1"}, direction="outbound", record=partner)
+        message._job_process()
+        self.assertEqual(message.state, "done", message.error_message)
+        answer = json.loads(message.response)
+        self.assertEqual(answer["status"], "received")
+        self.assertEqual(answer["patient"], {"national-id": "***", "name": "Ada Lovelace"})
+        self.assertEqual(answer["lines"], [{"note": "***"}, {"note": "***"}])
+
+    def test_purge_drops_unredacted_payloads_of_old_exceptions(self):
+        self.backend.write({"payload_retention_days": 10, "message_retention_days": 100,
+                            "exception_payload_retention_days": 30})
+        now = fields.Datetime.now()
+        messages = {}
+        for key, age in (("fresh", 5), ("old", 40), ("ancient", 400)):
+            message = self.Message._receive(
+                self.backend, self.inbound, {"id": key, "lines": [{"note": "HIV+ ward"}]}, enqueue=False)
+            message.write({"state": "exception", "error_category": "validation",
+                           "error_message": f"vendor unknown ({key})", "received_at": now - timedelta(days=age)})
+            messages[key] = message
+        retrying = self.Message._receive(
+            self.backend, self.inbound, {"id": "retrying", "lines": [{"note": "HIV+ ward"}]}, enqueue=False)
+        retrying.write({"state": "queued", "received_at": now - timedelta(days=400)})
+        self.Message._cron_purge()
+        self.assertIn("HIV+", messages["fresh"].sudo().payload_raw, "a recent exception can still be replayed")
+        for key in ("old", "ancient"):
+            message = messages[key]
+            self.assertTrue(message.exists(), "a message in exception is never deleted")
+            self.assertFalse(message.sudo().payload_raw, key)
+            self.assertEqual(json.loads(message.payload)["lines"], [{"note": "***"}], key)
+            self.assertEqual(message.error_message, f"vendor unknown ({key})")
+            self.assertEqual(message.state, "exception")
+        self.assertTrue(retrying.sudo().payload_raw, "a message still being processed keeps what it needs")
+
+    def test_exception_retention_is_longer_than_that_of_finished_payloads_by_default(self):
+        backend = self.create_backend(code="pas_defaults")
+        self.assertGreater(backend.exception_payload_retention_days, backend.payload_retention_days)
