@@ -1,10 +1,13 @@
-"""python -m legacy_sim --rest-port 8091 --soap-port 8092 [--items N] [--rest-faults k=v,...]"""
+"""python -m legacy_sim --rest-port 8091 --soap-port 8092 [--hr-port 8093] [--items N] [--rest-faults k=v,...]"""
 
 import argparse
 import signal
 import threading
 
 from . import start_simulators
+from .hr import start_hr_simulator
+
+HR_PORT = 8093
 
 
 def _faults(text):
@@ -23,6 +26,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--rest-faults", default="", help="e.g. latency_ms=200,error_rate=0.2")
     parser.add_argument("--soap-faults", default="")
+    parser.add_argument("--hr-port", type=int, default=None,
+                        help=f"HR and payroll system (default {HR_PORT}; skipped when that port is taken); -1: none")
+    parser.add_argument("--employees", type=int, default=200)
     args = parser.parse_args(argv)
     sims = start_simulators(
         args.host, args.rest_port, args.soap_port, items=args.items, suppliers=args.suppliers,
@@ -32,11 +38,31 @@ def main(argv=None):
     sims.set_faults("soap", **_faults(args.soap_faults))
     print(f"REST simulator: {sims.rest_url}", flush=True)
     print(f"SOAP simulator: {sims.wsdl_url}", flush=True)
+    hr = _start_hr(args)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
+    if hr:
+        hr.stop()
     sims.stop()
+
+
+def _start_hr(args):
+    """The HR system beside the others; its default port being taken (another launch of the
+    simulators) leaves the REST and SOAP ones running as before."""
+    if args.hr_port is not None and args.hr_port < 0:
+        return None
+    try:
+        hr = start_hr_simulator(args.host, HR_PORT if args.hr_port is None else args.hr_port,
+                                employees=args.employees, seed=args.seed)
+    except OSError as exc:
+        if args.hr_port is not None:
+            raise
+        print(f"HR simulator not started: port {HR_PORT}: {exc}", flush=True)
+        return None
+    print(f"HR simulator: {hr.url}", flush=True)
+    return hr
 
 
 if __name__ == "__main__":

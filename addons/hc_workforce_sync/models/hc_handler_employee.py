@@ -1,0 +1,123 @@
+from odoo import api, fields, models
+
+from odoo.addons.hc_integration_base.models.hc_message import PermanentError
+
+# What belongs to the employee's dated version (hr.version) rather than to the employee.
+VERSION_FIELDS = ("department_id", "job_id", "hc_cost_center_id")
+
+
+class HcHandlerEmployee(models.AbstractModel):
+    """Employees of the legacy HR and payroll system (schemas/employee.v1.json), pulled nightly or
+    sent as joiner, mover and leaver events.
+
+    Odoo 19 keeps an employee's department, job and contract terms on dated versions (hr.version,
+    which hr.employee inherits): a document with an effective date puts its department, job and
+    cost centre on the version starting that day (``create_version`` copies the version in force
+    then, or the version of that day is corrected); without one, on the current version. A leaver
+    is archived (Odoo's own archiving: the links to it emptied) with its departure date, never
+    deleted; a joiner who had left is re-activated. Keys the document leaves out stay as they are.
+    Payroll data is never read.
+    """
+
+    _name = "hc.handler.employee"
+    _inherit = "hc.handler.workforce"
+    _description = "Integration Handler: employee"
+    _document_schema = "hc_workforce_sync/schemas/employee.v1.json"
+    _document_key = "identifier"
+    _target_model = "hr.employee"
+    _code_field = "hc_employee_code"
+
+    @api.model
+    def _job(self, title):
+        if not title:
+            return self.env["hr.job"]
+        Job = self.env["hr.job"].with_context(active_test=False)
+        company = self.env.company
+        job = Job.search([("name", "=", title), ("company_id", "in", [company.id, False])], limit=1)
+        return job or Job.create({"name": title, "company_id": company.id})
+
+    @api.model
+    def _version_values(self, message, document):
+        values = {}
+        if "department_code" in document:
+            values["department_id"] = self._required_reference(
+                message, "department", "hr.department", "hc_code", self._code(document["department_code"]),
+                self.env._("department")).id or False
+        if "cost_centre_code" in document:
+            values["hc_cost_center_id"] = self._required_reference(
+                message, "cost_centre", "account.analytic.account", "code", self._code(document["cost_centre_code"]),
+                self.env._("cost centre")).id or False
+        if "job_title" in document:
+            values["job_id"] = self._job((document["job_title"] or "").strip()).id or False
+        return values
+
+    @api.model
+    def _employee_values(self, message, record, code, document):
+        values = {"hc_employee_code": code}
+        if document.get("name"):
+            values["name"] = document["name"].strip()
+        if "work_email" in document:
+            values["work_email"] = (document["work_email"] or "").strip().lower() or False
+        if "manager_identifier" in document:
+            manager_code = self._code(document["manager_identifier"])
+            manager = self._by_code(message, "hr.employee", "hc_employee_code", manager_code)
+            values["hc_manager_code"] = manager_code or False
+            values["parent_id"] = manager.id if manager.active and manager != record else False
+        return values
+
+    @api.model
+    def _upsert(self, message, record, code, document):
+        leaving = self._date(document, "leaving_date")
+        effective = self._date(document, "effective_date")
+        leaver = document.get("active") is False or (document.get("event") == "leaver" and "active" not in document)
+        version_values = self._version_values(message, document)
+        values = self._employee_values(message, record, code, document)
+        if not record:
+            if not values.get("name"):
+                raise PermanentError(self.env._("Employee %s is unknown here: creating it needs a name.", code),
+                                     category="mapping")
+            record = record.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create({
+                **values, **version_values, **({"date_version": effective} if effective else {}),
+                **({"departure_date": leaving} if leaving else {}),
+            })
+            effect = "created"
+        else:
+            if not record.active and not leaver:
+                record.action_unarchive()  # a joiner who had left (clears the departure)
+            record.write(self._changed_values(record, values))
+            self._apply_version(record, version_values, effective)
+            if "leaving_date" in document:
+                record.write(self._changed_values(record, {"departure_date": leaving}))
+            effect = "updated"
+        if leaver and record.active:
+            if not record.departure_date:
+                record.departure_date = leaving or effective or fields.Date.context_today(record)
+            record.with_context(no_wizard=True).action_archive()
+        return record, effect
+
+    @api.model
+    def _apply_version(self, employee, values, effective):
+        """Department, job and cost centre on the version they apply from."""
+        if not values:
+            return
+        version = employee._get_version(effective) if effective else employee.version_id
+        changed = self._changed_values(version, values)
+        if not changed:
+            return
+        if effective and version.date_version != effective:
+            employee.create_version({"date_version": effective, **values})
+        else:
+            version.write(changed)
+
+    @api.model
+    def _link_waiting(self, record, code):
+        if not record.active:
+            return
+        Department = self.env["hr.department"].with_context(active_test=False, hc_sync_apply=True)
+        departments = Department.search([("hc_manager_code", "=", code), ("manager_id", "!=", record.id)])
+        if departments:
+            departments.write({"manager_id": record.id})
+        reports = record.search([("hc_manager_code", "=", code), ("parent_id", "!=", record.id),
+                                 ("id", "!=", record.id)])
+        if reports:
+            reports.with_context(hc_sync_apply=True).write({"parent_id": record.id})

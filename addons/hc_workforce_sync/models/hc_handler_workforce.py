@@ -1,0 +1,134 @@
+from odoo import api, fields, models
+
+from odoo.addons.hc_integration_base.models.hc_binding import content_hash
+from odoo.addons.hc_integration_base.models.hc_handler_template import handler_schema
+from odoo.addons.hc_integration_base.models.hc_message import PermanentError
+
+
+class HcHandlerWorkforce(models.AbstractModel):
+    """What the cost-centre, department and employee handlers share: master data the legacy HR
+    system owns, one Odoo record per legacy code.
+
+    - The record of a code is the one this backend's binding names, else the record holding that
+      code (``_code_field``; archived ones too): a database loaded another way is adopted.
+    - A document whose read keys hash as at the last apply is *unchanged*: nothing is written.
+    - A reference to a record of another object type (a department's cost centre) that is not
+      there yet waits while a flow of the backend may still bring it, then fails naming the code;
+      references within the same list (parents, managers) are kept as codes and linked when the
+      record they name arrives, so the order of the pages does not matter.
+    - Keys marked ``x-sensitive`` in the schema are never read (not even hashed), and they are the
+      default sensitive paths of the type's flows: redacted from every stored payload.
+    """
+
+    _name = "hc.handler.workforce"
+    _inherit = "hc.handler.document"
+    _description = "Integration Handler: workforce master data (template)"
+    _document_key = "code"
+    _target_model = None
+    _code_field = None
+
+    # --- schema-driven defaults ------------------------------------------------------------------
+    @api.model
+    def _sensitive_keys(self):
+        schema = handler_schema(self) or {}
+        return [key for key, spec in schema.get("properties", {}).items() if spec.get("x-sensitive")]
+
+    @api.model
+    def _default_sensitive_paths(self):
+        """The schema's sensitive keys as redaction paths: of one event, and of each record of a page."""
+        keys = self._sensitive_keys()
+        return "\n".join([*keys, *(f"[*].{key}" for key in keys)])
+
+    @api.model
+    def _read_document(self, document):
+        """The keys the handler reads (the sensitive ones dropped): what is hashed and applied."""
+        sensitive = set(self._sensitive_keys())
+        return {key: value for key, value in document.items() if key not in sensitive}
+
+    # --- records by legacy code ------------------------------------------------------------------
+    @api.model
+    def _code(self, value):
+        return str(value).strip() if value not in (None, "") else None
+
+    @api.model
+    def _by_code(self, message, model_name, code_field, code, domain=()):
+        """The record of ``model_name`` a legacy ``code`` names for this backend (empty: unknown)."""
+        Model = self.env[model_name].with_context(active_test=False)
+        if not code:
+            return Model
+        record = self._applied(message, model_name, code)
+        if not record:
+            record = Model.search([(code_field, "=", code), *domain], limit=1)
+        return record.with_context(active_test=False)
+
+    @api.model
+    def _required_reference(self, message, object_type, model_name, code_field, code, label, domain=()):
+        """The record a document names by code; unknown, it waits for the flows of this backend that
+        bring that object type, else fails naming the code."""
+        record = self._by_code(message, model_name, code_field, code, domain)
+        if code and not record:
+            flows = self.env["hc.flow"].sudo().search([
+                ("backend_id", "=", message.backend_id.id), ("object_type", "=", object_type),
+                ("direction", "in", ("pull", "inbound")),
+            ])
+            self._missing_reference(message, flows, self.env._(
+                "%(what)s: unknown %(label)s %(code)s (not received from %(backend)s yet).",
+                what=self._type_title(), label=label, code=code, backend=message.backend_id.name))
+        return record
+
+    # --- applying ----------------------------------------------------------------------------------
+    @api.model
+    def _apply_document(self, message, document):
+        read = self._read_document(document)
+        code = self._code(read.get(self._document_key))
+        if not code:
+            raise PermanentError(self.env._("The %(type)s names no %(key)s.", type=self._type_title(),
+                                            key=self._document_key), category="mapping")
+        digest = content_hash(read)
+        record = self._by_code(message, self._target_model, self._code_field, code)
+        binding = self.env["hc.binding"].sudo()._lookup(message.backend_id, self._target_model, code)
+        if record and binding and binding.res_id == record.id and binding.content_hash == digest:
+            return record, "unchanged"
+        record, effect = self._upsert(message, record.with_context(hc_sync_apply=True), code, read)
+        self._bind(message, record, code).write({"content_hash": digest, "last_sync": fields.Datetime.now()})
+        self._link_waiting(record, code)
+        return record, effect
+
+    @api.model
+    def _upsert(self, message, record, code, document):
+        """Create or update the record of ``code`` from the document: ``(record, effect)``."""
+        raise NotImplementedError
+
+    @api.model
+    def _link_waiting(self, record, code):
+        """Link the records that named ``code`` before it arrived (parents, managers)."""
+
+    @api.model
+    def _changed_values(self, record, values):
+        """The values that differ from what ``record`` holds (links compared by id): writing only
+        those keeps an update from touching what did not change (and Odoo's side effects of it)."""
+        changed = {}
+        for name, value in values.items():
+            field = record._fields[name]
+            current = record[name]
+            if field.type == "many2one":
+                current = current.id
+            elif field.type == "date" and isinstance(value, str):
+                value = fields.Date.to_date(value)
+            if (current or False) != (value or False):
+                changed[name] = value
+        return changed
+
+    @api.model
+    def _date(self, document, key):
+        value = document.get(key)
+        if not value:
+            return False
+        try:
+            return fields.Date.to_date(value)
+        except ValueError as exc:
+            raise PermanentError(
+                self.env._("%(type)s %(code)s: %(key)s %(value)s is not a date (YYYY-MM-DD).",
+                           type=self._type_title(), code=document.get(self._document_key), key=key, value=value),
+                category="validation",
+            ) from exc

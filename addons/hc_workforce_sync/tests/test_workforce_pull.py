@@ -1,0 +1,138 @@
+import json
+
+from odoo.tests import TransactionCase, tagged
+
+from .common import WorkforceMixin, hr_sim
+
+
+@tagged("post_install", "-at_install")
+class TestWorkforcePull(WorkforceMixin, TransactionCase):
+    """Cost centres, departments and employees pulled from the HR simulator, as the demo flows do,
+    jobs executed as the integration user."""
+
+    def setUp(self):
+        super().setUp()
+        self.hr.reset()
+
+    def pull_all(self):
+        return [self.pull(flow) for flow in (self.cost_centres, self.departments, self.employees)]
+
+    def counts(self, run):
+        return run.state, run.count_created, run.count_updated, run.count_unchanged, run.count_failed
+
+    def test_pull_all_then_a_second_pull_writes_nothing(self):
+        centres, departments, employees = self.pull_all()
+        self.assertEqual(self.counts(centres), ("done", 11, 0, 0, 0))
+        self.assertEqual(self.counts(departments), ("done", 10, 0, 0, 0))
+        self.assertEqual(self.counts(employees), ("done", 40, 0, 0, 0))
+        self.assertEqual(len(employees.page_message_ids), 3)
+
+        plan = self.env.ref("hc_workforce_sync.analytic_plan_cost_centres")
+        Account = self.env["account.analytic.account"]
+        lab_cc = Account.search([("code", "=", "CC-4110"), ("plan_id", "=", plan.id)])
+        self.assertEqual(lab_cc.name, "Laboratory (LAB)")
+        self.assertEqual(lab_cc.hc_parent_id.code, "CC-4000")
+        self.assertEqual(lab_cc.hc_sync_state, "in_sync")
+
+        lab = self.env["hr.department"].search([("hc_code", "=", "LAB")])
+        self.assertEqual((lab.name, lab.parent_id.hc_code, lab.hc_cost_center_id), ("Laboratory", "ADM", lab_cc))
+        # The manager came with the employees, after the departments: linked when it arrived.
+        self.assertEqual(lab.manager_id.hc_employee_code, "E00002")
+        self.assertEqual(lab.hc_sync_state, "in_sync")
+
+        legacy = hr_sim.employee(self.hr.state.seed, 11, self.hr.state.departments)
+        employee = self.employee("E00012")
+        self.assertEqual((employee.name, employee.work_email), (legacy["name"], legacy["work_email"]))
+        self.assertEqual(employee.department_id, lab)
+        self.assertEqual(employee.job_id.name, legacy["job_title"])
+        self.assertEqual(employee.parent_id.hc_employee_code, "E00002")
+        self.assertEqual(employee.hc_cost_center_id, lab_cc)
+        self.assertEqual(str(employee.version_id.date_version), legacy["effective_date"])
+        self.assertEqual(len(employee.version_ids), 1)
+        self.assertEqual(employee.hc_sync_state, "in_sync")
+        # The top of the hierarchy reports to nobody; every other head reports to it.
+        self.assertFalse(self.employee("E00001").parent_id)
+        self.assertEqual(self.employee("E00005").parent_id, self.employee("E00001"))
+
+        with self.count_writes() as written:
+            again = self.pull_all()
+        self.assertEqual([self.counts(run) for run in again],
+                         [("done", 0, 0, 11, 0), ("done", 0, 0, 10, 0), ("done", 0, 0, 40, 0)])
+        self.assertEqual(written, dict.fromkeys(written, 0), "an unchanged pull writes no business record")
+
+        # A cost centre the legacy master closes is archived, not deleted.
+        self.hr.state.override("cost_centres", "CC-4190", active=False)
+        closed = self.pull(self.cost_centres)
+        self.assertEqual(self.counts(closed), ("done", 0, 1, 10, 0))
+        closed_cc = Account.with_context(active_test=False).search([("code", "=", "CC-4190")])
+        self.assertFalse(closed_cc.active)
+
+    def test_payroll_data_is_neither_stored_nor_shown(self):
+        self.assertEqual(self.employees.sensitive_paths.split(),
+                         ["salary", "national_id", "bank_account", "[*].salary", "[*].national_id",
+                          "[*].bank_account"], "the employee flows redact the schema's payroll keys by default")
+        self.pull_all()
+        legacy = [hr_sim.employee(self.hr.state.seed, i, self.hr.state.departments) for i in range(self.EMPLOYEES)]
+        pages = self.env["hc.message"].search([("flow_id", "=", self.employees.id)])
+        self.assertEqual(len(pages), 3)
+        for page in pages:
+            stored = json.loads(page.payload)
+            self.assertTrue(stored and all(
+                (item["salary"], item["national_id"], item["bank_account"]) == ("***", "***", "***")
+                for item in stored))
+            self.assertFalse(page.sudo().payload_raw, "the unredacted copy is gone once applied")
+        secrets = [e["national_id"] for e in legacy] + [e["bank_account"] for e in legacy] + [
+            f'{e["salary"]["amount"]}' for e in legacy]
+        self.env.flush_all()
+        for table in ("hc_message", "hr_employee", "hr_version", "res_partner", "res_partner_bank", "mail_message"):
+            self.env.cr.execute(f"SELECT row_to_json(t)::text FROM {table} t")  # noqa: S608 - fixed table names
+            dump = "\n".join(row[0] for row in self.env.cr.fetchall())
+            found = [secret for secret in secrets if secret in dump]
+            self.assertFalse(found, f"payroll data stored in {table}")
+
+    def test_dated_department_move_makes_a_new_version(self):
+        self.pull_all()
+        employee = self.employee("E00013")  # index 12: department 2 (PHARM)
+        pharm, icu = (self.env["hr.department"].search([("hc_code", "=", code)]) for code in ("PHARM", "ICU"))
+        self.assertEqual(employee.department_id, pharm)
+        first = employee.version_id
+        self.hr.state.override("employees", "E00013", department_code="ICU", cost_centre_code="CC-4140",
+                               effective_date="2026-06-01")
+        moved = self.pull(self.employees)
+        self.assertEqual(self.counts(moved), ("done", 0, 1, 39, 0))
+        employee.invalidate_recordset()
+        versions = employee.version_ids.sorted("date_version")
+        self.assertEqual(len(versions), 2)
+        self.assertEqual(versions[0], first)
+        self.assertEqual((versions[0].department_id, versions[1].department_id), (pharm, icu),
+                         "the move starts a version; the one before keeps the old department")
+        self.assertEqual(str(versions[1].date_version), "2026-06-01")
+        self.assertEqual(versions[1].hc_cost_center_id.code, "CC-4140")
+        self.assertEqual(versions[1].job_id, versions[0].job_id, "the new version copies the rest")
+        self.assertEqual((employee.department_id, employee.hc_cost_center_id.code), (icu, "CC-4140"))
+        again = self.pull(self.employees)
+        self.assertEqual(self.counts(again), ("done", 0, 0, 40, 0))
+        self.assertEqual(len(employee.version_ids), 2)
+
+    def test_leaver_is_archived_never_deleted(self):
+        self.pull_all()
+        employee = self.employee("E00021")
+        self.hr.state.override("employees", "E00021", active=False, leaving_date="2026-11-30")
+        left = self.pull(self.employees)
+        self.assertEqual(self.counts(left), ("done", 0, 1, 39, 0))
+        self.assertTrue(employee.exists(), "a leaver is kept")
+        self.assertFalse(employee.active)
+        self.assertEqual(str(employee.departure_date), "2026-11-30")
+        self.assertEqual(self.pull(self.employees).count_unchanged, 40)
+        self.assertFalse(self.employee("E00021").active)
+        # Rehired: the HR system marks the employee active again.
+        self.hr.state.override("employees", "E00021", active=True, leaving_date=None)
+        self.pull(self.employees)
+        self.assertTrue(employee.active)
+        self.assertFalse(employee.departure_date)
+
+    def test_departments_before_cost_centres_name_the_problem(self):
+        run = self.pull(self.departments)
+        self.assertEqual(run.page_message_ids.mapped("state"), ["exception"])
+        self.assertIn("unknown cost centre CC-4100", run.page_message_ids.error_message)
+        self.assertFalse(self.env["hr.department"].search([("hc_code", "=", "LAB")]))
