@@ -1,5 +1,8 @@
 import json
+import re
 import threading
+
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -14,6 +17,118 @@ _CACHE = MappingCache(size=256)
 _CURRENT = threading.local()
 # Bumped when a code table changes, so this process reads the tables again.
 _TABLES_VERSION = [0]
+
+# Words spelled differently by each system: matched as one when a draft pairs names.
+_SYNONYMS = {"number": "no", "num": "no", "nr": "no", "nbr": "no", "quantity": "qty", "reference": "ref",
+             "identifier": "id", "description": "desc", "vendor": "supplier"}
+
+
+def name_tokens(name):
+    """The words of a field or element name: ``GatewayOrderNo``, ``gateway_order_no`` and
+    ``gateway-order-no`` are all ``[gateway, order, no]``."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", name or "")
+    words = [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
+    return [_SYNONYMS.get(w, w) for w in words]
+
+
+def name_score(left, right):
+    """How well two names match (0: not at all): the same words, or the same last words (two at
+    least, or all of the shorter name)."""
+    a, b = name_tokens(left), name_tokens(right)
+    if not a or not b:
+        return 0
+    if a == b:
+        return 100
+    common = 0
+    while common < min(len(a), len(b)) and a[-1 - common] == b[-1 - common]:
+        common += 1
+    if common >= 2 or (common and common == min(len(a), len(b)) and len(a[-1]) > 2):
+        return 10 * common
+    return 0
+
+
+def best_pairs(sources, targets):
+    """``{source: target}`` pairing each name with its best match by :func:`name_score`, each used once."""
+    scored = sorted(((name_score(s, t), i, j) for i, s in enumerate(sources) for j, t in enumerate(targets)),
+                    key=lambda x: (-x[0], x[1], x[2]))
+    pairs, used_s, used_t = {}, set(), set()
+    for score, i, j in scored:
+        if score and i not in used_s and j not in used_t:
+            pairs[sources[i]] = targets[j]
+            used_s.add(i)
+            used_t.add(j)
+    return pairs
+
+
+def schema_nodes(schema, prefix=""):
+    """A JSON Schema's properties as nodes; a list of objects keeps its items' properties as children."""
+    nodes = []
+    required = set(schema.get("required") or [])
+    for name, spec in (schema.get("properties") or {}).items():
+        path = f"{prefix}.{name}" if prefix else name
+        kind = spec.get("type", "")
+        kind = next((k for k in kind if k != "null"), "") if isinstance(kind, list) else kind
+        children = []
+        if kind == "array" and isinstance(spec.get("items"), dict) and spec["items"].get("properties"):
+            children = schema_nodes(spec["items"], path)
+        elif kind == "object" and spec.get("properties"):
+            children = schema_nodes(spec, path)
+        nodes.append({"path": path, "type": kind, "description": spec.get("description") or "",
+                      "required": name in required, "repeats": kind == "array", "children": children})
+    return nodes
+
+
+def sample_nodes(value, prefix=""):
+    """The paths of a sample document as nodes: objects by their keys, a list of objects by the
+    keys of its items (its first items, as a consultant reads them)."""
+    nodes = []
+    if not isinstance(value, dict):
+        return nodes
+    for key, item in value.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(item, list):
+            merged = {}
+            for entry in item[:20]:
+                if isinstance(entry, dict):
+                    merged.update({k: v for k, v in entry.items() if k not in merged or merged[k] in (None, "")})
+            nodes.append({"path": path, "type": "array", "repeats": True, "children": sample_nodes(merged, path),
+                          "description": _example(item)})
+        elif isinstance(item, dict):
+            nodes.append({"path": path, "type": "object", "children": sample_nodes(item, path), "description": ""})
+        else:
+            kind = "null" if item is None else type(item).__name__
+            nodes.append({"path": path, "type": kind, "children": [], "description": _example(item)})
+    return nodes
+
+
+def _example(value):
+    if isinstance(value, list):
+        return f"{len(value)} item(s)"
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return f"e.g. {text[:40]}"
+
+
+def flatten(nodes):
+    for node in nodes:
+        yield node
+        yield from flatten(node.get("children") or [])
+
+
+def tree_html(nodes):
+    """Nodes as a nested list: path, type, required or repeated."""
+    def render(items):
+        rows = Markup("").join(
+            Markup("<li><code>%s</code> <small class='text-muted'>%s%s%s</small>%s</li>") % (
+                node.get("name") or node["path"].split(".")[-1], node.get("type") or "",
+                Markup(" &middot; <strong>required</strong>") if node.get("required") else "",
+                Markup(" &middot; repeated") if node.get("repeats") else "",
+                render(node["children"]) if node.get("children") else "",
+            )
+            for node in items
+        )
+        return Markup("<ul class='mb-0'>%s</ul>") % rows
+    return render(nodes)
+
 
 TRANSFORMS = [
     ("direct", "Direct"), ("value_map", "Code table"), ("date", "Date"), ("datetime", "Date and time"),
@@ -51,6 +166,12 @@ class HcMapping(models.Model):
     namespaces = fields.Text(help='XML namespaces as JSON, e.g. {"p": "urn:hc:legacy:procurement"}.')
     line_ids = fields.One2many("hc.mapping.line", "mapping_id", string="Lines", copy=True)
     note = fields.Text()
+    wire_operation = fields.Char(
+        "SOAP operation", readonly=True, help="The operation whose WSDL elements this mapping was drafted from.")
+    wire_tree = fields.Text(
+        readonly=True, help="The wire side of this mapping as read once (the operation's request or answer elements, "
+        "or the paths of a sample): JSON, the choices offered for sources or targets.")
+    wire_tree_html = fields.Html("Elements", compute="_compute_wire_tree_html", sanitize=False)
 
     # A push flow has two contracts, the request (or an inbound/pull payload) and the answer: one
     # active version of each.
@@ -64,6 +185,12 @@ class HcMapping(models.Model):
         for mapping in self:
             mapping.name = f"{mapping.flow_id.name or ''} v{mapping.version}"
 
+    @api.depends("wire_tree", "wire_operation", "direction")
+    def _compute_wire_tree_html(self):
+        for mapping in self:
+            nodes = json.loads(mapping.wire_tree) if mapping.wire_tree else []
+            mapping.wire_tree_html = tree_html(nodes) if nodes else False
+
     @api.constrains("namespaces")
     def _check_namespaces(self):
         for mapping in self.filtered("namespaces"):
@@ -74,14 +201,153 @@ class HcMapping(models.Model):
             if not isinstance(value, dict):
                 raise ValidationError(self.env._("Namespaces must be a JSON object of prefix: URI."))
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        mappings = super().create(vals_list)
+        self.env["hc.mapping.path"]._ensure(mappings)
+        return mappings
+
     def write(self, vals):
         if set(vals) & {"line_ids", "direction", "payload_format", "namespaces"}:
             self._check_draft()
-        return super().write(vals)
+        result = super().write(vals)
+        if set(vals) & {"line_ids", "direction", "wire_tree", "flow_id"}:
+            self.env["hc.mapping.path"]._ensure(self)
+        return result
 
     def _check_draft(self):
         if any(m.state != "draft" for m in self):
             raise UserError(self.env._("Only a draft version can be edited: duplicate it into a new draft."))
+
+    # --- what sources and targets may be --------------------------------------------------------
+    def _canonical_nodes(self):
+        """The flow's canonical document as nodes (``path``, ``type``, ``description``, ``children``
+        for lists of objects): its JSON Schema, or the model's own fields for a generic flow."""
+        from .hc_handler_template import handler_schema  # noqa: PLC0415 - the handlers load after the mapping
+
+        self.ensure_one()
+        flow = self.flow_id
+        handler = flow._handler() if f"hc.handler.{flow.object_type}" in self.env else None
+        schema = handler_schema(handler) if handler is not None else None
+        nodes = schema_nodes(schema) if schema is not None else []
+        extra = schema is not None and schema.get("x-odoo-fields")
+        if (schema is None or extra) and flow.model_name in self.env:
+            known = {node["path"] for node in nodes}
+            model = self.env[flow.model_name]
+            nodes += [{"path": name, "type": field.type, "description": field.string, "children": []}
+                      for name, field in sorted(model._fields.items())
+                      if name not in known and not field.compute and field.store and name not in models.MAGIC_COLUMNS]
+        return nodes
+
+    @api.model
+    def _ack_nodes(self):
+        return schema_nodes(self.env["hc.handler.push"]._acknowledgement_schema())
+
+    def _wire_nodes(self):
+        self.ensure_one()
+        return json.loads(self.wire_tree) if self.wire_tree else []
+
+    def _path_choices(self, kind):
+        """``[(path, description)]`` a line's source (kind ``source``) or target may be picked from."""
+        self.ensure_one()
+        if kind == "source":
+            nodes = self._canonical_nodes() if self.direction == "outbound" else self._wire_nodes()
+        elif self.direction == "inbound":
+            nodes = self._canonical_nodes()
+        elif self.direction == "response":
+            nodes = self._ack_nodes()
+        else:
+            nodes = self._wire_nodes()
+        return [(node["path"], node.get("description") or node.get("type") or "") for node in flatten(nodes)]
+
+    # --- drafts -----------------------------------------------------------------------------------
+    @api.model
+    def _draft_lines(self, sources, targets):
+        """Lines pairing ``sources`` with ``targets`` (both node lists) by name: a list of objects
+        becomes a Lines (one2many) line with its own sub-lines. Targets that must be filled and
+        found no source get a line without one, for the consultant to complete."""
+        lines, sequence = [], 0
+
+        def leaves(nodes):
+            return [n for n in nodes if not n.get("children")]
+
+        def lists(nodes, found=None):
+            found = [] if found is None else found
+            for node in nodes:
+                if node.get("repeats") and node.get("children") or node.get("type") == "array" and node.get("children"):
+                    found.append(node)
+                elif node.get("children"):
+                    lists(node["children"], found)
+            return found
+
+        def scalars(nodes, found=None):
+            found = [] if found is None else found
+            for node in nodes:
+                if node.get("repeats") or node.get("type") == "array":
+                    continue
+                if node.get("children"):
+                    scalars(node["children"], found)
+                else:
+                    found.append(node)
+            return found
+
+        def list_name(node):
+            # A repeated Line under a Lines wrapper is named by the wrapper as well.
+            parts = node["path"].split(".")
+            return " ".join(parts[-2:]) if len(parts) > 1 else parts[-1]
+
+        source_leaves, target_leaves = scalars(sources), scalars(targets)
+        pairs = best_pairs([n["path"] for n in source_leaves], [n["path"] for n in target_leaves])
+        matched_targets = set(pairs.values())
+        for node in source_leaves:
+            if node["path"] in pairs:
+                sequence += 10
+                lines.append({"sequence": sequence, "source": node["path"], "target": pairs[node["path"]]})
+        source_lists, target_lists = lists(sources), lists(targets)
+        list_pairs = best_pairs([n["path"] for n in source_lists], [n["path"] for n in target_lists])
+        if not list_pairs and len(source_lists) == 1 and len(target_lists) == 1:
+            list_pairs = {source_lists[0]["path"]: target_lists[0]["path"]}
+        for source_list in source_lists:
+            if source_list["path"] not in list_pairs:
+                # Retry with the wrapper's name (Lines holding Line).
+                for target_list in target_lists:
+                    if target_list["path"] not in list_pairs.values() and \
+                            name_score(source_list["path"].split(".")[-1], list_name(target_list).split(" ")[0]):
+                        list_pairs[source_list["path"]] = target_list["path"]
+                        break
+        for source_list in source_lists:
+            target_path = list_pairs.get(source_list["path"])
+            if not target_path:
+                continue
+            target_list = next(n for n in target_lists if n["path"] == target_path)
+            relative = [dict(n, path=n["path"][len(source_list["path"]) + 1:]) for n in leaves(source_list["children"])]
+            relative_targets = [dict(n, path=n["path"][len(target_path) + 1:]) for n in leaves(target_list["children"])]
+            sub = best_pairs([n["path"] for n in relative], [n["path"] for n in relative_targets])
+            sequence += 10
+            lines.append({"sequence": sequence, "source": source_list["path"], "target": target_path,
+                          "transform": "one2many",
+                          "params": json.dumps({"lines": [{"source": s, "target": t} for s, t in sub.items()]})})
+            matched_targets.add(target_path)
+        for node in target_leaves:
+            if node.get("required") and node["path"] not in matched_targets:
+                sequence += 10
+                lines.append({"sequence": sequence, "source": False, "target": node["path"]})
+        return lines
+
+    @api.model
+    def _unmatched_note(self, sources, targets, lines):
+        used_sources = {line["source"] for line in lines if line.get("source")}
+        used_targets = {line["target"] for line in lines if line.get("source")}
+        for line in lines:
+            for sub in json.loads(line.get("params") or "{}").get("lines", []):
+                used_sources.add(f"{line['source']}.{sub['source']}")
+                used_targets.add(f"{line['target']}.{sub['target']}")
+        left_sources = [n["path"] for n in flatten(sources) if not n.get("children") and n["path"] not in used_sources]
+        left_targets = [n["path"] for n in flatten(targets) if not n.get("children") and n["path"] not in used_targets]
+        return self.env._(
+            "Drafted by name. Not mapped yet: sources %(sources)s; targets %(targets)s.",
+            sources=", ".join(left_sources) or "-", targets=", ".join(left_targets) or "-",
+        )
 
     def action_activate(self):
         """Activate this draft; the previously active version of the flow is archived."""
@@ -180,10 +446,10 @@ class HcMappingLine(models.Model):
     mapping_id = fields.Many2one("hc.mapping", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer(default=10)
     source = fields.Char(
-        help="JSON path (supplier.code, lines[0].qty, lines[*].code) or XPath (p:Vendor/@code). "
+        "Source path", help="JSON path (supplier.code, lines[0].qty, lines[*].code) or XPath (p:Vendor/@code). "
         "Several paths separated by | for Concatenate."
     )
-    target = fields.Char(required=True, help="Odoo field name (inbound) or payload path (outbound).")
+    target = fields.Char("Target path", required=True, help="Odoo field name (inbound) or payload path (outbound).")
     target_model = fields.Char(compute="_compute_target_model", help="Model whose field an inbound line fills.")
     transform = fields.Selection(TRANSFORMS, default="direct", required=True)
     params = fields.Text(
@@ -195,12 +461,109 @@ class HcMappingLine(models.Model):
     validation_min = fields.Float("Minimum")
     validation_max = fields.Float("Maximum")
     validation_allowed = fields.Char("Allowed values", help="Comma-separated.")
+    # The common parameters as form fields; ``params`` (JSON) stays the storage.
+    param_table_id = fields.Many2one(
+        "hc.value.map", "Code table", compute="_compute_param_fields", inverse="_inverse_param_table",
+        help="Code table translating the value (transform Code table).")
+    param_format = fields.Char(
+        "Date format", compute="_compute_param_fields", inverse="_inverse_param_format",
+        help="strftime format of the value, e.g. %d.%m.%Y (transforms Date, Date and time).")
+    param_decimal_separator = fields.Selection(
+        [(".", "Point (1234.5)"), (",", "Comma (1234,5)")], "Decimal separator",
+        compute="_compute_param_fields", inverse="_inverse_param_decimal",
+        help="How the system writes decimals (transforms Number, Whole number, Unit conversion).")
+    param_expression = fields.Char(
+        "Expression", compute="_compute_param_fields", inverse="_inverse_param_expression",
+        help="Python expression of value, payload and values (transform Expression).")
+    source_path_id = fields.Many2one(
+        "hc.mapping.path", "Source", compute="_compute_path_ids", inverse="_inverse_source_path",
+        domain="[('kind', '=', 'source')]",
+        help="Pick a path from the list (the canonical document, the model's fields, the sample's or the "
+        "operation's elements) or type one.")
+    target_path_id = fields.Many2one(
+        "hc.mapping.path", "Target", compute="_compute_path_ids", inverse="_inverse_target_path",
+        domain="[('kind', '=', 'target')]", help="Pick the field or element this line fills.")
 
     @api.depends("mapping_id.flow_id.model_id", "mapping_id.direction")
     def _compute_target_model(self):
         for line in self:
             inbound = line.mapping_id.direction == "inbound"
             line.target_model = line.mapping_id.flow_id.model_id.model if inbound else False
+
+    def _params_dict(self):
+        try:
+            value = json.loads(self.params) if self.params else {}
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    @api.depends("params")
+    def _compute_param_fields(self):
+        tables = {}
+        for line in self:
+            params = line._params_dict()
+            code = params.get("table")
+            if code and code not in tables:
+                tables[code] = self.env["hc.value.map"].search([("code", "=", code)], limit=1)
+            line.param_table_id = tables.get(code) or False
+            line.param_format = params.get("format") or False
+            line.param_decimal_separator = params.get("decimal_separator") if params.get("decimal_separator") in (
+                ".", ",") else False
+            line.param_expression = params.get("expression") or False
+
+    def _set_param(self, key, value):
+        for line in self:
+            params = line._params_dict()
+            if value in (False, None, ""):
+                params.pop(key, None)
+            else:
+                params[key] = value
+            text = json.dumps(params, ensure_ascii=False) if params else False
+            if text != (line.params or False):
+                line.params = text
+
+    def _inverse_param_table(self):
+        for line in self:
+            line._set_param("table", line.param_table_id.code)
+
+    def _inverse_param_format(self):
+        for line in self:
+            line._set_param("format", line.param_format)
+
+    def _inverse_param_decimal(self):
+        for line in self:
+            line._set_param("decimal_separator", line.param_decimal_separator)
+
+    def _inverse_param_expression(self):
+        for line in self:
+            line._set_param("expression", line.param_expression)
+
+    @api.depends("source", "target", "mapping_id")
+    def _compute_path_ids(self):
+        paths = self.env["hc.mapping.path"]
+        # In a form's onchange the lines and their mapping are new records: read the saved one.
+        for line in self:
+            mapping = line.mapping_id._origin
+            line.source_path_id = paths._find(mapping, "source", line.source) if line.source and mapping else False
+            line.target_path_id = paths._find(mapping, "target", line.target) if line.target and mapping else False
+
+    def _inverse_source_path(self):
+        for line in self:
+            line.source = line.source_path_id.name or False
+
+    def _inverse_target_path(self):
+        for line in self.filtered("target_path_id"):
+            line.target = line.target_path_id.name
+
+    @api.onchange("source_path_id")
+    def _onchange_source_path_id(self):
+        for line in self:
+            line.source = line.source_path_id.name or False
+
+    @api.onchange("target_path_id")
+    def _onchange_target_path_id(self):
+        for line in self.filtered("target_path_id"):
+            line.target = line.target_path_id.name
 
     @api.constrains("target", "mapping_id")
     def _check_target(self):
@@ -258,11 +621,15 @@ class HcMappingLine(models.Model):
     def create(self, vals_list):
         lines = super().create(vals_list)
         lines.mapping_id._check_draft()
+        self.env["hc.mapping.path"]._ensure(lines.mapping_id)
         return lines
 
     def write(self, vals):
         self.mapping_id._check_draft()
-        return super().write(vals)
+        result = super().write(vals)
+        if set(vals) & {"source", "target"}:
+            self.env["hc.mapping.path"]._ensure(self.mapping_id)
+        return result
 
     def unlink(self):
         self.mapping_id._check_draft()
@@ -309,3 +676,74 @@ class HcFlow(models.Model):
             active = flow.mapping_ids.filtered(lambda m: m.state == "active")
             flow.active_mapping_id = active.filtered(lambda m: m.direction != "response")[:1]
             flow.response_mapping_id = active.filtered(lambda m: m.direction == "response")[:1]
+
+
+class HcMappingPath(models.Model):
+    """A path a mapping line may pick as its source or target: a field of the canonical document
+    or of the model, an element of the SOAP operation, a path of a sample. Filled when the
+    mapping or its lines are written (never while they are read); typing a path that is not
+    listed adds it. A small table, not a transient one: a line shows its path by this record."""
+
+    _name = "hc.mapping.path"
+    _description = "Integration Mapping Path"
+    _order = "kind, sequence, id"
+    _rec_name = "name"
+
+    mapping_id = fields.Many2one("hc.mapping", required=True, ondelete="cascade", index=True)
+    kind = fields.Selection([("source", "Source"), ("target", "Target")], required=True)
+    name = fields.Char("Path", required=True)
+    description = fields.Char()
+    sequence = fields.Integer()
+
+    _unique_path = models.Constraint("UNIQUE (mapping_id, kind, name)", "A path is listed once per mapping.")
+
+    @api.depends("name", "description")
+    def _compute_display_name(self):
+        for path in self:
+            path.display_name = f"{path.name} ({path.description})" if path.description else path.name
+
+    @api.model
+    def _ensure(self, mappings):
+        """List every choice of ``mappings`` and every path their lines use (missing ones only)."""
+        for mapping in mappings:
+            existing = {(p.kind, p.name) for p in self.sudo().search([("mapping_id", "=", mapping.id)])}
+            vals = []
+            for kind in ("source", "target"):
+                choices = list(mapping._path_choices(kind))
+                choices += [(line.source if kind == "source" else line.target, "") for line in mapping.line_ids]
+                for index, (path, description) in enumerate(choices):
+                    if path and (kind, path) not in existing:
+                        existing.add((kind, path))
+                        vals.append({"mapping_id": mapping.id, "kind": kind, "name": path,
+                                     "description": (description or "")[:120] or False, "sequence": index})
+            if vals:
+                # The list is derived data: a viewer reading the mapping never fills it, its writers do.
+                self.sudo().create(vals)
+
+    @api.model
+    def _find(self, mapping, kind, name):
+        return self.search([("mapping_id", "=", mapping.id), ("kind", "=", kind), ("name", "=", name)], limit=1)
+
+    @api.model
+    def _search_display_name(self, operator, value):
+        return [("name", operator, value)]
+
+    @api.model
+    def name_search(self, name="", domain=None, operator="ilike", limit=100):
+        mapping_id = self.env.context.get("hc_mapping_id")
+        domain = list(domain or [])
+        if mapping_id:
+            domain += [("mapping_id", "=", mapping_id)]
+        return super().name_search(name, domain, operator, limit)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # A path typed in the picker ("Create ...") belongs to the mapping being edited.
+        mapping_id = self.env.context.get("hc_mapping_id")
+        kind = self.env.context.get("hc_path_kind")
+        for vals in vals_list:
+            if mapping_id and not vals.get("mapping_id"):
+                vals["mapping_id"] = mapping_id
+            if kind and not vals.get("kind"):
+                vals["kind"] = kind
+        return super().create(vals_list)

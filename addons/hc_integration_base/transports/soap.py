@@ -176,6 +176,59 @@ class SoapClient:
                     return port.binding._operations[name]
         return None
 
+    def describe_operation(self, name):
+        """The input and output element trees of operation ``name``, as plain data.
+
+        ``{"operation", "input": [node], "output": [node]}``, a node being ``{"name", "path",
+        "type", "required", "repeats", "children"}``. Input paths are those an outbound mapping
+        targets (the operation's parameters first: ``PurchaseDocument.Lines.Line``); output paths
+        are those of the answer as :meth:`call` returns it (zeep unwraps a response element
+        holding one child, so ``PlaceOrderResult.Status`` is read as ``Status``).
+        """
+        found = self._operation(name)
+        if found is None:
+            raise TransportError(
+                f"The WSDL has no operation {name!r} (operations: {', '.join(self.operations()) or '-'}).",
+                category="configuration", transient=False,
+            )
+
+        def nodes(xsd_type, prefix, depth, seen):
+            result = []
+            if depth > 8:
+                return result
+            for child_name, element in _children(xsd_type).items():
+                path = f"{prefix}.{child_name}" if prefix else child_name
+                child_type = element.type
+                type_name = getattr(getattr(child_type, "qname", None), "localname", None) or type(child_type).__name__
+                key = id(child_type)
+                result.append({
+                    "name": child_name, "path": path, "type": type_name,
+                    "required": (element.min_occurs or 0) > 0,
+                    "repeats": _repeats(element),
+                    # A type met again further down (a recursive schema) is not unfolded twice.
+                    "children": nodes(child_type, path, depth + 1, seen | {key}) if key not in seen else [],
+                })
+            return result
+
+        def body_type(message):
+            body = message.body if message is not None else None
+            return body.type if body is not None else None
+
+        output_type = body_type(found.output)
+        # The answer as call() returns it: a response element holding exactly one element (and
+        # no attribute) is unwrapped to that element's content, as zeep's deserialize does.
+        children = _children(output_type) if output_type is not None else {}
+        if len(children) == 1 and not getattr(output_type, "attributes", None):
+            [child] = children.values()
+            if _children(child.type):
+                output_type = child.type
+        input_type = body_type(found.input)
+        return {
+            "operation": name,
+            "input": nodes(input_type, "", 0, set()) if input_type is not None else [],
+            "output": nodes(output_type, "", 0, set()) if output_type is not None else [],
+        }
+
     def bind_arguments(self, operation, payload):
         """Keyword arguments of ``operation`` for a document, fitted to its WSDL signature.
 

@@ -19,6 +19,8 @@ class HcHandlerPurchaseOrder(models.AbstractModel):
     _inherit = "hc.handler.push"
     _description = "Integration Handler: purchase order"
     _document_schema = "hc_procurement_sync/schemas/purchase_order.v1.json"
+    # The records this handler sends (Try it on an outbound mapping picks one).
+    _record_model = "purchase.order"
 
     @api.model
     def _is_urgent(self, message):

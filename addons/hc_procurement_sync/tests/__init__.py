@@ -10,3 +10,5 @@ from . import test_tour_resync
 from . import test_po_approval
 from . import test_inbound_mapped
 from . import test_sync_status_pages
+from . import test_mapping_draft_soap
+from . import test_tour_mapping_draft

@@ -28,7 +28,7 @@ registry.category("web_tour.tours").add("hc_mapping_new_version", {
         { trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Draft')" },
         {
             content: "Emails now arrive in lower case",
-            trigger: ".o_field_widget[name='line_ids'] .o_data_row:has(td[name='source']:contains('email')) td[name='params']",
+            trigger: ".o_field_widget[name='line_ids'] .o_data_row:has(td[name='source_path_id']:contains('email')) td[name='params']",
             run: "click",
         },
         {
