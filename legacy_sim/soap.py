@@ -34,6 +34,7 @@ class PurchaseOrder(ComplexModel):
     order_date = Unicode
     idempotency_key = Unicode
     action = Unicode
+    remote_order_number = Unicode
     lines = Array(OrderLine)
 
 

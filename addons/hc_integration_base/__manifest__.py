@@ -7,7 +7,7 @@
     "author": "HC Integration Suite",
     "website": "https://example.com/hc-integration",
     "license": "LGPL-3",
-    "depends": ["mail", "product", "queue_job"],
+    "depends": ["mail", "product", "queue_job", "base_automation"],
     "external_dependencies": {"python": ["requests", "zeep", "lxml"]},
     "data": [
         "security/hc_security.xml",

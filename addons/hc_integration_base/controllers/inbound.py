@@ -9,6 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from odoo import http
 from odoo.http import request
 
+from ..mapping.paths import xml_getter
 from ..payload.inbound import (
     JSON_TYPES,
     XML_TYPES,
@@ -71,6 +72,13 @@ class InboundController(http.Controller):
                     body, backend.inbound_replay_window,
                 )
             kind, document = parse_body(body, request.httprequest.content_type)
+            if kind == "xml" and not self._reads_xml(flow):
+                # Accepted, it could never be applied: only an XML inbound mapping reads XML.
+                raise InboundError(
+                    415, "unsupported_media_type",
+                    f"Flow {flow.code} cannot apply XML: it has no active inbound mapping in XML format. "
+                    "Send application/json, or activate an XML mapping on the flow.",
+                )
             if kind == "json" and flow.inbound_schema:
                 validate_json(document, flow.inbound_schema)
             if kind == "xml" and flow.inbound_xsd:
@@ -126,6 +134,13 @@ class InboundController(http.Controller):
         flow.fetch(FLOW_FIELDS)
         return backend, flow
 
+    def _reads_xml(self, flow):
+        """Whether the flow applies XML bodies: its active inbound mapping reads XML (XPath sources)."""
+        return bool(request.env["hc.mapping"].sudo().search_count([
+            ("flow_id", "=", flow.id), ("state", "=", "active"), ("direction", "=", "inbound"),
+            ("payload_format", "=", "xml"),
+        ], limit=1))
+
     def _given_key(self):
         headers = request.httprequest.headers
         given = headers.get("X-API-Key")
@@ -177,6 +192,8 @@ class InboundController(http.Controller):
         if kind == "json" and flow.external_id_path:
             value = json_path_value(document, flow.external_id_path)
             external_id = None if value is None or isinstance(value, (dict, list)) else str(value)
+        elif kind == "xml" and flow.external_id_path:
+            external_id = self._xml_external_id(document, flow.external_id_path)
         payload = document if kind == "json" else etree.tostring(document, encoding="unicode")
         message = Message._receive(
             backend, flow, payload,
@@ -192,6 +209,15 @@ class InboundController(http.Controller):
             answer, status=202,
             headers={"Location": answer["url"], "X-Correlation-ID": message.correlation_id},
         )
+
+    def _xml_external_id(self, document, path):
+        """The external ID of an XML body: the flow's external-ID path read as an XPath (e.g. id or
+        @number); none when it finds no single value."""
+        try:
+            value = xml_getter(path)(document)
+        except etree.XPathError:
+            return None
+        return value if isinstance(value, str) and value else None
 
     def _answer(self, message, duplicate=False):
         flow = message.flow_id

@@ -643,44 +643,31 @@ class HcBackend(models.Model):
         with self.env.registry.cursor() as cr:
             self.with_env(self.env(cr=cr))._sync_breaker_state()
 
-    def _send(self, message, payload):
-        """Send one outbound message's payload to this backend; return its parsed answer.
+    def _send(self, message, payload, document=None):
+        """Send one outbound message's request ``payload`` to this backend; return its answer.
 
-        REST: POST to the flow's remote resource with the message's idempotency key, so a
-        retry after a timeout never creates a second object remotely. SOAP: call the flow's
-        operation with the payload as arguments, fitted to its WSDL signature. A request the
-        operation cannot take is a mapping error of this message (permanent, nothing was sent).
+        The flow describes the request (``hc.flow._request``: REST method, path template and query,
+        the SOAP operation of the document's action, JSON or XML); the backend's transport sends it
+        with the message's idempotency key and correlation id, so a retry after a timeout never
+        creates a second object remotely. A request the transport cannot build (an argument the
+        SOAP operation does not take, a key XML cannot name) is a mapping error of this message
+        (permanent, nothing was sent).
         """
         self.ensure_one()
-        resource = message.flow_id.remote_resource
-        if not resource:
-            raise UserError(
-                self.env._("Flow %s has no remote resource to send to.", message.flow_id.name)
-            )
+        request = message.flow_id._request(message, payload, document)
         client = self._get_client()
-        key = message.idempotency_key or message.correlation_id
         try:
-            if self.protocol == "soap":
-                try:
-                    answer = client.call(resource, correlation_id=message.correlation_id, **payload)
-                except transport_errors.TransportError as exc:
-                    if exc.category == "request":
-                        raise PermanentError(exc.user_message, category="mapping") from exc
-                    raise
-                body = answer.body
-            else:
-                answer = client.request(
-                    "POST",
-                    resource,
-                    json=payload,
-                    correlation_id=message.correlation_id,
-                    idempotency_key=key,
-                    expect="json",
-                )
-                body = answer.body
+            reply = client.send(request)
+        except transport_errors.TransportError as exc:
+            if exc.category == "request":
+                raise PermanentError(exc.user_message, category="mapping") from exc
+            raise
         finally:
             self._sync_breaker_state()
-        return {"response": json.dumps(body, default=str, ensure_ascii=False), "body": body}
+        body = reply.body
+        response = reply.raw_text if request.payload_format == "xml" and reply.raw_text \
+            else json.dumps(body, default=str, ensure_ascii=False)
+        return {"response": response, "body": body, "raw": reply.raw_text}
 
     # --- actions ------------------------------------------------------------------------------------
     def action_test_connection(self):
@@ -688,17 +675,7 @@ class HcBackend(models.Model):
         self.ensure_one()
         start = time.monotonic()
         try:
-            client = self._get_client()
-            if self.protocol == "soap":
-                operations = client.operations()
-                detail = self.env._(
-                    "WSDL loaded, %(count)s operations: %(ops)s",
-                    count=len(operations),
-                    ops=", ".join(sorted(operations)),
-                )
-            else:
-                client.request("GET", self.health_path or "/", expect="text")
-                detail = self.env._("%s answered", self.health_path or "/")
+            detail = self._get_client().probe(self.health_path)
             ok = True
             message = self.env._(
                 "Connection OK in %(ms)d ms. %(detail)s",

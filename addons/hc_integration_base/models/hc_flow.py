@@ -1,10 +1,51 @@
-from odoo import api, fields, models, tools
-from odoo.exceptions import UserError, ValidationError
+import ast
+import json
+import re
+from urllib.parse import quote
 
+from odoo import api, fields, models, tools
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.fields import Domain
+
+from ..mapping.paths import MISSING, json_getter
+from ..transports.base import Request
 from ..transports.paging import PageContract, PagingError
+from .hc_message import PermanentError
 
 # Fields that change which flow an inbound URL names (hc.flow._inbound_route is cached).
 ROUTING_FIELDS = frozenset({"code", "active", "direction", "backend_id"})
+# What a push sends a document for; a document's "action" key names one (default: create).
+ACTIONS = ("create", "update", "cancel")
+# {reference}, {patient.id}, {lines[0].item_code}: a path of the canonical document in braces.
+PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+# Fields of the flow its sending rule (base.automation) is generated from.
+PUSH_RULE_FIELDS = frozenset({"push_trigger", "push_trigger_fields", "push_domain", "model_id", "direction",
+                              "active", "name"})
+
+
+def parse_query(text):
+    """Extra query parameters: a JSON object, or one ``key=value`` per line (``#`` comments)."""
+    text = (text or "").strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            query = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"the query parameters are not a valid JSON object: {exc}") from exc
+        if not isinstance(query, dict) or any(isinstance(v, (dict, list)) for v in query.values()):
+            raise ValueError("the query parameters must be a JSON object of plain values")
+        return {str(k): "" if v is None else str(v) for k, v in query.items()}
+    query = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"line {number} of the query parameters is not key=value: {line!r}")
+        query[key.strip()] = value.strip()
+    return query
 
 
 class HcFlow(models.Model):
@@ -93,6 +134,79 @@ class HcFlow(models.Model):
     remote_resource = fields.Char(
         help="REST path (e.g. /api/v1/purchase-orders) or SOAP operation (e.g. SubmitPurchaseOrder)."
     )
+    # --- the request (push flows) -----------------------------------------------------------------
+    request_method = fields.Selection(
+        [("POST", "POST"), ("PUT", "PUT"), ("PATCH", "PATCH"), ("DELETE", "DELETE")],
+        string="HTTP method", default="POST", required=True,
+        help="REST: the HTTP method of each request this flow sends.",
+    )
+    request_path = fields.Char(
+        "Path template",
+        help="REST: the path of each request, with placeholders from the canonical document in braces, e.g. "
+        "/orders/{reference} or /patients/{patient.id}/results (values are URL-encoded). A placeholder the "
+        "document does not have stops the message with a mapping error naming it. Empty: the remote resource.",
+    )
+    request_query = fields.Text(
+        "Query parameters",
+        help="REST: extra query parameters of each request: a JSON object ({\"site\": \"north\"}) or one "
+        "key=value per line. Values may hold placeholders as the path template does.",
+    )
+    payload_format = fields.Selection(
+        [("json", "JSON"), ("xml", "XML")], string="Payload format", default="json", required=True,
+        help="REST: how request bodies are written and answers read. XML: the request (the outbound mapping's "
+        "result) is written as XML under the root element below — a request with one key is that element — "
+        "and sent as application/xml; an XML answer is read by a response mapping in XML format (XPath "
+        "sources), or without one as plain data (elements by name). (Inbound flows read XML bodies through an "
+        "active inbound mapping in XML format; without one they refuse XML with 415.)",
+    )
+    xml_root = fields.Char(
+        "XML root element", default="request",
+        help="REST, XML format: the root element of a request whose document has several keys.",
+    )
+    operation_create = fields.Char(
+        "Operation: create",
+        help="SOAP: the operation called for a new object (a document whose action is create, e.g. a confirmed "
+        "order). Empty: the remote resource.",
+    )
+    operation_update = fields.Char(
+        "Operation: update",
+        help="SOAP: the operation called for a change of an object the remote system has (action update). "
+        "Empty: the remote resource.",
+    )
+    operation_cancel = fields.Char(
+        "Operation: cancel",
+        help="SOAP: the operation called when the object is cancelled (action cancel). Empty: the remote "
+        "resource. When the actions call different operations, each takes from the request only the "
+        "parameters its WSDL signature declares, so one outbound mapping serves them all.",
+    )
+    # --- when a push flow sends (a generated base.automation rule) --------------------------------------
+    push_trigger = fields.Selection(
+        [("none", "By the object type's own events"), ("create", "On create"),
+         ("fields", "On a change of listed fields"), ("domain", "When a condition becomes true")],
+        string="Send", default="none", required=True,
+        help="When a record of the flow's model is queued on this push flow, through an automation rule the "
+        "Sending rule button generates (Odoo's base_automation): on its creation; when one of the listed "
+        "fields changes (and on creation); or when the condition becomes true for it (it did not hold "
+        "before the change, or the record is created holding it). The rule only queues the record: "
+        "the message is built with the integration user's rights and sent by a job, in order per record.",
+    )
+    push_trigger_fields = fields.Char(
+        "Fields watched",
+        help="Technical names of the fields of the flow's model whose change sends the record, separated by "
+        "commas, e.g. phone, email (trigger: on a change of listed fields).",
+    )
+    push_domain = fields.Char(
+        "Condition", default="[]",
+        help="A domain on the flow's model, e.g. [(\"state\", \"=\", \"done\")]. Trigger 'when a "
+        "condition becomes true': records are sent when it becomes true; other triggers: only records "
+        "meeting it are sent.",
+    )
+    push_rule_id = fields.Many2one(
+        "base.automation", string="Sending rule", readonly=True, copy=False, groups="base.group_system",
+        ondelete="set null",
+        help="The automation rule generated from the trigger above; its action only queues the record.",
+    )
+    push_rule_state = fields.Char(compute="_compute_push_rule_state", string="Sending rule status")
     sensitive_paths = fields.Text(
         help="One payload path per line (e.g. patient.name, lines[*].note); their values are "
         "replaced by *** in the stored payload shown to users.",
@@ -194,6 +308,199 @@ class HcFlow(models.Model):
     _code_backend_uniq = models.Constraint(
         "unique(backend_id, code)", "A flow code must be unique per backend."
     )
+
+    # --- the request ------------------------------------------------------------------------------
+    @api.constrains("request_query")
+    def _check_request_query(self):
+        for flow in self:
+            try:
+                parse_query(flow.request_query)
+            except ValueError as exc:
+                raise ValidationError(self.env._("Flow %(flow)s: %(error)s.", flow=flow.name, error=exc)) from exc
+
+    def _render(self, template, document, what):
+        """``template`` with each {path} replaced by the document's value there (URL-encoded for
+        the path); a placeholder the document lacks is a mapping error naming it."""
+
+        def value(found):
+            path = found.group(1).strip()
+            got = json_getter(path)(document) if isinstance(document, (dict, list)) else MISSING
+            if got is MISSING or got is None or got == "" or isinstance(got, (dict, list)):
+                raise PermanentError(self.env._(
+                    "The %(what)s %(template)s of flow %(flow)s names {%(path)s}, which the document does not "
+                    "have (or holds no single value there).", what=what, template=template, flow=self.name,
+                    path=path), category="mapping")
+            text = ("true" if got else "false") if isinstance(got, bool) else str(got)
+            return quote(text, safe="") if what == "path template" else text
+
+        return PLACEHOLDER.sub(value, template)
+
+    def _request(self, message, body, document=None):
+        """The transport request sending ``body`` (the wire request) for ``message``: method, path
+        and query from the flow's configuration, placeholders filled from ``document`` (the canonical
+        document; the body itself when there is none), the SOAP operation of the document's action."""
+        self.ensure_one()
+        document = body if document is None else document
+        action = document.get("action") if isinstance(document, dict) else None
+        action = action if action in ACTIONS else "create"
+        operations = {name: (self[f"operation_{name}"] or "").strip() or (self.remote_resource or "").strip()
+                      for name in ACTIONS}
+        path = (self.request_path or "").strip() or (self.remote_resource or "").strip()
+        if not (path or operations[action]):
+            raise UserError(self.env._("Flow %s has no remote resource to send to.", self.name))
+        query = {key: self._render(value, document, "query parameter") if "{" in value else value
+                 for key, value in parse_query(self.request_query).items()}
+        return Request(
+            body=body,
+            method=self.request_method or "POST",
+            path=self._render(path, document, "path template") if "{" in path else path,
+            query=query,
+            operation=operations[action],
+            payload_format=self.payload_format or "json",
+            xml_root=(self.xml_root or "").strip() or "request",
+            correlation_id=message.correlation_id,
+            idempotency_key=message.idempotency_key or message.correlation_id,
+            only_operation_params=len(set(operations.values())) > 1,
+        )
+
+    # --- the sending rule (base.automation) ---------------------------------------------------------
+    @api.constrains("push_trigger", "push_trigger_fields", "push_domain", "model_id", "direction")
+    def _check_push_trigger(self):
+        for flow in self:
+            flow._push_domain()
+            if flow.push_trigger == "none":
+                continue
+            if flow.direction != "push" or not flow.model_id:
+                raise ValidationError(self.env._(
+                    "Flow %s: only a push flow naming its Odoo model can send on create, on changes or on a "
+                    "condition.", flow.name))
+            if flow.push_trigger == "fields" and not flow._push_field_names():
+                raise ValidationError(self.env._("Flow %s sends on a change of listed fields: list them.", flow.name))
+            if flow.push_trigger == "domain" and not flow._push_domain():
+                raise ValidationError(self.env._("Flow %s sends when a condition becomes true: write the condition.",
+                                                 flow.name))
+
+    def _push_field_names(self):
+        """The watched fields' names, each checked to be a stored field of the flow's model."""
+        self.ensure_one()
+        text = (self.push_trigger_fields or "").replace("\n", ",")
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        model = self.env[self.model_id.model] if self.model_id else None
+        wrong = [name for name in names if model is None or name not in model._fields or not model._fields[name].store]
+        if wrong:
+            raise ValidationError(self.env._(
+                "Flow %(flow)s watches %(fields)s, which %(model)s has no stored field of.", flow=self.name,
+                fields=", ".join(wrong), model=self.model_id.model or "-"))
+        return names
+
+    def _push_domain(self):
+        """The condition as a domain list; only a literal domain (no expression) is accepted."""
+        self.ensure_one()
+        text = (self.push_domain or "").strip() or "[]"
+        try:
+            domain = ast.literal_eval(text)
+            if not isinstance(domain, (list, tuple)):
+                raise ValueError("not a list")
+            if domain and self.model_id:
+                Domain(list(domain)).validate(self.env[self.model_id.model])
+        except (ValueError, SyntaxError, TypeError, KeyError) as exc:
+            raise ValidationError(self.env._(
+                "Flow %(flow)s: the condition %(domain)s is not a domain of %(model)s (%(error)s).",
+                flow=self.name, domain=text, model=self.model_id.model or "-", error=exc)) from exc
+        return list(domain)
+
+    @api.depends("push_trigger")
+    def _compute_push_rule_state(self):
+        rules = {flow.id: flow.push_rule_id for flow in self.sudo()}
+        for flow in self:
+            rule = rules.get(flow.id)
+            if flow.push_trigger == "none":
+                flow.push_rule_state = False
+            elif not rule:
+                flow.push_rule_state = self.env._("Not generated yet: press Sending rule.")
+            else:
+                flow.push_rule_state = self.env._("%(rule)s (%(state)s)", rule=rule.name,
+                                                  state=self.env._("active") if rule.active else self.env._("off"))
+
+    def _push_rule_values(self):
+        """The automation rule of this flow, generated: its one action queues the records on the
+        flow (a fixed line naming the flow's id; nothing a consultant types becomes code)."""
+        self.ensure_one()
+        domain = self._push_domain()
+        trigger = self.push_trigger
+        vals = {
+            "name": self.env._("Integration: send on %s", self.display_name),
+            "model_id": self.model_id.id,
+            "trigger": "on_create" if trigger == "create" else "on_create_or_write",
+            "filter_domain": repr(domain) if domain else False,
+            "filter_pre_domain": repr(list(~Domain(domain))) if trigger == "domain" else False,
+            "active": bool(self.active and self.direction == "push" and trigger != "none"),
+            "action_server_ids": [(5, 0, 0), (0, 0, {
+                "name": self.env._("Queue on integration flow %s", self.display_name),
+                "model_id": self.model_id.id,
+                "state": "code",
+                "usage": "base_automation",
+                "code": f"env['hc.flow'].browse({int(self.id)})._push_from_rule(records)",
+            })],
+        }
+        if trigger == "fields":
+            watched = self.env["ir.model.fields"].sudo().search(
+                [("model", "=", self.model_id.model), ("name", "in", self._push_field_names())])
+            vals["trigger_field_ids"] = [(6, 0, watched.ids)]
+        elif trigger == "create":
+            vals["trigger_field_ids"] = [(5, 0, 0)]
+        return vals
+
+    def _sync_push_rule(self, create=False):
+        """Create (``create``) or bring up to date the sending rule of each flow, as superuser: only
+        Settings administrators may edit automation rules, and this one is generated."""
+        for flow in self:
+            rule = flow.sudo().push_rule_id
+            if not rule and not create:
+                continue
+            if flow.push_trigger == "none" or flow.direction != "push" or not flow.model_id:
+                if rule:
+                    rule.active = False
+                continue
+            vals = flow._push_rule_values()
+            if rule:
+                rule.write(vals)
+            else:
+                flow.sudo().push_rule_id = self.env["base.automation"].sudo().create(vals)
+
+    def action_sending_rule(self):
+        """Generate (or update) the flow's sending rule; Settings administrators see it."""
+        self.ensure_one()
+        if self.push_trigger == "none":
+            raise UserError(self.env._("Choose when flow %s sends (Send) first.", self.name))
+        self.check_access("write")
+        self._sync_push_rule(create=True)
+        rule = self.sudo().push_rule_id
+        if self.env.user.has_group("base.group_system"):
+            return {"type": "ir.actions.act_window", "res_model": "base.automation", "res_id": rule.id,
+                    "view_mode": "form", "target": "current"}
+        return {
+            "type": "ir.actions.client", "tag": "display_notification",
+            "params": {"type": "success", "title": self.env._("Sending rule"),
+                       "message": self.env._("%(rule)s is active: records of %(model)s are queued on this flow "
+                                             "as set.", rule=rule.name, model=self.model_id.name)},
+        }
+
+    def _push_from_rule(self, records):
+        """The sending rule's action: queue ``records`` on this flow with the rights of the backend's
+        integration user (the rule itself runs as superuser), one message per record, so the job
+        layer keeps their order per record and the idempotency key of each sending."""
+        self.ensure_one()
+        flow = self.sudo()
+        if not (records and flow.active and flow.direction == "push" and flow.backend_id.active):
+            return self.env["hc.message"]
+        user = flow.backend_id._job_user()
+        try:
+            return flow.with_user(user)._push_records(records.with_user(user))
+        except AccessError as exc:
+            raise UserError(self.env._(
+                "Flow %(flow)s cannot send %(model)s: its integration user may not read them (%(error)s).",
+                flow=flow.name, model=records._description, error=exc)) from exc
 
     @api.depends("mapping_ids.state")
     def _compute_active_mapping(self):
@@ -336,11 +643,17 @@ class HcFlow(models.Model):
     def write(self, vals):
         if ROUTING_FIELDS & set(vals):
             self.env.registry.clear_cache()
-        return super().write(vals)
+        res = super().write(vals)
+        if PUSH_RULE_FIELDS & set(vals):
+            self._sync_push_rule()
+        return res
 
     def unlink(self):
         self.env.registry.clear_cache()
-        return super().unlink()
+        rules = self.sudo().push_rule_id
+        res = super().unlink()
+        rules.unlink()
+        return res
 
     def _owned_fields(self):
         """Fields of the flow's model that this flow fills (targets of its active inbound mapping,

@@ -265,6 +265,9 @@ class HcHandlerGeneric(models.AbstractModel):
         ``{"id", "name"}`` and x2many as lists of their records' data (one level deep)."""
         data = {"id": record.id}
         for name, field in record._fields.items():
+            if (field.groups and not record._has_field_access(field, "read")) or (
+                    field.relational and not self.env[field.comodel_name].has_access("read")):
+                continue  # what the sending user may not read (a sending rule acts as the integration user)
             if field.type in SIMPLE_TYPES:
                 value = record[name]
                 data[name] = None if value is False and field.type != "boolean" else value  # Odoo's empty

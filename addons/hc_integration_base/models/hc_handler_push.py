@@ -38,7 +38,10 @@ class HcHandlerPush(models.AbstractModel):
 
     - the flow's active *outbound* mapping turns the document into the request (without one the
       document is sent as it is — the demo simulators speak the canonical dialect);
-    - the backend sends it (``hc.backend._send``: REST POST or the SOAP operation);
+    - the backend sends it (``hc.backend._send``): the flow describes the request — REST method,
+      path template and query with placeholders from the document, JSON or XML; the SOAP
+      operation of the document's action (create / update / cancel) — and the backend's
+      transport carries it;
     - the flow's active *response* mapping turns the answer into the acknowledgement (a code
       table in it translates the status vocabulary); without one the answer is read as it is.
     """
@@ -92,12 +95,14 @@ class HcHandlerPush(models.AbstractModel):
         return result.values
 
     @api.model
-    def _acknowledgement(self, message, body):
+    def _acknowledgement(self, message, body, raw=None):
         """The canonical acknowledgement of an answer ``body``: through the flow's active response
-        mapping when it has one, else the answer's own keys."""
+        mapping when it has one (one in XML format reads the answer's text ``raw`` by XPath), else
+        the answer's own keys."""
         mapping = message.flow_id.response_mapping_id
         if mapping:
-            result = mapping._compiled()(body if body is not None else {})
+            answer = raw if mapping.payload_format == "xml" and raw else body
+            result = mapping._compiled()(answer if answer is not None else {})
             if result.errors:
                 raise PermanentError(
                     self.env._("The answer could not be read by the response mapping %(name)s: %(errors)s",
@@ -124,5 +129,5 @@ class HcHandlerPush(models.AbstractModel):
         """Send one canonical document; return ``(acknowledgement, send result)``."""
         self._check_document(document)
         request = self._wire_request(message, document)
-        result = message.backend_id._send(message, request)
-        return self._acknowledgement(message, result["body"]), result
+        result = message.backend_id._send(message, request, document)
+        return self._acknowledgement(message, result["body"], result.get("raw")), result

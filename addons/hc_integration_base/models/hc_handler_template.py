@@ -178,6 +178,24 @@ class HcHandlerDocument(models.AbstractModel):
         return self.env["hc.binding"].sudo()._bind(message.backend_id, record, str(key))
 
 
+class HcHandlerGeneric(models.AbstractModel):
+    """XML payloads are read by the flow's XML mapping."""
+
+    _inherit = "hc.handler.generic"
+
+    @api.model
+    def _payload(self, message):
+        """An XML message (an inbound post the door let through: its flow has an active inbound
+        mapping in XML format) is handed over as its text, which that mapping parses and reads by
+        XPath; JSON as before."""
+        text = message.sudo().payload_raw or message.payload
+        mapping = message.flow_id.active_mapping_id
+        if text and text.lstrip().startswith("<") and mapping.payload_format == "xml" \
+                and mapping.direction == "inbound":
+            return text
+        return super()._payload(message)
+
+
 class HcFlow(models.Model):
     """The flow form shows the canonical document of its object type."""
 

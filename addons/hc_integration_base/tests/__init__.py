@@ -17,3 +17,4 @@ from . import test_dashboard
 from . import test_batch_watchdog
 from . import test_tour_dashboard
 from . import test_mapping_assist
+from . import test_request_config

@@ -116,11 +116,19 @@ class TestInboundEndpoint(HttpCase):
             response = self.post(body, content_type="application/xml")
             self.assertError(response, 400, "xml_forbidden")
             self.assertNotIn("root:", response.text)
+        self.activate_xml_mapping()  # a flow without one refuses XML (415)
         ok = self.post("<contact><id>X1</id></contact>", content_type="application/xml")
         self.assertEqual(ok.status_code, 202, ok.text)
         self.assertEqual(self.count(), before + 1)
 
+    def activate_xml_mapping(self):
+        self.env["hc.mapping"].create({
+            "flow_id": self.flow.id, "direction": "inbound", "payload_format": "xml",
+            "line_ids": [(0, 0, {"sequence": 1, "source": "id", "target": "ref"})],
+        }).action_activate()
+
     def test_xml_schema(self):
+        self.activate_xml_mapping()
         self.flow.inbound_xsd = (
             '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="contact">'
             '<xs:complexType><xs:sequence><xs:element name="id" type="xs:string"/>'

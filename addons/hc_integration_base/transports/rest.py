@@ -12,7 +12,9 @@ import requests
 
 from ..payload.xmlsafe import XmlSecurityError, XmlSyntaxError, parse_xml
 from .auth import Auth
+from .base import Reply
 from .errors import TransportError, classify_exception, foreign_origin_error, http_error, origin
+from .xmlbody import XmlBodyError, to_data, to_xml
 
 _CLIENTS = {}
 _CLIENTS_LOCK = threading.Lock()
@@ -204,6 +206,38 @@ class RestClient:
             )
         self._failed(error)
         raise error
+
+    # --- the transport interface -------------------------------------------------------------------
+    def send(self, request):
+        """Send one :class:`~.base.Request`: its method to its path with its query, the body as
+        JSON or XML (``payload_format``), the message's idempotency key and correlation id as
+        headers; the answer is read in the same format (an XML answer as plain data, its text
+        kept for a response mapping reading it by XPath)."""
+        xml = request.payload_format == "xml"
+        body = request.body
+        try:
+            data = to_xml(body, request.xml_root) if xml and body is not None else None
+        except XmlBodyError as exc:
+            raise TransportError(
+                f"The request cannot be written as XML: {exc} Check the flow's outbound mapping.",
+                category="request", transient=False,
+            ) from exc
+        response = self.request(
+            request.method or "POST", request.path, params=request.query or None,
+            json=None if xml else body, xml=data, correlation_id=request.correlation_id,
+            idempotency_key=request.idempotency_key, expect="xml" if xml else "json",
+        )
+        answer = response.body
+        if xml and answer is not None:
+            answer = to_data(answer)
+        return Reply(answer, response.raw_text, response.elapsed_ms, response.correlation_id,
+                     status=response.status)
+
+    def probe(self, health_path=None):
+        """Call the health path once; return what answered (raises a TransportError otherwise)."""
+        path = health_path or "/"
+        response = self.request("GET", path, expect="text")
+        return f"{path} answered (HTTP {response.status})"
 
     # --- paging -----------------------------------------------------------------------------------
     def fetch_page(self, resource, contract, checkpoint=None, *, correlation_id=None):

@@ -24,6 +24,7 @@ from zeep.transports import Transport
 from zeep.xsd.elements import Element as XsdElement
 
 from .auth import Auth
+from .base import Reply
 from .errors import TransportError, classify_exception, foreign_origin_error, http_error, origin
 
 _CLIENTS = {}
@@ -312,6 +313,44 @@ class SoapClient:
         if self.breaker:
             self.breaker.record_failure(error)
         raise error
+
+    # --- the transport interface -------------------------------------------------------------------
+    def send(self, request):
+        """Call the operation of one :class:`~.base.Request` with its body as the arguments,
+        fitted to the operation's WSDL signature; a body the operation cannot take is a
+        ``request`` error naming what it refused (nothing is sent)."""
+        operation = request.operation
+        if not operation:
+            raise TransportError(
+                "No SOAP operation to call: set the flow's operation for this action (or its remote resource).",
+                category="configuration", transient=False,
+            )
+        body = request.body if request.body is not None else {}
+        if not isinstance(body, dict):
+            raise TransportError(
+                f"The request for the SOAP operation {operation} must be an object of its arguments, not "
+                f"{type(body).__name__}. Check the flow's outbound mapping.", category="request", transient=False,
+            )
+        if request.only_operation_params:
+            body = self._own_params(operation, body)
+        answer = self.call(operation, correlation_id=request.correlation_id, **body)
+        return Reply(answer.body, json.dumps(answer.body, default=str, ensure_ascii=False), answer.elapsed_ms,
+                     answer.correlation_id)
+
+    def _own_params(self, operation, body):
+        """The part of ``body`` that ``operation`` declares as its parameters; a body naming none
+        of them is left whole (a wrapped document, or a request error naming what is refused)."""
+        found = self._operation(operation)
+        message = found.input.body if found is not None and found.input is not None else None
+        params = _children(message.type) if message is not None else {}
+        own = {key: value for key, value in body.items() if key in params}
+        return own if own else body
+
+    def probe(self, health_path=None):
+        """Load the WSDL (done by the client) and check its service address; return what it offers."""
+        self._check_address()
+        operations = self.operations()
+        return f"WSDL loaded, {len(operations)} operations: {', '.join(operations)}"
 
     # --- paging -----------------------------------------------------------------------------------
     def fetch_page(self, resource, contract, checkpoint=None, *, correlation_id=None):

@@ -13,6 +13,12 @@ class HcHandlerPurchaseOrder(models.AbstractModel):
     creates a second order remotely. The acknowledgement is written on the order; a rejection
     gives the buyer an activity and puts the message in the exception queue (remote business
     error).
+
+    The document's action tells the flow which request carries it: confirm -> create, a change
+    of an order the gateway has -> update, cancel -> cancel; a flow may call one SOAP operation
+    per action (hc.flow operation_create / operation_update / operation_cancel). Once the gateway
+    gave its number, the document carries it (``remote_order_number``) for the update and cancel
+    operations that name the order by it.
     """
 
     _name = "hc.handler.purchase_order"
@@ -40,7 +46,7 @@ class HcHandlerPurchaseOrder(models.AbstractModel):
         """The order's canonical document (schemas/purchase_order.v1.json); the flow's outbound
         mapping, when it has one, turns it into the gateway's request at sending."""
         action = "cancel" if order.state == "cancel" else ("update" if order.hc_remote_order_number else "create")
-        return {
+        document = {
             "reference": order.name,
             "vendor_code": self._vendor_code(flow, order.partner_id) or "",
             "currency": order.currency_id.name,
@@ -58,6 +64,9 @@ class HcHandlerPurchaseOrder(models.AbstractModel):
                 for line in order.order_line.filtered(lambda ln: ln.product_id and not ln.display_type)
             ],
         }
+        if action != "create" and order.hc_remote_order_number:
+            document["remote_order_number"] = order.hc_remote_order_number
+        return document
 
     @api.model
     def _export_message(self, message):

@@ -1,0 +1,269 @@
+"""Push requests described by the flow (method, path template, query, JSON or XML), inbound XML
+applied through an XML mapping or refused at the door, and push triggers set in the UI
+(a generated base.automation rule)."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from lxml import etree
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import HttpCase, TransactionCase, tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from .common import BackendMixin, SimulatorMixin
+
+
+class RecordingServer:
+    """A REST system on 127.0.0.1 that records every request and answers what it is told."""
+
+    def __init__(self):
+        self.requests = []
+        self.answer = (200, "application/json", b'{"status": "accepted"}')
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _any(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                server.requests.append({
+                    "method": self.command, "path": self.path, "headers": dict(self.headers),
+                    "body": self.rfile.read(length) if length else b"",
+                })
+                status, content_type, body = server.answer
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class RequestCase(SimulatorMixin, BackendMixin, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = RecordingServer()
+        cls.addClassCleanup(cls.server.stop)
+        cls.backend = cls.create_backend(code="orders_rest", base_url=cls.server.url + "/api")
+        cls.flow = cls.env["hc.flow"].create({
+            "name": "Contacts out", "code": "contacts_out", "backend_id": cls.backend.id,
+            "model_id": cls.env.ref("base.model_res_partner").id, "direction": "push",
+            "system_of_record": "odoo", "remote_resource": "/contacts",
+        })
+        mapping = cls.env["hc.mapping"].create({
+            "flow_id": cls.flow.id, "direction": "outbound",
+            "line_ids": [
+                (0, 0, {"sequence": 1, "source": "ref", "target": "reference"}),
+                (0, 0, {"sequence": 2, "source": "name", "target": "name"}),
+            ],
+        })
+        mapping.action_activate()
+
+    def setUp(self):
+        super().setUp()
+        self.server.requests.clear()
+        self.server.answer = (200, "application/json", b'{"status": "accepted"}')
+
+    def push(self, partner):
+        with trap_jobs():
+            message = self.flow._push_records(partner)
+        message._job_process()
+        return message
+
+
+@tagged("post_install", "-at_install")
+class TestRestRequest(RequestCase):
+    def test_method_path_template_and_query_come_from_the_flow(self):
+        self.flow.write({"request_method": "PUT", "request_path": "/orders/{reference}",
+                         "request_query": "site=north\n# the sender, from the document\nsender={reference}"})
+        message = self.push(self.env["res.partner"].create({"name": "Ward 7", "ref": "A/17"}))
+        self.assertEqual(message.state, "done", message.error_message)
+        [sent] = self.server.requests
+        self.assertEqual(sent["method"], "PUT")
+        url = urlsplit(sent["path"])
+        self.assertEqual(url.path, "/api/orders/A%2F17", "the placeholder is filled and URL-encoded")
+        self.assertEqual(parse_qs(url.query), {"site": ["north"], "sender": ["A/17"]})
+        self.assertEqual(json.loads(sent["body"]), {"reference": "A/17", "name": "Ward 7"})
+        self.assertEqual(sent["headers"]["X-Correlation-ID"], message.correlation_id)
+        self.assertEqual(sent["headers"]["Idempotency-Key"], message.correlation_id,
+                         "a retry of this message carries the same key")
+
+    def test_query_as_json_object(self):
+        self.flow.request_query = '{"site": "south", "batch": 3}'
+        self.push(self.env["res.partner"].create({"name": "Ward 8", "ref": "B1"}))
+        [sent] = self.server.requests
+        self.assertEqual(urlsplit(sent["path"]).path, "/api/contacts", "no template: the remote resource")
+        self.assertEqual(parse_qs(urlsplit(sent["path"]).query), {"site": ["south"], "batch": ["3"]})
+        self.assertEqual(sent["method"], "POST")
+
+    def test_missing_placeholder_is_a_mapping_error_naming_it(self):
+        self.flow.request_path = "/orders/{reference}/lines/{line_no}"
+        message = self.push(self.env["res.partner"].create({"name": "Ward 9", "ref": "C1"}))
+        self.assertEqual(message.state, "exception")
+        self.assertEqual(message.error_category, "mapping")
+        self.assertIn("{line_no}", message.error_message)
+        self.assertFalse(self.server.requests, "nothing was sent")
+
+    def test_bad_query_parameters_are_refused_naming_the_line(self):
+        with self.assertRaisesRegex(ValidationError, "line 2 of the query parameters"):
+            self.flow.request_query = "site=north\nnonsense"
+        with self.assertRaisesRegex(ValidationError, "not a valid JSON object"):
+            self.flow.request_query = '{"site": '
+
+    def test_xml_request_and_answer(self):
+        self.flow.write({"payload_format": "xml", "xml_root": "Contact"})
+        self.server.answer = (200, "application/xml", b"<Ack><Status>OK</Status><No>R-9</No></Ack>")
+        message = self.push(self.env["res.partner"].create({"name": "Ward <10> & co", "ref": "D1"}))
+        self.assertEqual(message.state, "done", message.error_message)
+        [sent] = self.server.requests
+        self.assertEqual(sent["headers"]["Content-Type"], "application/xml")
+        self.assertEqual(sent["headers"]["Accept"], "application/xml")
+        root = etree.fromstring(sent["body"])
+        self.assertEqual((root.tag, root.findtext("reference"), root.findtext("name")),
+                         ("Contact", "D1", "Ward <10> & co"))
+        self.assertIn("<Status>OK</Status>", message.response, "the answer is kept as the system wrote it")
+
+    def test_xml_answer_that_is_not_xml_is_an_invalid_answer(self):
+        self.flow.payload_format = "xml"
+        self.server.answer = (200, "application/json", b'{"status": "accepted"}')
+        message = self.push(self.env["res.partner"].create({"name": "Ward 11", "ref": "E1"}))
+        self.assertEqual(message.state, "exception")
+        self.assertIn("not valid XML", message.error_message)
+
+
+@tagged("post_install", "-at_install")
+class TestInboundXml(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend = cls.env["hc.backend"].create(
+            {"name": "Ward system", "code": "ward", "base_url": "http://127.0.0.1:9", "inbound_api_key": "xml-key"})
+        cls.flow = cls.env["hc.flow"].create({
+            "name": "Contacts in", "code": "contacts", "backend_id": cls.backend.id,
+            "model_id": cls.env.ref("base.model_res_partner").id, "direction": "inbound", "external_id_path": "id",
+        })
+
+    def post(self, body):
+        return self.url_open("/hc/in/ward/contacts", data=body, method="POST",
+                             headers={"Content-Type": "application/xml", "X-API-Key": "xml-key"})
+
+    def count(self):
+        return self.env["hc.message"].search_count([("backend_id", "=", self.backend.id)])
+
+    def test_xml_without_an_xml_mapping_is_refused_at_the_door(self):
+        response = self.post(b"<contact><id>X1</id><name>Clerk</name></contact>")
+        self.assertEqual(response.status_code, 415, response.text)
+        self.assertEqual(response.json()["error"]["code"], "unsupported_media_type")
+        self.assertIn("no active inbound mapping in XML format", response.json()["error"]["message"])
+        self.assertEqual(self.count(), 0, "nothing stored that could never be applied")
+
+    def test_xml_with_an_xml_mapping_is_applied(self):
+        mapping = self.env["hc.mapping"].create({
+            "flow_id": self.flow.id, "direction": "inbound", "payload_format": "xml",
+            "line_ids": [(0, 0, {"sequence": 1, "source": "id", "target": "ref", "required": True}),
+                         (0, 0, {"sequence": 2, "source": "name", "target": "name", "required": True})],
+        })
+        mapping.action_activate()
+        response = self.post(b"<contact><id>X2</id><name>Night clerk</name></contact>")
+        self.assertEqual(response.status_code, 202, response.text)
+        message = self.env["hc.message"].browse(response.json()["message_id"])
+        message._job_process()
+        self.assertEqual(message.state, "done", message.error_message)
+        partner = self.env["res.partner"].search([("ref", "=", "X2")])
+        self.assertEqual(partner.name, "Night clerk")
+
+
+@tagged("post_install", "-at_install")
+class TestPushTriggers(RequestCase):
+    """A push flow names its model and when it sends; a generated automation rule queues records."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_users()
+
+    def messages(self, partner):
+        return self.env["hc.message"].search([("flow_id", "=", self.flow.id), ("res_model", "=", "res.partner"),
+                                              ("res_id", "=", partner.id)], order="id")
+
+    def generate(self, **values):
+        consultant = self.users["consultant"]
+        self.flow.with_user(consultant).write(values)
+        action = self.flow.with_user(consultant).action_sending_rule()
+        self.assertEqual(action["tag"], "display_notification", "a consultant is told, not shown the rule")
+        return self.flow.sudo().push_rule_id
+
+    def test_change_of_listed_fields_queues_the_record_once_per_change(self):
+        rule = self.generate(push_trigger="fields", push_trigger_fields="phone")
+        self.assertTrue(rule.active)
+        self.assertEqual(rule.action_server_ids.code,
+                         f"env['hc.flow'].browse({self.flow.id})._push_from_rule(records)", "generated, not typed")
+        with trap_jobs() as trap:
+            partner = self.env["res.partner"].create({"name": "Triggered", "ref": "T1"})
+            trap.assert_jobs_count(1)
+            partner.comment = "not watched"
+            trap.assert_jobs_count(1)
+            partner.phone = "+41 1"
+            trap.assert_jobs_count(2)
+        messages = self.messages(partner)
+        self.assertEqual(len(messages), 2, "one message per sending")
+        self.assertEqual(set(messages.mapped("external_id")), {f"res.partner:{partner.id}"},
+                         "one ordering key per record: its messages are sent in order")
+        self.assertEqual(json.loads(messages[0].payload), {"reference": "T1", "name": "Triggered"})
+        messages[0]._job_process()
+        self.assertEqual(messages[0].state, "done", messages[0].error_message)
+        self.assertEqual(self.server.requests[0]["headers"]["Idempotency-Key"], messages[0].correlation_id)
+
+    def test_condition_becoming_true_sends_once(self):
+        self.generate(push_trigger="domain", push_domain="[('ref', '=', 'SEND')]")
+        with trap_jobs():
+            partner = self.env["res.partner"].create({"name": "Waiting", "ref": "WAIT"})
+            self.assertFalse(self.messages(partner))
+            partner.ref = "SEND"
+            self.assertEqual(len(self.messages(partner)), 1, "the condition became true")
+            partner.phone = "+41 2"
+            self.assertEqual(len(self.messages(partner)), 1, "it held before: nothing new to send")
+            born = self.env["res.partner"].create({"name": "Born ready", "ref": "SEND"})
+            self.assertEqual(len(self.messages(born)), 1)
+
+    def test_on_create_and_switching_off(self):
+        rule = self.generate(push_trigger="create")
+        with trap_jobs():
+            partner = self.env["res.partner"].create({"name": "New", "ref": "N1"})
+            partner.phone = "+41 3"
+        self.assertEqual(len(self.messages(partner)), 1)
+        self.flow.with_user(self.users["consultant"]).push_trigger = "none"
+        self.assertFalse(rule.active, "the rule follows the flow")
+        with trap_jobs():
+            other = self.env["res.partner"].create({"name": "Quiet", "ref": "N2"})
+        self.assertFalse(self.messages(other))
+
+    def test_consultants_configure_but_never_write_code(self):
+        rule = self.generate(push_trigger="create")
+        consultant = self.users["consultant"]
+        with self.assertRaises(AccessError):
+            rule.action_server_ids.with_user(consultant).write({"code": "env.cr.execute('drop table x')"})
+        with self.assertRaises(AccessError):
+            rule.with_user(consultant).write({"filter_domain": "[]"})
+        with self.assertRaisesRegex(ValidationError, "list them"):
+            self.flow.with_user(consultant).push_trigger = "fields"
+        with self.assertRaisesRegex(ValidationError, "watches colour, which res.partner has no stored field"):
+            self.flow.with_user(consultant).write({"push_trigger": "fields", "push_trigger_fields": "phone, colour"})
+        with self.assertRaisesRegex(ValidationError, "is not a domain"):
+            self.flow.with_user(consultant).push_domain = "[('ref', '=', __import__('os').getcwd())]"
