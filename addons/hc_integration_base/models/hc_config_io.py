@@ -10,8 +10,8 @@ BACKEND_FIELDS = [
     "tls_verify", "tls_ca_bundle", "tls_client_cert", "rate_limit", "auth_type", "auth_username",
     "api_key_name", "api_key_location", "oauth_token_url", "oauth_client_id", "oauth_scope", "wsse_digest",
     "inbound_replay_window", "inbound_max_bytes", "inbound_rate_limit", "breaker_threshold", "breaker_cooldown",
-    "job_capacity", "payload_retention_days", "message_retention_days", "alert_error_rate", "alert_backlog",
-    "alert_oldest_minutes",
+    "job_capacity", "payload_retention_days", "exception_payload_retention_days", "message_retention_days",
+    "alert_error_rate", "alert_backlog", "alert_oldest_minutes",
 ]
 FLOW_FIELDS = [
     "name", "object_type", "direction", "system_of_record", "ownership_policy", "mode", "criticality",
@@ -20,6 +20,8 @@ FLOW_FIELDS = [
     "idempotency_key_path", "paging_style", "page_size", "paging_page_param", "paging_size_param",
     "paging_offset_param", "paging_limit_param", "paging_cursor_param", "paging_records_path", "paging_next_path",
     "paging_total_path", "paging_cursor_path", "changed_since_param", "max_attempts",
+    "request_method", "request_path", "request_query", "payload_format", "xml_root", "operation_create",
+    "operation_update", "operation_cancel", "push_trigger", "push_trigger_fields", "push_domain",
 ]
 # What makes a backend point at one environment's systems: an import into an existing backend keeps
 # the target's values unless the administrator asks for the file's (promoting test -> production

@@ -7,7 +7,7 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 
-from ..mapping.paths import MISSING, json_getter
+from ..mapping.paths import MISSING, XPATH_MARKS, PathError, json_getter, parse_path, xml_selector
 from ..transports.base import Request
 from ..transports.paging import PageContract, PagingError
 from .hc_message import PermanentError
@@ -208,8 +208,9 @@ class HcFlow(models.Model):
     )
     push_rule_state = fields.Char(compute="_compute_push_rule_state", string="Sending rule status")
     sensitive_paths = fields.Text(
-        help="One payload path per line (e.g. patient.name, lines[*].note); their values are "
-        "replaced by *** in the stored payload shown to users.",
+        help="One payload path per line (e.g. patient.name, lines[*].note, patient['national-id'] for a key "
+        "with other characters; for XML, element paths such as Patient.Name or an XPath such as //PID); their "
+        "values are replaced by *** in the stored payload and answer shown to users.",
     )
     inbound_schema = fields.Text(
         "JSON Schema",
@@ -520,6 +521,18 @@ class HcFlow(models.Model):
         )
         for flow in self:
             flow.message_count = counts.get(flow, 0)
+
+    @api.constrains("sensitive_paths", "external_id_path", "idempotency_key_path")
+    def _check_paths(self):
+        """Paths are read with the one path grammar (mapping/paths.py): a path it cannot read is
+        refused here, naming it, rather than failing every message (or answering a post with 500)."""
+        for flow in self:
+            paths = flow._sensitive_path_list() + [p for p in (flow.external_id_path, flow.idempotency_key_path) if p]
+            for path in paths:
+                try:
+                    xml_selector(path) if XPATH_MARKS.search(path) else parse_path(path)
+                except PathError as exc:
+                    raise ValidationError(self.env._("Flow %(flow)s: %(error)s", flow=flow.name, error=exc)) from exc
 
     @api.constrains("code")
     def _check_code(self):

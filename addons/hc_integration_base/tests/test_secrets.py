@@ -4,7 +4,7 @@ never travels in a configuration file, and a copied database calls nobody."""
 import json
 import os
 
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.modules.neutralize import neutralize_database
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import SQL
@@ -166,3 +166,43 @@ class TestConfigurationPromotion(BackendMixin, TransactionCase):
         self.env["hc.backend"]._import_config(data, replace_endpoints=True)
         self.assertEqual((backend.base_url, backend.environment), ("http://127.0.0.1:9/test", "test"))
         self.assertEqual(backend.sudo().api_key, "prod-key")
+
+    def test_request_and_paging_settings_travel_with_the_configuration(self):
+        backend = self.create_backend(code="mms", base_url="http://127.0.0.1:9/mms")
+        self.env["hc.flow"].create({
+            "name": "Orders", "code": "orders", "backend_id": backend.id, "direction": "push",
+            "model_id": self.env.ref("base.model_res_partner").id, "system_of_record": "odoo",
+            "request_method": "PUT", "request_path": "/orders/{reference}", "payload_format": "xml",
+            "xml_root": "Order",
+        })
+        self.env["hc.flow"].create({
+            "name": "Items", "code": "items", "backend_id": backend.id, "direction": "pull",
+            "model_id": self.env.ref("base.model_res_partner").id, "paging_page_param": "seite",
+            "paging_size_param": "anzahl", "paging_records_path": "daten.artikel",
+        })
+        data = backend._export_config()
+        data["backend"]["code"] = "mms_copy"
+        copy = self.env["hc.backend"]._import_config(data)
+        orders = copy.flow_ids.filtered(lambda f: f.code == "orders")
+        items = copy.flow_ids.filtered(lambda f: f.code == "items")
+        self.assertEqual((orders.request_method, orders.request_path, orders.payload_format, orders.xml_root),
+                         ("PUT", "/orders/{reference}", "xml", "Order"))
+        self.assertEqual((items.paging_page_param, items.paging_size_param, items.paging_records_path),
+                         ("seite", "anzahl", "daten.artikel"))
+
+    def test_a_path_the_grammar_cannot_read_is_refused_on_save(self):
+        backend = self.create_backend(code="paths")
+        for field, path in (("sensitive_paths", "patient..name"), ("external_id_path", "lines[x]"),
+                            ("idempotency_key_path", "a[0")):
+            with self.subTest(field=field), self.assertRaises(ValidationError) as refused:
+                self.env["hc.flow"].create({
+                    "name": "Admissions", "code": f"adm_{field}", "backend_id": backend.id, "direction": "inbound",
+                    "model_id": self.env.ref("base.model_res_partner").id, field: path,
+                })
+            self.assertIn(path, str(refused.exception))
+        flow = self.env["hc.flow"].create({
+            "name": "Admissions", "code": "adm_ok", "backend_id": backend.id, "direction": "inbound",
+            "model_id": self.env.ref("base.model_res_partner").id,
+            "sensitive_paths": "patient['national-id']\nlines[*].note\n//PID",
+        })
+        self.assertEqual(len(flow._sensitive_path_list()), 3)

@@ -301,6 +301,17 @@ class TestSecurityBoundariesJsonRpc(SecurityFixture, HttpCase):
         paths = self.url_open("/hc/openapi.json").json()["paths"]
         self.assertLessEqual({"/hc/in/guarded/admissions", "/hc/in/pharmacy/dispensing"}, set(paths))
 
+    def test_consultant_picks_a_flows_model_among_the_allowed_ones(self):
+        """The model field is a picker over ir.model (which consultants may read), narrowed to the
+        administrators' list; a model outside it is refused on save."""
+        body = self.call("consultant", "ir.model", "name_search", [],
+                         {"name": "", "domain": [["hc_allowed_ids", "!=", False]], "limit": 200})
+        names = {name for _id, name in body["result"]}
+        self.assertIn(self.env.ref("base.model_res_partner").name, names)
+        self.assertNotIn(self.env.ref("base.model_res_users").name, names)
+        self.assertEqual(set(self.env["ir.model"].browse([i for i, _n in body["result"]]).mapped("model")),
+                         set(self.env["hc.allowed.model"].search([]).mapped("model_name")))
+
     @mute_logger("odoo.http")
     def test_viewer_and_operator_cannot_edit_flows_or_export_secrets(self):
         for role in ("viewer", "operator"):

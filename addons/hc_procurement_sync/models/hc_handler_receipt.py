@@ -52,7 +52,12 @@ class HcHandlerReceipt(models.AbstractModel):
                                      category="mapping")
             received.setdefault(move, []).append(line)
         for move, lines in received.items():
-            quantity = sum(float(line.get("quantity") or 0) for line in lines)
+            # Quantities come in the order line's unit (a pack of 6); the move counts in its own
+            # (the product's unit, when Odoo split the purchase unit).
+            ordered_in = move.purchase_line_id.product_uom_id or move.product_uom
+            for line in lines:
+                line["quantity"] = ordered_in._compute_quantity(float(line.get("quantity") or 0), move.product_uom)
+            quantity = sum(line["quantity"] for line in lines)
             if move.product_uom.compare(quantity, move.product_uom_qty) > 0:
                 raise PermanentError(self.env._(
                     "Receipt %(ref)s: %(qty)s %(product)s received, more than the %(ordered)s expected.",
@@ -61,7 +66,7 @@ class HcHandlerReceipt(models.AbstractModel):
             move.move_line_ids.unlink()
             for line in lines:
                 values = {"move_id": move.id, "picking_id": picking.id, "product_id": move.product_id.id,
-                          "product_uom_id": move.product_uom.id, "quantity": float(line.get("quantity") or 0),
+                          "product_uom_id": move.product_uom.id, "quantity": line["quantity"],
                           "location_id": move.location_id.id, "location_dest_id": move.location_dest_id.id}
                 if move.product_id.tracking != "none":
                     if not line.get("lot"):

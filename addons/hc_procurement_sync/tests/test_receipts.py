@@ -80,3 +80,18 @@ class TestReceipts(SimulatorMixin, TransactionCase):
             {"reference": "GRN-3", "po_reference": order.name, "lines": [{"item_code": "ITM-ZZZ", "quantity": 1}]},
         ])
         self.assertIn("line ITM-ZZZ is not on order", run.page_message_ids.error_message)
+
+    def test_quantities_count_in_the_order_lines_unit(self):
+        """Bought by the pack of 6, received as 6 packs: 36 units in stock, the line fully received
+        (the move counts in the product's unit, the document in the order line's)."""
+        pack = self.env.ref("uom.product_uom_pack_6")
+        order = self.env["purchase.order"].create({"partner_id": self.vendor.id, "order_line": [
+            (0, 0, {"product_id": self.gloves.id, "product_qty": 6, "product_uom_id": pack.id, "price_unit": 9.0})]})
+        with trap_jobs():
+            order.button_confirm()
+        run = self.pull([{"reference": "GRN-4", "po_reference": order.name,
+                          "lines": [{"item_code": "ITM-R1", "quantity": 6}]}])
+        self.assertEqual((run.count_created, run.count_failed), (1, 0), run.page_message_ids.error_message)
+        self.assertEqual(order.order_line.qty_received, 6)
+        self.assertEqual(sum(order.picking_ids.filtered(lambda p: p.state == "done").move_ids.mapped("quantity")), 36)
+        self.assertFalse(order.picking_ids.filtered(lambda p: p.state != "done"), "nothing left to receive")
