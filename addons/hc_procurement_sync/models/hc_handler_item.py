@@ -48,6 +48,20 @@ class HcItemReference(models.AbstractModel):
         return found
 
     @api.model
+    def _codes(self, backend, products):
+        """``{product id: code}``: how ``backend`` names each product (its own item binding), else
+        the product's internal reference. The way back of :meth:`_products`, for documents Odoo sends."""
+        bindings = self.env["hc.binding"].sudo().search_fetch(
+            ["&", ("backend_id", "=", backend.id), "|",
+             "&", ("res_model", "=", "product.product"), ("res_id", "in", products.ids),
+             "&", ("res_model", "=", "product.template"), ("res_id", "in", products.product_tmpl_id.ids)],
+            ["res_model", "res_id", "external_id"], order="id desc")
+        by_variant = {b.res_id: b.external_id for b in bindings if b.res_model == "product.product"}
+        by_template = {b.res_id: b.external_id for b in bindings if b.res_model == "product.template"}
+        return {product.id: by_variant.get(product.id) or by_template.get(product.product_tmpl_id.id)
+                or product.default_code or "" for product in products}
+
+    @api.model
     def _product(self, backend, code):
         return self._products(backend, [code]).get(str(code), self.env["product.product"])
 

@@ -36,15 +36,21 @@ class HcHandlerPurchaseOrder(models.AbstractModel):
 
     @api.model
     def _vendor_code(self, flow, partner):
-        binding = self.env["hc.binding"].sudo().search(
-            [("res_model", "=", "res.partner"), ("res_id", "=", partner.commercial_partner_id.id)], limit=1
-        )
-        return binding.external_id or partner.commercial_partner_id.ref or False
+        """How the flow's backend names the vendor: its own binding, else another backend's (the demo's
+        suppliers come from the REST system, orders go to the SOAP gateway), else the partner's reference."""
+        bindings = self.env["hc.binding"].sudo().search_fetch(
+            [("res_model", "=", "res.partner"), ("res_id", "=", partner.commercial_partner_id.id)],
+            ["backend_id", "external_id"], order="id")
+        own = bindings.filtered(lambda b: b.backend_id == flow.backend_id)[:1] or bindings[:1]
+        return own.external_id or partner.commercial_partner_id.ref or False
 
     @api.model
     def _prepare_payload(self, flow, order):
         """The order's canonical document (schemas/purchase_order.v1.json); the flow's outbound
-        mapping, when it has one, turns it into the gateway's request at sending."""
+        mapping, when it has one, turns it into the gateway's request at sending. Items are named
+        as the flow's backend names them (item cross-reference)."""
+        lines = order.order_line.filtered(lambda ln: ln.product_id and not ln.display_type)
+        codes = self.env["hc.item.reference"]._codes(flow.backend_id, lines.product_id)
         action = "cancel" if order.state == "cancel" else ("update" if order.hc_remote_order_number else "create")
         document = {
             "reference": order.name,
@@ -56,12 +62,12 @@ class HcHandlerPurchaseOrder(models.AbstractModel):
             "lines": [
                 {
                     "line_ref": str(line.id),
-                    "item_code": line.product_id.default_code or "",
+                    "item_code": codes[line.product_id.id],
                     "quantity": line.product_qty,
                     "uom_code": line.product_uom_id.name,
                     "unit_price": line.price_unit,
                 }
-                for line in order.order_line.filtered(lambda ln: ln.product_id and not ln.display_type)
+                for line in lines
             ],
         }
         if action != "create" and order.hc_remote_order_number:

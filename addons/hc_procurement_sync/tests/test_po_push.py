@@ -129,3 +129,24 @@ class TestPurchaseOrderPush(SimulatorMixin, TransactionCase):
             order.button_confirm()
             trap.assert_jobs_count(1)
         self.assertEqual(order.state, "purchase")
+
+    def test_items_and_vendor_are_named_as_the_gateway_names_them(self):
+        """The gateway's own codes (its bindings) win over Odoo's internal reference and over another
+        backend's codes; without them the internal reference is sent, as before."""
+        Binding = self.env["hc.binding"]
+        rest = self.env.ref("hc_integration_base.demo_backend_rest")
+        Binding.create([
+            {"backend_id": self.gateway.id, "res_model": "product.template", "external_id": "GW-GLV",
+             "res_id": self.products[0].product_tmpl_id.id},
+            {"backend_id": rest.id, "res_model": "product.template", "external_id": "REST-SYR",
+             "res_id": self.products[1].product_tmpl_id.id},
+            {"backend_id": rest.id, "res_model": "res.partner", "external_id": "SUP-0001", "res_id": self.vendor.id},
+            {"backend_id": self.gateway.id, "res_model": "res.partner", "external_id": "SUP-0003",
+             "res_id": self.vendor.id},
+        ])
+        order, message = self.confirm(self.vendor)
+        self.run_job(message)
+        self.assertEqual(message.state, "done", message.error_message)
+        [remote] = self.sims.state.orders
+        self.assertEqual(remote["vendor_code"], "SUP-0003")
+        self.assertEqual([ln["item_code"] for ln in remote["lines"]], ["GW-GLV", "ITM-000002"])
