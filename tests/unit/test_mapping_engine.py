@@ -14,8 +14,12 @@ UNITS = {"BX": 10, "EA": 1}
 
 
 def context(**kwargs):
-    def value_map(table, code):
-        if table == "uom" and code in UNITS:
+    def value_map(table, code, reverse=False):
+        if reverse:
+            codes = {odoo: legacy for legacy, odoo in UNITS.items()}
+            if table == "uom" and code in codes:
+                return codes[code]
+        elif table == "uom" and code in UNITS:
             return UNITS[code]
         raise KeyError(code)
 
@@ -253,3 +257,17 @@ def test_number_fast_path_matches_the_full_transform(raw):
         traced = compile_mapping([line("v", "v", kind)], context=context(), trace=True)({"v": raw})
         assert fast.values == traced.values
         assert [e.as_dict() for e in fast.errors] == [e.as_dict() for e in traced.errors]
+
+
+def test_code_tables_read_the_other_way_in_outbound_mappings():
+    """Odoo value (or a record given as {"id", "name"}) -> the legacy code, from the same table."""
+    lines = [line("uom_id", "unit", "value_map", params={"table": "uom"}),
+             line("pack", "pack_unit", "value_map", params={"table": "uom"})]
+    result = run(lines, {"uom_id": 10, "pack": {"id": 1, "name": "Units"}}, direction="outbound")
+    assert result.values == {"unit": "BX", "pack_unit": "EA"}
+    assert not result.errors
+    missing = run(lines[:1], {"uom_id": 99}, direction="outbound")
+    assert [e.code for e in missing.errors] == ["value_map_missing"]
+    assert "value '99' not found" in missing.errors[0].reason
+    inbound = run([line("u", "uom_id", "value_map", params={"table": "uom"})], {"u": "BX"})
+    assert inbound.values == {"uom_id": 10}

@@ -185,19 +185,25 @@ def split(params, context):
     return apply
 
 
-def value_map(params, context):
+def value_map(params, context, outbound=False):
+    """Legacy code -> Odoo value (inbound); in an outbound mapping the same table is read the other
+    way: an Odoo value, record id, record ({"id", "name"}) or record name -> its legacy code."""
     table = params.get("table")
     if not table:
         raise TransformError("a value map transform needs a table", code="configuration")
     lookup = context.value_map
 
     def apply(value, payload, values):
+        if outbound and isinstance(value, dict) and "id" in value:
+            value = value["id"]
         if isinstance(value, (list, dict)):
             raise TransformError(f"expected one code for value map '{table}', got {value!r}")
         try:
-            return lookup(table, value)
+            return lookup(table, value, reverse=True) if outbound else lookup(table, value)
         except KeyError:
-            raise TransformError(f"code '{value}' not found in value map '{table}'", code="value_map_missing") from None
+            what = "value" if outbound else "code"
+            raise TransformError(f"{what} '{value}' not found in value map '{table}'",
+                                 code="value_map_missing") from None
     return apply
 
 
@@ -235,7 +241,7 @@ FACTORIES = {
     "date": date_, "datetime": datetime_, "unit_conversion": unit_conversion, "concat": concat,
     "split": split, "value_map": value_map, "many2one": many2one, "expression": expression,
 }
-OUTBOUND_AWARE = {"date": date_, "datetime": datetime_}
+OUTBOUND_AWARE = {"date": date_, "datetime": datetime_, "value_map": value_map}
 NO_SOURCE = {"constant"}
 
 _REGEX_CACHE = {}

@@ -387,14 +387,18 @@ class HcMapping(models.Model):
     def _context(self):
         backend_id = self.flow_id.backend_id.id
 
-        def value_map(table, code):
+        def value_map(table, code, reverse=False):
             tables = _CURRENT.tables
-            if table not in tables:
+            key = (table, reverse)
+            if key not in tables:
                 record = _CURRENT.env["hc.value.map"].sudo().search([("code", "=", table)], limit=1)
                 if not record:
                     raise KeyError(code)
-                tables[table] = record._lookup_dict()
-            return tables[table][str(code)]
+                tables[key] = record._reverse_lookup_dict() if reverse else record._lookup_dict()
+            found = tables[key]
+            if reverse and not isinstance(code, str) and code in found:
+                return found[code]  # a record id
+            return found[str(code)]
 
         def resolve(kind, model, key, params):
             env = _CURRENT.env

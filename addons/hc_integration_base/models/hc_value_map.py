@@ -43,6 +43,22 @@ class HcValueMap(models.Model):
         return {e.legacy_code: e.value for e in self.entry_ids}
 
 
+    def _reverse_lookup_dict(self):
+        """The table read the other way, for outbound mappings: Odoo value -> legacy code; for model
+        tables both the record id and its name. Where several codes give the same Odoo value, the
+        first code (in code order) is sent."""
+        self.ensure_one()
+        reverse = {}
+        for entry in self.entry_ids.sorted("legacy_code"):
+            if self.model_id and entry.res_id:
+                reverse.setdefault(entry.res_id, entry.legacy_code)
+                reverse.setdefault(entry.sudo().record_ref.display_name if entry.record_ref else "", entry.legacy_code)
+            elif not self.model_id and entry.value not in (None, False):
+                reverse.setdefault(str(entry.value), entry.legacy_code)
+        reverse.pop("", None)
+        return reverse
+
+
 class HcValueMapEntry(models.Model):
     _name = "hc.value.map.entry"
     _description = "Integration Code Table Entry"

@@ -178,3 +178,40 @@ class TestMappingVersions(SimulatorMixin, BackendMixin, TransactionCase):
         self.assertEqual((second.values["parent_id"], second.values["comment"]), (partner.id, "Net 30"))
         self.terms_map.entry_ids.filtered(lambda e: e.legacy_code == "30").value = "30 days net"
         self.assertEqual(version._compiled()(payload).values["comment"], "30 days net")
+
+
+@tagged("post_install", "-at_install")
+class TestCodeTablesBothWays(BackendMixin, TransactionCase):
+    """A code table read legacy -> Odoo by inbound mappings is read Odoo -> legacy by outbound ones."""
+
+    def test_outbound_line_sends_the_legacy_code_of_a_record_and_a_value(self):
+        self.env["hc.value.map"].create({
+            "name": "Their countries", "code": "their_countries", "model_id": self.env.ref("base.model_res_country").id,
+            "entry_ids": [(0, 0, {"legacy_code": "FRA", "res_id": self.env.ref("base.fr").id}),
+                          (0, 0, {"legacy_code": "POR", "res_id": self.env.ref("base.pt").id})],
+        })
+        self.env["hc.value.map"].create({
+            "name": "Their kinds", "code": "their_kinds",
+            "entry_ids": [(0, 0, {"legacy_code": "P", "value": "person"}),
+                          (0, 0, {"legacy_code": "F", "value": "company"})],
+        })
+        backend = self.create_backend(code="both_ways")
+        flow = self.env["hc.flow"].create({
+            "name": "Contacts out", "code": "contacts_out", "backend_id": backend.id, "direction": "push",
+            "model_id": self.env.ref("base.model_res_partner").id, "system_of_record": "odoo",
+        })
+        mapping = self.env["hc.mapping"].create({"flow_id": flow.id, "direction": "outbound", "line_ids": [
+            (0, 0, {"sequence": 1, "source": "country_id", "target": "land", "transform": "value_map",
+                    "params": json.dumps({"table": "their_countries"})}),
+            (0, 0, {"sequence": 2, "source": "company_type", "target": "art", "transform": "value_map",
+                    "params": json.dumps({"table": "their_kinds"})}),
+        ]})
+        mapping.action_activate()
+        partner = self.env["res.partner"].create({"name": "Clinique", "is_company": True,
+                                                  "country_id": self.env.ref("base.pt").id})
+        payload = self.env["hc.handler.generic"]._prepare_payload(flow, partner)
+        self.assertEqual(payload, {"land": "POR", "art": "F"})
+        partner.country_id = self.env.ref("base.es")
+        with self.assertRaises(UserError) as refused:
+            self.env["hc.handler.generic"]._prepare_payload(flow, partner)
+        self.assertIn("not found in value map 'their_countries'", str(refused.exception))
