@@ -8,6 +8,7 @@ from odoo.tools import SQL
 from odoo.addons.queue_job.job import ENQUEUED, PENDING
 from odoo.addons.queue_job.jobrunner.runner import PG_ADVISORY_LOCK_ID
 
+from .. import lifecycle
 from .inbound import _json
 
 ERROR_RESPONSES = {
@@ -207,7 +208,8 @@ class MonitoringController(http.Controller):
             SQL(
                 "SELECT b.code, EXTRACT(EPOCH FROM now() at time zone 'utc' - min(m.received_at)) "
                 "FROM hc_message m JOIN hc_backend b ON b.id = m.backend_id "
-                "WHERE m.state IN ('new', 'queued', 'processing', 'failed_retrying') GROUP BY b.code ORDER BY 1"
+                "WHERE m.state = ANY(%s) GROUP BY b.code ORDER BY 1",
+                list(lifecycle.PENDING),
             )
         )
         for code, age in env.cr.fetchall():

@@ -8,6 +8,7 @@ from . import hc_value_map
 from . import hc_mapping
 from . import hc_allowed_model
 from . import hc_message
+from . import hc_message_waits
 from . import hc_batch_run
 from . import hc_handler_generic
 from . import hc_handler_push

@@ -11,12 +11,13 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from ..exceptions import PermanentError
+from ..lifecycle import EXCEPTION, PENDING
 from ..transports import errors as transport_errors
 from ..transports.auth import build_auth
 from ..transports.breaker import CircuitBreaker
 from ..transports.rest import RestClient, get_client
 from ..transports.soap import get_soap_client
-from .hc_message import PermanentError
 
 _logger = logging.getLogger(__name__)
 
@@ -379,10 +380,8 @@ class HcBackend(models.Model):
         for backend in self:
             counts = stats.get(backend.id, {})
             backend.message_count = sum(counts.values())
-            backend.exception_count = counts.get("exception", 0)
-            backend.backlog_count = sum(
-                counts.get(s, 0) for s in ("new", "queued", "processing", "failed_retrying")
-            )
+            backend.exception_count = counts.get(EXCEPTION, 0)
+            backend.backlog_count = sum(counts.get(s, 0) for s in PENDING)
 
     def _channel_name(self, urgent=False):
         if not self.code:

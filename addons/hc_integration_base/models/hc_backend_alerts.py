@@ -4,7 +4,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 
-from .hc_message import BLOCKING
+from ..lifecycle import EXCEPTION, PENDING, PROCESSED
 
 
 class HcBackend(models.Model):
@@ -34,17 +34,17 @@ class HcBackend(models.Model):
         findings = {}
         finished = Message.search_count([
             ("backend_id", "=", self.id), ("done_at", ">=", now - timedelta(hours=1)),
-            ("state", "in", ("done", "exception")),
+            ("state", "in", PROCESSED),
         ])
         failed = Message.search_count([
-            ("backend_id", "=", self.id), ("done_at", ">=", now - timedelta(hours=1)), ("state", "=", "exception"),
+            ("backend_id", "=", self.id), ("done_at", ">=", now - timedelta(hours=1)), ("state", "=", EXCEPTION),
         ])
         if finished and self.alert_error_rate and 100.0 * failed / finished > self.alert_error_rate:
             findings["error_rate"] = self.env._(
                 "Error rate %(rate).0f%% over the last hour (%(failed)s of %(total)s messages), above %(limit).0f%%.",
                 rate=100.0 * failed / finished, failed=failed, total=finished, limit=self.alert_error_rate,
             )
-        pending_domain = [("backend_id", "=", self.id), ("state", "in", BLOCKING)]
+        pending_domain = [("backend_id", "=", self.id), ("state", "in", PENDING)]
         # One grouped query: the backlog and the oldest pending message of each flow.
         groups = Message._read_group(pending_domain, ["flow_id"], ["__count", "received_at:min"])
         backlog = sum(count for _flow, count, _oldest in groups)

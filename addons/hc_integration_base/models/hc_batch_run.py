@@ -10,6 +10,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import ENQUEUED, FAILED, PENDING, STARTED, WAIT_DEPENDENCIES
 
+from .. import lifecycle
 from ..transports.errors import TransportError
 from .hc_message import current_job_attempt
 
@@ -101,11 +102,11 @@ class HcBatchRun(models.Model):
             item["updated"] += updated
             item["unchanged"] += unchanged
             item["failed"] += failed
-            if state in ("done", "exception", "ignored"):
+            if state in lifecycle.PENDING:  # pages never are duplicates (no idempotency key): the rest ended
+                item["pending"] += count
+            else:
                 item["done"] += count
                 item["last"] = max(filter(None, [item["last"], last]), default=False)
-            else:
-                item["pending"] += count
         for run in self:
             item = stats.get(run.id, {"done": 0, "created": 0, "updated": 0, "unchanged": 0, "failed": 0,
                                       "last": False, "pending": 0})

@@ -2,7 +2,7 @@
 
 One grouped SQL query serves a whole recordset (a dashboard of every backend, the flows of a
 backend form): nothing is computed record by record. The state sets come from
-``hc_message`` (``STATES``, ``TERMINAL``, ``BLOCKING``) and reach SQL as parameters.
+``lifecycle`` and reach SQL as parameters.
 
 Windows: throughput, error rate and p95 duration cover the messages that ended in the last
 ``FIGURES_WINDOW_HOURS`` hours (by their end time); the oldest open message and the counts of
@@ -14,15 +14,9 @@ from datetime import timedelta
 from odoo import fields, models
 from odoo.tools import SQL
 
-from .hc_message import BLOCKING, STATES, TERMINAL
+from ..lifecycle import ENDED, NEEDS_PERSON, OPEN, PENDING
 
 FIGURES_WINDOW_HOURS = 24
-# Not terminal: still waiting for the job runner (BLOCKING) or for a person (in exception).
-OPEN_STATES = sorted({state for state, _label in STATES} - TERMINAL)
-# Open, and nothing will process them until a person acts: the exception queue.
-FAILED_STATES = sorted(set(OPEN_STATES) - set(BLOCKING))
-# Reached an end in the window: done, ignored or in exception (duplicates never run).
-ENDED_STATES = sorted(TERMINAL | set(FAILED_STATES))
 
 
 def message_figures(env, column, ids):
@@ -32,7 +26,7 @@ def message_figures(env, column, ids):
     env["hc.message"].flush_model(["backend_id", "flow_id", "state", "done_at", "received_at", "duration_ms"])
     now = fields.Datetime.now()
     since = now - timedelta(hours=FIGURES_WINDOW_HOURS)
-    in_window = SQL("(state = ANY(%s) AND done_at >= %s)", ENDED_STATES, since)
+    in_window = SQL("(state = ANY(%s) AND done_at >= %s)", list(ENDED), since)
     rows = env.execute_query(SQL(
         """SELECT %(col)s,
                   count(*) FILTER (WHERE %(win)s),
@@ -44,8 +38,8 @@ def message_figures(env, column, ids):
              FROM hc_message
             WHERE %(col)s = ANY(%(ids)s) AND (state = ANY(%(open)s) OR %(win)s)
          GROUP BY %(col)s""",
-        col=SQL.identifier(column), win=in_window, failed=FAILED_STATES, blocking=list(BLOCKING),
-        open=OPEN_STATES, ids=list(ids),
+        col=SQL.identifier(column), win=in_window, failed=list(NEEDS_PERSON), blocking=list(PENDING),
+        open=list(OPEN), ids=list(ids),
     ))
     figures = {}
     for key, ended, failed, p95, pending, exceptions, oldest in rows:

@@ -7,10 +7,10 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 
+from ..exceptions import PermanentError
 from ..mapping.paths import MISSING, XPATH_MARKS, PathError, json_getter, parse_path, xml_selector
 from ..transports.base import Request
 from ..transports.paging import PageContract, PagingError
-from .hc_message import PermanentError
 
 # Fields that change which flow an inbound URL names (hc.flow._inbound_route is cached).
 ROUTING_FIELDS = frozenset({"code", "active", "direction", "backend_id"})

@@ -1,17 +1,12 @@
 import json
-from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..exceptions import PermanentError, ReferenceWait
 from ..payload.inbound import json_path_value
 from .hc_binding import content_hash
-from .hc_message import BLOCKING, PermanentError, ReferenceWait
 
-# How long a message naming a record not received yet waits for the flows that bring it, and
-# after how long without a stored page a running pull no longer counts as bringing anything.
-REFERENCE_WAIT = timedelta(hours=1)
-STALE_RUN = timedelta(minutes=15)
 SIMPLE_TYPES = {"char", "text", "integer", "float", "monetary", "boolean", "date", "datetime", "selection", "html"}
 
 
@@ -34,30 +29,10 @@ class HcHandlerGeneric(models.AbstractModel):
 
     @api.model
     def _missing_reference(self, message, flows, error):
-        """A record this message names is unknown: wait while ``flows`` may still bring it, else
-        fail for good.
-
-        Scheduled pulls start together, so the first catalog page can be applied before the
-        suppliers it names: that page is postponed, without spending an attempt, while a pull of
-        those flows is active (a page stored in the last ``STALE_RUN``), one of their pages is
-        not applied yet, or one of their inbound messages received earlier is not. Later inbound
-        messages do not count (a steady stream would hold it forever, and two messages naming
-        each other would wait on each other), and no message waits longer than
-        ``REFERENCE_WAIT`` after it was received.
-        """
-        now = fields.Datetime.now()
-        flows -= message.flow_id
-        if flows and now - (message.received_at or now) < REFERENCE_WAIT:
-            arriving = self.env["hc.message"].sudo().search_count(
-                [("flow_id", "in", flows.ids), ("state", "in", BLOCKING), ("id", "!=", message.id),
-                 "|", ("batch_run_id", "!=", False), ("id", "<", message.id)],
-                limit=1,
-            ) or self.env["hc.batch.run"].sudo().search_count(
-                [("flow_id", "in", flows.ids), ("state", "=", "running"), ("write_date", ">", now - STALE_RUN)],
-                limit=1,
-            )
-            if arriving:
-                raise ReferenceWait(self.env._("%s Waiting for the records still being received.", error))
+        """A record this message names is unknown: wait while ``flows`` may still bring it (see
+        ``hc.message._references_may_arrive``), else fail for good."""
+        if message._references_may_arrive(flows):
+            raise ReferenceWait(self.env._("%s Waiting for the records still being received.", error))
         raise PermanentError(error, category="mapping")
 
     @api.model

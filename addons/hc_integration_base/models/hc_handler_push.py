@@ -4,7 +4,7 @@ import json
 from odoo import api, models
 from odoo.tools.misc import file_open
 
-from .hc_message import PermanentError
+from ..exceptions import PermanentError
 
 ACKNOWLEDGEMENT_SCHEMA = "hc_integration_base/schemas/acknowledgement.v1.json"
 

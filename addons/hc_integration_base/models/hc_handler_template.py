@@ -4,9 +4,9 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 
+from ..exceptions import PermanentError
 from .hc_handler_generic import SIMPLE_TYPES
 from .hc_handler_push import _validator, load_schema, schema_errors
-from .hc_message import PermanentError
 
 
 def jsonable(value):

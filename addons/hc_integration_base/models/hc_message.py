@@ -2,7 +2,6 @@ import json
 import logging
 import traceback
 import uuid
-import zlib
 from datetime import datetime, timedelta
 
 from psycopg2 import OperationalError
@@ -10,52 +9,35 @@ from psycopg2 import OperationalError
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
-from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+# Also importable from here, where addons found them before ..exceptions (kept one release).
+from ..exceptions import PermanentError, ReferenceWait
+from ..lifecycle import (
+    CATEGORIES,
+    DUPLICATE,
+    EXCEPTION,
+    IGNORED,
+    NEW,
+    PENDING,
+    PROCESSING,
+    PURGEABLE,
+    QUEUED,
+    RETRYABLE,
+    STATE_LABELS,
+    STATES,
+    TERMINAL,
+    can_transition,
+    classify,
+)
 from ..payload.redact import PathError, redact_text
 from ..transports.errors import TransportError
 
 _logger = logging.getLogger(__name__)
 
-STATES = [
-    ("new", "New"),
-    ("queued", "Queued"),
-    ("processing", "Processing"),
-    ("done", "Done"),
-    ("failed_retrying", "Failed, retrying"),
-    ("exception", "Exception"),
-    ("ignored", "Ignored"),
-    ("duplicate", "Duplicate"),
-]
-# Allowed transitions of the state machine; anything else is refused.
-TRANSITIONS = {
-    "new": {"queued", "duplicate", "ignored", "exception"},
-    "queued": {"processing", "failed_retrying", "exception", "ignored"},
-    "processing": {"done", "failed_retrying", "exception", "queued"},
-    "failed_retrying": {"processing", "queued", "exception", "ignored"},
-    "exception": {"queued", "ignored"},
-    "done": set(),
-    "ignored": set(),
-    "duplicate": set(),
-}
-TERMINAL = {"done", "ignored", "duplicate"}
 # queue_job states of a job that has not started yet.
 WAITING_JOB_STATES = ("wait_dependencies", "pending", "enqueued")
-# States in which an earlier message about the same record holds back later ones.
-BLOCKING = ("new", "queued", "processing", "failed_retrying")
-
-ERROR_CATEGORIES = [
-    ("transport", "Transport"),
-    ("authentication", "Authentication"),
-    ("validation", "Validation"),
-    ("mapping", "Mapping"),
-    ("remote", "Remote business error"),
-    ("conflict", "Conflict"),
-    ("security", "Security"),
-    ("internal", "Internal error"),
-]
 
 
 def current_job_attempt(env, default=1):
@@ -63,26 +45,6 @@ def current_job_attempt(env, default=1):
     job_uuid = env.context.get("job_uuid")
     job = job_uuid and env["queue.job"].sudo().search_fetch([("uuid", "=", job_uuid)], ["retry"], limit=1)
     return job.retry + 1 if job else default
-
-
-class PermanentError(Exception):
-    """A failure that retrying cannot fix: the message goes to the exception queue."""
-
-    def __init__(self, message, category="validation", counts=None, keep=None):
-        super().__init__(message)
-        self.category = category
-        self.counts = counts or {}
-        # Run after the handler's effects are rolled back: what must stay recorded all the same
-        # (e.g. a remote rejection written on the business record).
-        self.keep = keep
-
-
-class ReferenceWait(RetryableJobError):
-    """The message names records still being received: postponed (no attempt spent), with the
-    reason shown on the message while it waits."""
-
-    def __init__(self, msg):
-        super().__init__(msg, seconds=10, ignore_retry=True)
 
 
 class HcMessage(models.Model):
@@ -130,14 +92,18 @@ class HcMessage(models.Model):
     payload_truncated = fields.Boolean(readonly=True, copy=False)
     response = fields.Text(readonly=True, copy=False)
     state = fields.Selection(
-        STATES, default="new", required=True, index=True, readonly=True, copy=False, tracking=True
+        STATES, default=NEW, required=True, index=True, readonly=True, copy=False, tracking=True
+    )
+    is_pending = fields.Boolean(
+        "Pending", compute="_compute_is_pending", search="_search_is_pending",
+        help="A job will still process it (lifecycle.PENDING).",
     )
     attempt_count = fields.Integer(readonly=True, copy=False)
     received_at = fields.Datetime(default=fields.Datetime.now, readonly=True, copy=False)
     started_at = fields.Datetime(readonly=True, copy=False)
     done_at = fields.Datetime(readonly=True, copy=False)
     duration_ms = fields.Integer("Duration (ms)", readonly=True, copy=False)
-    error_category = fields.Selection(ERROR_CATEGORIES, readonly=True, copy=False, index=True)
+    error_category = fields.Selection(CATEGORIES, readonly=True, copy=False, index=True)
     error_message = fields.Text(readonly=True, copy=False)
     error_traceback = fields.Text(readonly=True, copy=False)
     job_uuid = fields.Char(readonly=True, copy=False, index=True)
@@ -156,7 +122,7 @@ class HcMessage(models.Model):
 
     _idempotency_uniq = models.UniqueIndex(
         "(backend_id, direction, idempotency_key) WHERE idempotency_key IS NOT NULL "
-        "AND state != 'duplicate'",
+        f"AND state != '{DUPLICATE}'",
         "This idempotency key was already used for this backend and direction.",
     )
 
@@ -166,6 +132,17 @@ class HcMessage(models.Model):
         by_uuid = {job.uuid: job for job in jobs}
         for message in self:
             message.job_id = by_uuid.get(message.job_uuid, False)
+
+    @api.depends("state")
+    def _compute_is_pending(self):
+        for message in self:
+            message.is_pending = message.state in PENDING
+
+    def _search_is_pending(self, operator, value):
+        # Odoo gives boolean searches as ``in`` / ``not in`` ``[True]``.
+        if operator not in ("in", "not in"):
+            return NotImplemented
+        return [("state", operator, PENDING)]
 
     @api.depends("received_at", "done_at")
     def _compute_age_hours(self):
@@ -186,13 +163,13 @@ class HcMessage(models.Model):
         if "state" in vals:
             for message in self:
                 old, new = message.state, vals["state"]
-                if old != new and new not in TRANSITIONS[old]:
+                if not can_transition(old, new):
                     raise ValidationError(
                         self.env._(
                             "Message %(msg)s cannot go from %(old)s to %(new)s.",
                             msg=message.display_name,
-                            old=dict(STATES)[old],
-                            new=dict(STATES)[new],
+                            old=STATE_LABELS[old],
+                            new=STATE_LABELS[new],
                         )
                     )
         return super().write(vals)
@@ -299,7 +276,7 @@ class HcMessage(models.Model):
                     raise
                 original = self._find_by_key(backend, direction, idempotency_key)
         if original:
-            vals.update(state="duplicate", duplicate_of_id=original.id, idempotency_key=idempotency_key)
+            vals.update(state=DUPLICATE, duplicate_of_id=original.id, idempotency_key=idempotency_key)
             vals.pop("payload_raw", None)
             return Message.create(vals)
         if enqueue:
@@ -313,7 +290,7 @@ class HcMessage(models.Model):
                 ("backend_id", "=", backend.id),
                 ("direction", "=", direction),
                 ("idempotency_key", "=", key),
-                ("state", "!=", "duplicate"),
+                ("state", "!=", DUPLICATE),
             ],
             limit=1,
         )
@@ -338,7 +315,7 @@ class HcMessage(models.Model):
             waiting = set(jobs.mapped("uuid"))
         for message in self:
             if message.job_uuid in waiting:
-                message.write({"state": "queued"})
+                message.write({"state": QUEUED})
                 continue
             flow = message.flow_id
             urgent = bool(flow) and flow._handler()._is_urgent(message)
@@ -356,7 +333,7 @@ class HcMessage(models.Model):
                 )
                 ._job_process()
             )
-            message.write({"state": "queued", "job_uuid": job.uuid if job else message.job_uuid})
+            message.write({"state": QUEUED, "job_uuid": job.uuid if job else message.job_uuid})
 
     def _job_process(self):
         """queue_job entry point. The job runs as the backend's integration user; the message's
@@ -375,7 +352,7 @@ class HcMessage(models.Model):
         job requeued by queue_job; handlers are idempotent, so running it again is harmless.
         """
         self.ensure_one()
-        if self.state in TERMINAL or self.state == "exception":
+        if self.state not in PENDING:
             return f"nothing to do: message already {self.state}"
         self._take_backend_slot()
         self._wait_for_predecessors()
@@ -390,19 +367,15 @@ class HcMessage(models.Model):
                 # Inside the savepoint: rolled back with the handler's effects, which also
                 # releases the row lock before a retry writes the state apart.
                 untracked.write({
-                    "state": "processing", "started_at": started.replace(microsecond=0), "attempt_count": attempt,
+                    "state": PROCESSING, "started_at": started.replace(microsecond=0), "attempt_count": attempt,
+                    "wait_reason": False,
                 })
                 self.flush_recordset()
                 result = self._dispatch()
         except ReferenceWait as exc:
-            # After the savepoint's rollback released the row: written apart, it survives the
-            # job's rollback; the message keeps its state. Only a note: a concurrent write on
-            # the message (an operator acting on it) must not turn the wait into a failure.
+            # After the savepoint's rollback released the row; the message keeps its state.
             self.invalidate_recordset()
-            try:
-                self.with_context(tracking_disable=True)._write_apart({"error_message": str(exc)})
-            except OperationalError:
-                _logger.info("Message %s waits; its note was not written (concurrent update)", self.id)
+            self._note_wait(str(exc))
             raise
         except RetryableJobError:
             raise
@@ -418,45 +391,26 @@ class HcMessage(models.Model):
         return result
 
     def _handle_failure(self, exc, attempt, started):
-        """Classify a failure: retry it later, or move the message to the exception queue."""
+        """Write what ``lifecycle.classify`` decides: retry later (raising ``RetryableJobError``),
+        or move the message to the exception queue (returning the reason)."""
         if isinstance(exc, TransportError) and exc.transient and self.backend_id:
             self.backend_id._sync_breaker_state_apart()
-        if isinstance(exc, TransportError) and exc.category == "circuit_open":
-            # The call never left: the breaker protects the remote system while it recovers.
-            # The message waits for the next probe without spending one of its attempts.
-            self._write_apart(self._failure_values(exc, "failed_retrying", "transport", started, exc.user_message))
-            raise RetryableJobError(exc.user_message, seconds=exc.retry_after, ignore_retry=True) from exc
-        if isinstance(exc, TransportError):
-            category = "authentication" if exc.category == "authentication" else "transport"
-            if exc.transient and attempt < self._max_attempts():
-                self._write_apart(
-                    self._failure_values(exc, "failed_retrying", category, started, exc.user_message)
-                )
-                raise RetryableJobError(exc.user_message, seconds=exc.retry_after) from exc
-            if exc.category == "soap_fault":
-                category = "remote"
-            reason = exc.user_message
-            if exc.transient:
-                reason = self.env._("Gave up after %(n)s attempts: %(err)s", n=attempt, err=reason)
-        elif isinstance(exc, PermanentError):
-            category, reason = exc.category, str(exc)
-        elif isinstance(exc, AccessError):
-            # The backend's integration user may not do this: a person must widen its rights or not.
-            category, reason = "security", self.env._(
-                "The integration user may not do this: %s", str(exc.args[0]))
-        elif isinstance(exc, (UserError, ValidationError)):
-            category, reason = "validation", str(exc.args[0])
-        else:
+        decision = classify(exc, attempt, self._max_attempts(), translate=self.env._)
+        if decision.unexpected:
             _logger.exception("Integration message %s failed unexpectedly", self.id)
-            category, reason = "internal", repr(exc)
+        vals = self._failure_values(exc, decision.state, decision.category, started, decision.reason)
+        if decision.retry and not decision.spends_attempt:
+            self._postpone(decision.reason, decision.retry_after, vals, cause=exc)
+        if decision.retry:
+            self._write_apart(vals)
+            raise RetryableJobError(decision.reason, seconds=decision.retry_after) from exc
         if getattr(exc, "keep", None):
             exc.keep()
-        vals = self._failure_values(exc, "exception", category, started, reason)
         for key, count in getattr(exc, "counts", {}).items():
             vals[f"count_{key}"] = count
         self.write(vals)
         self._notify_exception()
-        return reason
+        return decision.reason
 
     def _dispatch(self):
         if not self.flow_id:
@@ -508,8 +462,9 @@ class HcMessage(models.Model):
             "error_category": category,
             "error_message": message,
             "error_traceback": "".join(traceback.format_exception(exc))[-20000:],
-            "done_at": done.replace(microsecond=0) if state == "exception" else False,
+            "done_at": done.replace(microsecond=0) if state == EXCEPTION else False,
             "duration_ms": int((done - started).total_seconds() * 1000),
+            "wait_reason": False,
         }
 
     def _write_apart(self, vals):
@@ -522,47 +477,6 @@ class HcMessage(models.Model):
 
     def _max_attempts(self):
         return max(self.flow_id.max_attempts if self.flow_id else 5, 1)
-
-    def _take_backend_slot(self):
-        """Hold one of the backend's ``job_capacity`` slots (a transaction-level advisory lock);
-        when all are taken the job is postponed without counting an attempt."""
-        capacity = self.backend_id.job_capacity
-        if capacity <= 0:
-            return
-        for slot in range(capacity):
-            self.env.cr.execute(
-                SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", 7412, self.backend_id.id * 1000 + slot)
-            )
-            if self.env.cr.fetchone()[0]:
-                return
-        raise RetryableJobError("every processing slot of this backend is busy", seconds=1, ignore_retry=True)
-
-    def _wait_for_predecessors(self):
-        """Apply messages about one external record in the order received.
-
-        A transaction-level advisory lock keeps two workers off the same record; an earlier
-        unfinished message postpones this one without counting an attempt.
-        """
-        key = self._ordering_key()
-        if not key:
-            return
-        lock_id = zlib.crc32(key.encode()) - 2**31
-        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", 7411, lock_id))
-        if not self.env.cr.fetchone()[0]:
-            raise RetryableJobError("record locked by another worker", seconds=1, ignore_retry=True)
-        earlier = self.sudo().search_count(
-            [
-                ("backend_id", "=", self.backend_id.id),
-                ("object_type", "=", self.object_type),
-                ("external_id", "=", self.external_id),
-                ("direction", "=", self.direction),
-                ("id", "<", self.id),
-                ("state", "in", BLOCKING),
-            ],
-            limit=1,
-        )
-        if earlier:
-            raise RetryableJobError("an earlier message about this record is pending", seconds=2, ignore_retry=True)
 
     def _notify_exception(self):
         """Schedule an activity for the backend's responsible people."""
@@ -586,7 +500,7 @@ class HcMessage(models.Model):
         return self._retry()
 
     def _retry(self):
-        retryable = self.filtered(lambda m: m.state in ("exception", "failed_retrying"))
+        retryable = self.filtered(lambda m: m.state in RETRYABLE)
         if not retryable:
             raise UserError(self.env._("Only messages in exception or retrying can be retried."))
         retryable.sudo().write({"error_category": False})
@@ -602,7 +516,7 @@ class HcMessage(models.Model):
         if not (reason or "").strip():
             raise UserError(self.env._("Give a reason to ignore a message."))
         for message in self:
-            message.sudo().write({"state": "ignored", "ignore_reason": reason})
+            message.sudo().write({"state": IGNORED, "ignore_reason": reason})
             message.message_post(body=self.env._("Ignored: %s", reason))
             message.activity_ids.action_feedback(feedback=reason)
 
@@ -646,7 +560,7 @@ class HcMessage(models.Model):
                 [
                     ("backend_id", "=", backend.id),
                     ("received_at", "<", raw_limit),
-                    ("state", "=", "exception"),
+                    ("state", "=", EXCEPTION),
                     ("payload_raw", "!=", False),
                 ]
             ).write({"payload_raw": False})
@@ -655,6 +569,6 @@ class HcMessage(models.Model):
                 [
                     ("backend_id", "=", backend.id),
                     ("received_at", "<", delete_limit),
-                    ("state", "in", ("done", "duplicate")),
+                    ("state", "in", PURGEABLE),
                 ]
             ).unlink()

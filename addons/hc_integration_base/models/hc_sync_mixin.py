@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
+from ..lifecycle import DUPLICATE, IGNORED, NEEDS_PERSON, PENDING, RETRYABLE, TERMINAL
 from ..payload.inbound import json_path_value
 
 SYNC_STATES = [
@@ -13,15 +14,12 @@ SYNC_STATES = [
     ("failed", "Sync failed"),
     ("never", "Never synced"),
 ]
+# A record's sync status from its latest message: ended for good → in sync, a job will still
+# process it → pending, waiting for a person → failed.
 MESSAGE_TO_SYNC = {
-    "done": "in_sync",
-    "duplicate": "in_sync",
-    "ignored": "in_sync",
-    "new": "pending",
-    "queued": "pending",
-    "processing": "pending",
-    "failed_retrying": "pending",
-    "exception": "failed",
+    **dict.fromkeys(TERMINAL, "in_sync"),
+    **dict.fromkeys(PENDING, "pending"),
+    **dict.fromkeys(NEEDS_PERSON, "failed"),
 }
 
 
@@ -55,8 +53,8 @@ class HcSyncMixin(models.AbstractModel):
     def _hc_latest_messages_sql(self):
         return SQL(
             "SELECT DISTINCT ON (res_id) res_id, state, done_at, id FROM hc_message "
-            "WHERE res_model = %s AND state != 'duplicate' ORDER BY res_id, id DESC",
-            self._name,
+            "WHERE res_model = %s AND state != %s ORDER BY res_id, id DESC",
+            self._name, DUPLICATE,
         )
 
     def _hc_page_failures(self, ids=None):
@@ -261,7 +259,7 @@ class HcSyncMixin(models.AbstractModel):
         """
         self.check_access("write")
         failed = self.env["hc.message"].sudo().search(
-            self._hc_messages_domain() + [("state", "in", ("exception", "failed_retrying"))]
+            self._hc_messages_domain() + [("state", "in", RETRYABLE)]
         )
         inbound = failed.filtered(lambda m: m.direction == "inbound")
         if inbound:
@@ -277,7 +275,7 @@ class HcSyncMixin(models.AbstractModel):
         if resend:
             note = resend._hc_resync()
             superseded = failed - inbound
-            superseded.write({"state": "ignored", "ignore_reason": self.env._("Superseded by a resync.")})
+            superseded.write({"state": IGNORED, "ignore_reason": self.env._("Superseded by a resync.")})
             if isinstance(note, str):
                 notes.append(note)
         return {

@@ -11,7 +11,8 @@ from odoo.tests import TransactionCase, tagged
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from .common import BackendMixin, SimulatorMixin
+from ..lifecycle import try_xact_lock
+from .common import BackendMixin, SimulatorMixin, postponed
 
 
 @tagged("post_install", "-at_install")
@@ -201,6 +202,8 @@ class TestMessageJobs(MessageCase):
             except RetryableJobError as exc:
                 self.assertIn("earlier message", str(exc))
                 self.assertEqual(message.state, "queued")
+                message.invalidate_recordset()
+                self.assertEqual(message.wait_reason, str(exc), "the message says why it waits")
                 continue
             pending.remove(message)
         order = [m.done_at for m in messages]
@@ -431,6 +434,7 @@ class TestMessageTransportRetries(SimulatorMixin, MessageCase):
             second.invalidate_recordset()
             self.assertEqual(second.state, "failed_retrying")
             self.assertIn("Circuit open", second.error_message)
+            self.assertIn("Circuit open", second.wait_reason, "a wait like any other")
         self.assertFalse([o for o in self.sims.state.outcomes if o.get("po_reference") == "OUT-5"])
         self.backend._breaker().record_success()  # the remote system is back (a probe succeeded)
         self.backend.invalidate_recordset()
@@ -439,6 +443,7 @@ class TestMessageTransportRetries(SimulatorMixin, MessageCase):
         _result, raised = self.run_attempt(second, second_job)
         self.assertIsNone(raised)
         self.assertEqual(second.state, "done")
+        self.assertFalse(second.wait_reason, "cleared once it ran")
 
     def test_client_error_is_permanent(self):
         message, job = self.send("OUT-3")
@@ -487,17 +492,35 @@ class TestBackendCapacity(MessageCase):
             second = self.receive({"id": "C2", "name": "Two"})
         # Another worker holds the backend's only slot (a second connection takes the lock).
         with sql_db.db_connect(self.env.cr.dbname).cursor() as other_cr:
-            other_cr.execute("SELECT pg_advisory_lock(7412, %s)", [self.backend.id * 1000])
+            self.assertTrue(try_xact_lock(other_cr, first._backend_slot_lock(0)))
             try:
-                with self.assertRaises(RetryableJobError) as caught:
-                    first._job_process()
-                self.assertTrue(caught.exception.ignore_retry)
+                caught = postponed(self, first._job_process)
+                self.assertTrue(caught.ignore_retry)
                 self.assertEqual(first.state, "queued")
+                first.invalidate_recordset()
+                self.assertIn("Every processing slot of backend", first.wait_reason, "the message says why")
             finally:
-                other_cr.execute("SELECT pg_advisory_unlock(7412, %s)", [self.backend.id * 1000])
+                other_cr.rollback()  # that worker's transaction ends, and its lock with it
         first._job_process()
         second._job_process()
         self.assertEqual((first.state, second.state), ("done", "done"))
+        self.assertFalse(first.wait_reason, "cleared once it ran")
+
+    def test_record_held_by_another_worker_waits(self):
+        with trap_jobs():
+            message = self.receive({"id": "C3", "name": "Three"})
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other_cr:
+            self.assertTrue(try_xact_lock(other_cr, message._ordering_lock()))
+            try:
+                caught = postponed(self, message._job_process)
+                self.assertTrue(caught.ignore_retry, "waiting spends no attempt")
+                message.invalidate_recordset()
+                self.assertEqual(message.state, "queued")
+                self.assertIn("Another worker is applying a message about this record", message.wait_reason)
+            finally:
+                other_cr.rollback()
+        message._job_process()
+        self.assertEqual(message.state, "done")
 
 
 @tagged("post_install", "-at_install")

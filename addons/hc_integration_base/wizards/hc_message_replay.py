@@ -5,12 +5,10 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..models.hc_message import PermanentError
+from ..exceptions import PermanentError
+from ..lifecycle import REPLAYABLE
 from ..payload.redact import MASK, redact_json
 
-# Only a message that needs a person is replayed: a done one would be applied twice, an ignored or
-# duplicate one was set aside on purpose, one still in flight would race its own replay.
-REPLAYABLE_STATES = ("exception",)
 _HIDDEN = object()
 
 
@@ -85,7 +83,7 @@ class HcMessageReplay(models.TransientModel):
 
     @api.model
     def _check_replayable(self, message):
-        if message.state not in REPLAYABLE_STATES:
+        if message.state not in REPLAYABLE:
             state = dict(message._fields["state"]._description_selection(self.env))[message.state]
             raise UserError(self.env._(
                 "Message %(message)s is %(state)s: only a message in exception can be replayed.",

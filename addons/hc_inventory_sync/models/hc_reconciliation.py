@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from odoo.addons.hc_integration_base.models.hc_message import BLOCKING
+from odoo.addons.hc_integration_base.lifecycle import PENDING, SET_ASIDE
 from odoo.addons.queue_job.job import FAILED
 
 _logger = logging.getLogger(__name__)
@@ -167,13 +167,13 @@ class HcReconciliation(models.Model):
             if run.state in ("failed", "cancelled"):
                 rec._fail(run.error_message or self.env._("The balance pull stopped before its last page."))
                 continue
-            if Message.search_count([("batch_run_id", "=", run.id), ("state", "in", BLOCKING)], limit=1):
+            if Message.search_count([("batch_run_id", "=", run.id), ("state", "in", PENDING)], limit=1):
                 continue
             rec.invalidate_recordset(["pages_staged"])
             if rec.pages_staged >= len(run.page_message_ids):
                 rec._start_compare()
                 continue
-            missing = Message.search([("batch_run_id", "=", run.id), ("state", "not in", BLOCKING + ("done",))])
+            missing = Message.search([("batch_run_id", "=", run.id), ("state", "in", SET_ASIDE)])
             rec._fail(self.env._(
                 "The balance pull ended %(minutes)s minutes ago, but only %(staged)s of its %(pages)s pages were "
                 "staged; not processed: %(missing)s.",

@@ -94,7 +94,7 @@ class TestConsumption(InventorySetup, TransactionCase):
         self.assertTrue(caught.ignore_retry)
         self.assertIn("unknown item ITM-SOON", str(caught))
         self.assertEqual(message.state, "queued")
-        self.assertIn("unknown item ITM-SOON", message.error_message)
+        self.assertIn("unknown item ITM-SOON", message.wait_reason)
         # An item message received after the event does not hold it: only earlier ones do.
         bringing.write({"state": "exception"})  # that message failed
         with trap_jobs():

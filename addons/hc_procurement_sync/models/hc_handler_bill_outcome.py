@@ -1,7 +1,7 @@
 from odoo import api, models
 from odoo.tools import float_compare
 
-from odoo.addons.hc_integration_base.models.hc_message import PermanentError
+from odoo.addons.hc_integration_base.exceptions import PermanentError
 
 
 class HcHandlerBillOutcome(models.AbstractModel):

@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 
-from odoo.addons.hc_integration_base.models.hc_message import PermanentError
+from odoo.addons.hc_integration_base.exceptions import PermanentError
 
 
 class HcHandlerDemand(models.AbstractModel):

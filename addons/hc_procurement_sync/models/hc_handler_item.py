@@ -1,6 +1,6 @@
 from odoo import api, models
 
-from odoo.addons.hc_integration_base.models.hc_message import PermanentError
+from odoo.addons.hc_integration_base.exceptions import PermanentError
 
 # Models of catalog items, which demand, receipt, consumption and stock balance documents name by code.
 ITEM_MODELS = ("product.template", "product.product")

@@ -1,6 +1,6 @@
 from odoo import api, models
 
-from odoo.addons.hc_integration_base.models.hc_message import PermanentError
+from odoo.addons.hc_integration_base.exceptions import PermanentError
 
 
 class HcHandlerReceipt(models.AbstractModel):

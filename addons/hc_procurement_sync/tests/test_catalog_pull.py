@@ -86,7 +86,7 @@ class TestCatalogPull(SimulatorMixin, BackendMixin, TransactionCase):
         page = self.env["hc.message"].search([("flow_id", "=", self.items.id), ("page_number", "=", 1)],
                                              order="id desc", limit=1)
         self.assertEqual(page.state, "queued")
-        self.assertIn("Waiting for the records still being received", page.error_message,
+        self.assertIn("Waiting for the records still being received", page.wait_reason,
                       "the operator sees why the page waits")
         self.assertFalse(self.env["product.template"].search([("default_code", "=like", "ITM-%")]),
                          "nothing of the waiting page is applied")
@@ -105,7 +105,7 @@ class TestCatalogPull(SimulatorMixin, BackendMixin, TransactionCase):
         self.pull(self.suppliers)
         page._job_process()
         self.assertEqual((page.state, page.count_created, page.count_failed), ("done", 20, 0))
-        self.assertFalse(page.error_message)
+        self.assertFalse(page.wait_reason, "the wait note is cleared once applied")
 
         # A page cannot wait forever (two flows naming each other): after an hour it fails.
         self.env["hc.batch.run"].create({"flow_id": self.suppliers.id})

@@ -74,7 +74,7 @@ class TestDemandSignals(HttpCase):
         self.assertIn("unknown item ITM-LATER", str(caught))
         message = self.env["hc.message"].search([("payload", "like", "REQ-T4")])
         self.assertEqual(message.state, "queued")
-        self.assertIn("Waiting for the records still being received", message.error_message)
+        self.assertIn("Waiting for the records still being received", message.wait_reason)
         # The pull brings the item: the postponed job applies the requisition.
         self.env["product.product"].create({"name": "Later", "default_code": "ITM-LATER",
                                             "seller_ids": [(0, 0, {"partner_id": self.vendors[1].id})]})

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from odoo.addons.hc_integration_base.models.hc_message import PermanentError
+from odoo.addons.hc_integration_base.exceptions import PermanentError
 
 # What belongs to the employee's dated version (hr.version) rather than to the employee.
 VERSION_FIELDS = ("department_id", "job_id", "hc_cost_center_id")

@@ -1,8 +1,8 @@
 from odoo import api, fields, models
 
+from odoo.addons.hc_integration_base.exceptions import PermanentError
 from odoo.addons.hc_integration_base.models.hc_binding import content_hash
 from odoo.addons.hc_integration_base.models.hc_handler_template import handler_schema
-from odoo.addons.hc_integration_base.models.hc_message import PermanentError
 
 
 class HcHandlerWorkforce(models.AbstractModel):
