@@ -28,7 +28,7 @@ installed="$(psql -d "$HC_DEMO_DB" -tAc \
 fingerprint="$(cd "$HC_REPO/addons" && find . -type f -not -path '*/__pycache__/*' -print0 | sort -z \
     | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
 stamp="$HC_VAR/$HC_DEMO_DB.addons.sha256"
-if [ "$installed" != "3" ]; then
+if [ "$installed" != "$(echo "${HC_ADDONS//,/ }" | wc -w)" ]; then
     say "Creating demo database $HC_DEMO_DB with the three addons and demo data (about a minute)"
     "$PY" "$SRC/odoo-bin" -c "$HC_CONF" -d "$HC_DEMO_DB" -i "$HC_ADDONS" --with-demo \
         --stop-after-init --workers 0 --max-cron-threads 0 --log-level warn \
