@@ -137,17 +137,10 @@ def configure(admin, mms, gateway, url, db):
             mms_backend, gateway_backend, inbound_key)
 
 
-def consultant_setup(admin, carla, mms_backend, gateway_backend):
-    """The consultant's part: code tables, flows, mappings, all through the models the UI edits.
-
-    Gap (see the report of issue 15): a consultant cannot choose the Odoo model of a flow or of a
-    code table. ``ir.model`` is readable only by Access Rights managers, so the many2one of the
-    form finds nothing for a consultant, and the flow form shows its *Odoo model* only for generic
-    flows, while supplier, item, demand and receipt flows need it (the generic handler writes that
-    model, the item and receipt waits find flows by it) and nothing derives it from the object
-    type. Here the administrator sets those models over RPC; everything else is the consultant's.
-    """
-    models = {r["model"]: r["id"] for r in admin.read(
+def consultant_setup(carla, mms_backend, gateway_backend):
+    """The consultant's part: code tables, flows (their Odoo model picked among the allowed ones),
+    mappings, all through the models the UI edits."""
+    models = {r["model"]: r["id"] for r in carla.read(
         "ir.model", [("model", "in", ("uom.uom", "res.country", "res.partner", "product.template",
                                       "purchase.order", "stock.picking"))], ["model"])}
     uoms = {r["name"]: r["id"] for r in carla.read("uom.uom", [("name", "in", ("Units", "Pack of 6", "L"))], ["name"])}
@@ -155,8 +148,7 @@ def consultant_setup(admin, carla, mms_backend, gateway_backend):
     for code, name, model, entries in (
             ("mms_units", "MMS units", "uom.uom", {"ST": uoms["Units"], "PAK": uoms["Pack of 6"], "LTR": uoms["L"]}),
             ("mms_countries", "MMS countries", "res.country", countries)):
-        table = carla.create("hc.value.map", {"name": name, "code": code})
-        admin.call("hc.value.map", "write", [table], {"model_id": models[model]})  # the gap above
+        table = carla.create("hc.value.map", {"name": name, "code": code, "model_id": models[model]})
         carla.call("hc.value.map", "write", [table], {"entry_ids": [
             [0, 0, {"legacy_code": legacy, "record_ref": f"{model},{res_id}"}] for legacy, res_id in entries.items()]})
     for code, entries in (("mms_batch", {"J": "lot", "N": "none"}), ("mms_urgency", {"JA": "urgent", "NEIN": "normal"}),
@@ -170,9 +162,9 @@ def consultant_setup(admin, carla, mms_backend, gateway_backend):
 
     def flow(code, values, *mappings):
         model = values.pop("model", None)
-        flows[code] = carla.create("hc.flow", {"name": code, "code": code, **values})
         if model:
-            admin.call("hc.flow", "write", [flows[code]], {"model_id": models[model]})  # the gap above
+            values["model_id"] = models[model]
+        flows[code] = carla.create("hc.flow", {"name": code, "code": code, **values})
         for direction, lines in mappings:
             mapping = carla.create("hc.mapping", {"flow_id": flows[code], "direction": direction, "line_ids": lines})
             carla.button("hc.mapping", "action_activate", mapping)
@@ -286,7 +278,7 @@ def test_two_new_systems_connected_through_the_ui_models():
         server.start()
         admin = WebClient(server.url, db, "admin", "admin")
         carla, bruno, mms_backend, gateway_backend, inbound_key = configure(admin, mms, gateway, server.url, db)
-        flows = consultant_setup(admin, carla, mms_backend, gateway_backend)
+        flows = consultant_setup(carla, mms_backend, gateway_backend)
 
         # --- supplier pull: three pages of the default cap (10), no page size sent -----------------
         run = pull(carla, db, flows["mms_suppliers"], "the supplier pull")
