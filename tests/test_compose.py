@@ -59,11 +59,12 @@ def test_simulators_reachable_from_odoo_as_localhost():
     services = _compose()["services"]
     assert services["odoo"]["network_mode"] == "service:simulators"
     ports = {p.split(":")[0] for p in services["simulators"]["ports"]}
-    assert {"8069", "8091", "8092"} <= ports
+    assert {"8069", "8091", "8092", "8093"} <= ports
+    assert "--hr-port" in services["simulators"]["command"]
     assert "legacy_sim" in services["simulators"]["command"]
 
 
-ADDONS = {"hc_integration_base", "hc_procurement_sync", "hc_inventory_sync"}
+ADDONS = {"hc_integration_base", "hc_procurement_sync", "hc_inventory_sync", "hc_workforce_sync"}
 
 
 def _served_database(services):
@@ -73,7 +74,7 @@ def _served_database(services):
 
 def _run_init(tmp_path, installed_count):
     """setup/docker-init.sh as the odoo-init service runs it, against stub pg_isready, psql and
-    odoo commands: psql answers the count of the three addons installed (or fails: no database)."""
+    odoo commands: psql answers the count of the suite's addons installed (or fails: no database)."""
     services = _compose()["services"]
     init = services["odoo-init"]
     script = next(v.split(":")[0] for v in init["volumes"] if v.split(":")[1] == init["command"][-1])
@@ -85,7 +86,7 @@ def _run_init(tmp_path, installed_count):
     (stubs / "psql").write_text(
         "#!/bin/sh\n"
         'case "$*" in\n'
-        "  *hc_integration_base*hc_procurement_sync*hc_inventory_sync*\"state = 'installed'\"*) "
+        "  *hc_integration_base*hc_procurement_sync*hc_inventory_sync*hc_workforce_sync*\"state = 'installed'\"*) "
         f"{answer} ;;\n"
         '  *) echo "unexpected query: $*" >&2; exit 3 ;;\n'
         "esac\n"
@@ -113,27 +114,27 @@ def test_init_step_runs_before_odoo():
     assert services["odoo-init"]["build"] == services["odoo"]["build"]
 
 
-def test_first_up_installs_the_three_addons_with_demo_data_into_the_served_database(tmp_path):
+def test_first_up_installs_the_addons_with_demo_data_into_the_served_database(tmp_path):
     result, runs = _run_init(tmp_path, None)  # no database yet
     assert result.returncode == 0, result.stderr
     assert len(runs) == 1, runs
     args = runs[0]
     assert args[args.index("-d") + 1] == _served_database(_compose()["services"])
     assert set(args[args.index("-i") + 1].split(",")) == ADDONS
-    assert len(args[args.index("-i") + 1].split(",")) == 3
+    assert len(args[args.index("-i") + 1].split(",")) == len(ADDONS)
     assert "--with-demo" in args and "--stop-after-init" in args
     assert args[args.index("-c") + 1] == "/etc/odoo/odoo.conf"
 
 
 def test_later_up_does_not_reinstall(tmp_path):
-    result, runs = _run_init(tmp_path, 3)
+    result, runs = _run_init(tmp_path, len(ADDONS))
     assert result.returncode == 0, result.stderr
     assert runs == [], runs
     assert "nothing to do" in result.stdout
 
 
 def test_interrupted_first_install_is_finished(tmp_path):
-    result, runs = _run_init(tmp_path, 2)
+    result, runs = _run_init(tmp_path, len(ADDONS) - 1)
     assert result.returncode == 0, result.stderr
     assert len(runs) == 1 and "-i" in runs[0], runs
 
