@@ -176,9 +176,10 @@ class TestBillOutcomeMapped(SimulatorMixin, TransactionCase):
             {"name": "Reagent", "default_code": "ITM-BM1", "purchase_method": "purchase"})
         cls.env["hc.value.map"].create({"name": "answers", "code": "bill_answer", "entry_ids": [
             (0, 0, {"legacy_code": "received", "value": "accepted"})]})
+        # A code table maps the system's codes to Odoo's values; the outbound line reads it the other way.
         cls.env["hc.value.map"].create({"name": "outcomes", "code": "bill_result", "entry_ids": [
-            (0, 0, {"legacy_code": "matched", "value": "OK"}), (0, 0, {"legacy_code": "paid", "value": "BEZAHLT"}),
-            (0, 0, {"legacy_code": "price_difference", "value": "PREIS"})]})
+            (0, 0, {"legacy_code": "OK", "value": "matched"}), (0, 0, {"legacy_code": "BEZAHLT", "value": "paid"}),
+            (0, 0, {"legacy_code": "PREIS", "value": "price_difference"})]})
         Mapping = cls.env["hc.mapping"]
         Mapping.create({"flow_id": cls.flow.id, "direction": "outbound", "line_ids": [
             line(1, "bill_reference", "Rechnung.Nummer"), line(2, "po_reference", "Rechnung.Bestellung"),
