@@ -356,6 +356,7 @@ class HcMessage(models.Model):
             return f"nothing to do: message already {self.state}"
         self._take_backend_slot()
         self._wait_for_predecessors()
+        self._wait_for_others()
         attempt = self._current_attempt()
         started = datetime.now()  # with microseconds: durations are in ms, stored times in s
         # The happy path leaves no chatter note: started/done times and attempts are fields, and

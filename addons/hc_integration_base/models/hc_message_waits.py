@@ -54,6 +54,10 @@ class HcMessage(models.Model):
                 return
         self._postpone(self.env._("Every processing slot of backend %s is busy.", self.backend_id.name), 1)
 
+    def _wait_for_others(self):
+        """Waits a domain addon adds, e.g. for a process of Odoo's that this job would collide with
+        (it postpones through ``_postpone``); none here."""
+
     def _backend_slot_lock(self, slot):
         return f"hc.backend.slot:{self.backend_id.id}:{slot}"
 

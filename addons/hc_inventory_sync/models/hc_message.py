@@ -1,5 +1,8 @@
 from odoo import fields, models
 
+# Object types whose messages move stock or purchase lines (and so reordering rules' quantities).
+SCHEDULER_SENSITIVE = ("demand", "receipt", "consumption", "stock_balance")
+
 
 class HcMessage(models.Model):
     _inherit = "hc.message"
@@ -13,6 +16,14 @@ class HcMessage(models.Model):
         "Event to acknowledgement (ms)", readonly=True, copy=False,
         help="From the event's arrival in Odoo to the supplier system's acknowledgement of the order.",
     )
+
+    def _wait_for_others(self):
+        """Messages that move stock or purchase lines recompute reordering rules; applied while Odoo's
+        procurement scheduler runs, their commit makes the scheduler fail on a serialization error.
+        They wait for it, and keep it from starting while they run (a shared hold on its cron row)."""
+        super()._wait_for_others()
+        if self.object_type in SCHEDULER_SENSITIVE and not self.env["stock.warehouse.orderpoint"]._hc_hold_scheduler():
+            self._postpone(self.env._("Odoo's procurement scheduler is running."), 5)
 
     def _notify_exception(self):
         """A page of a balance pull in exception fails its reconciliation at once (the steward

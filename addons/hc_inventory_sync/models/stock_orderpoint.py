@@ -56,15 +56,24 @@ class StockWarehouseOrderpoint(models.Model):
         needed = max(self.product_max_qty, self.product_min_qty) - legacy_qty - incoming
         return self._get_multiple_rounded_qty(needed) if needed > 0 else 0.0
 
-    def _hc_wait_for_scheduler(self):
-        """Postpone while Odoo's procurement scheduler runs: it rewrites the same reordering rules and
-        would fail on a serialization error after our commit. Holding its cron row (the lock its runner
-        takes) for this transaction also makes the scheduler skip a turn rather than start meanwhile."""
+    @api.model
+    def _hc_hold_scheduler(self):
+        """Whether Odoo's procurement scheduler is idle; if so, hold it off until this transaction ends.
+
+        The scheduler rewrites reordering rules; a job of ours committing changes to the same rules
+        while it runs makes it fail on a serialization error. Its cron runner locks the cron row
+        (FOR NO KEY UPDATE SKIP LOCKED) while it runs: a shared lock on that row is refused then, and
+        while we hold it the runner skips the scheduler for a turn. Shared: our jobs do not wait for
+        each other."""
         scheduler = self.env.ref("stock.ir_cron_scheduler_action", raise_if_not_found=False)
         if not scheduler:
-            return
-        self.env.cr.execute(SQL("SELECT id FROM ir_cron WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED", scheduler.id))
-        if not self.env.cr.fetchone():
+            return True
+        self.env.cr.execute(SQL("SELECT id FROM ir_cron WHERE id = %s FOR SHARE SKIP LOCKED", scheduler.id))
+        return bool(self.env.cr.fetchone())
+
+    def _hc_wait_for_scheduler(self):
+        """Postpone (no attempt spent) while the procurement scheduler runs."""
+        if not self._hc_hold_scheduler():
             raise RetryableJobError(
                 "Odoo's procurement scheduler is running: the urgent replenishment waits for it",
                 seconds=5, ignore_retry=True,

@@ -1,6 +1,7 @@
 from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
 
+from odoo.addons.hc_integration_base.tests.common import postponed
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from .common import InventorySetup
@@ -99,3 +100,26 @@ class TestUrgentReplenishment(InventorySetup, TransactionCase):
         breach = self.consume("CONS-R6", 5)  # the scheduler is done: ordered
         self.assertEqual(breach.state, "done", breach.error_message)
         self.assertEqual(len(self.orders()), 1)
+
+
+    def test_stock_moving_messages_wait_while_the_scheduler_runs_but_not_for_each_other(self):
+        """Found by the run-command test: a consumption committed while Odoo's scheduler ran made the
+        scheduler fail on its reordering rules. Such messages wait (no attempt spent), and two of our
+        jobs holding the scheduler off do not block each other."""
+        self.put(self.saline, self.pharmacy, 50)
+        scheduler = self.env.ref("stock.ir_cron_scheduler_action")
+        Rule = self.env["stock.warehouse.orderpoint"]
+        with db_connect(self.env.cr.dbname).cursor() as cron_cr:
+            cron_cr.execute("SELECT id FROM ir_cron WHERE id = %s FOR NO KEY UPDATE", [scheduler.id])  # running
+            caught = postponed(self, lambda: self.consume("CONS-R7", 2))
+            self.assertTrue(caught.ignore_retry)
+        message = self.env["hc.message"].search([("external_id", "=", "CONS-R7")])
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.wait_reason, "Odoo's procurement scheduler is running.")
+        message._job_process()  # the scheduler is done; this job now holds it off, shared
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertFalse(message.wait_reason)
+        with db_connect(self.env.cr.dbname).cursor() as other:
+            other.execute("SELECT id FROM ir_cron WHERE id = %s FOR SHARE SKIP LOCKED", [scheduler.id])
+            self.assertTrue(other.fetchone(), "another job of ours is not kept waiting")
+            self.assertTrue(Rule._hc_hold_scheduler())
