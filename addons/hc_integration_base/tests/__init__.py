@@ -18,3 +18,4 @@ from . import test_batch_watchdog
 from . import test_tour_dashboard
 from . import test_mapping_assist
 from . import test_request_config
+from . import test_tour_batch_refresh
