@@ -21,9 +21,10 @@ class HcMessage(models.Model):
         """Messages that move stock or purchase lines recompute reordering rules; applied while Odoo's
         procurement scheduler runs, their commit makes the scheduler fail on a serialization error.
         They wait for it, and keep it from starting while they run (a shared hold on its cron row)."""
-        super()._wait_for_others()
+        res = super()._wait_for_others()
         if self.object_type in SCHEDULER_SENSITIVE and not self.env["stock.warehouse.orderpoint"]._hc_hold_scheduler():
             self._postpone(self.env._("Odoo's procurement scheduler is running."), 5)
+        return res
 
     def _notify_exception(self):
         """A page of a balance pull in exception fails its reconciliation at once (the steward
