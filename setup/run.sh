@@ -29,11 +29,18 @@ fingerprint="$(cd "$HC_REPO/addons" && find . -type f -not -path '*/__pycache__/
     | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
 stamp="$HC_VAR/$HC_DEMO_DB.addons.sha256"
 if [ "$installed" != "$(echo "${HC_ADDONS//,/ }" | wc -w)" ]; then
-    say "Creating demo database $HC_DEMO_DB with the three addons and demo data (about a minute)"
+    say "Creating demo database $HC_DEMO_DB with the suite's addons and demo data (about a minute)"
     "$PY" "$SRC/odoo-bin" -c "$HC_CONF" -d "$HC_DEMO_DB" -i "$HC_ADDONS" --with-demo \
         --stop-after-init --workers 0 --max-cron-threads 0 --log-level warn \
         > "$HC_VAR/demo-install.log" 2>&1 \
         || die "Installing the demo database failed; see $HC_VAR/demo-install.log"
+    # Odoo 19's own first procurement-scheduler run on a fresh purchase_stock demo database fails on
+    # a serialization error between its committed batches and its main cursor (seen on plain
+    # purchase_stock demo data, without these addons; later runs pass). One run in a single
+    # transaction here settles the demo data, so the server's first cron run is clean.
+    echo "env['stock.rule'].run_scheduler(); env.cr.commit()" | "$PY" "$SRC/odoo-bin" shell -c "$HC_CONF" \
+        -d "$HC_DEMO_DB" --no-http --log-level warn >> "$HC_VAR/demo-install.log" 2>&1 \
+        || die "The first procurement scheduler run on the demo database failed; see $HC_VAR/demo-install.log"
     echo "$fingerprint" > "$stamp"
 elif [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$fingerprint" ]; then
     say "Upgrading the addons in $HC_DEMO_DB to match this checkout"
