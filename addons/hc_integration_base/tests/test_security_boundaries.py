@@ -314,9 +314,19 @@ class TestSecurityBoundariesJsonRpc(SecurityFixture, HttpCase):
 
     @mute_logger("odoo.http")
     def test_viewer_and_operator_cannot_edit_flows_or_export_secrets(self):
+        users_model = self.env.ref("base.model_res_users").id
         for role in ("viewer", "operator"):
-            body = self.call(role, "hc.flow", "write", [[self.flow.id], {"remote_resource": self.other_host.url}])
+            for values in ({"remote_resource": self.other_host.url}, {"model_id": users_model}):
+                body = self.call(role, "hc.flow", "write", [[self.flow.id], values])
+                self.assertEqual(body["error"]["data"]["name"], "odoo.exceptions.AccessError", (role, values))
+            body = self.call(role, "hc.mapping.line", "create", [{
+                "mapping_id": self.mapping.id, "target": "user_ids", "transform": "constant",
+                "params": json.dumps({"value": [[4, 2]]})}])
             self.assertEqual(body["error"]["data"]["name"], "odoo.exceptions.AccessError", role)
+            body = self.call(role, "hc.allowed.model", "create", [{"model_id": users_model}])
+            self.assertEqual(body["error"]["data"]["name"], "odoo.exceptions.AccessError", role)
+        self.assertEqual(self.flow.model_name, "res.partner")
+        self.assertFalse(self.mapping.line_ids)
         for role in ("viewer", "operator", "consultant"):
             body = self.call(role, "hc.backend", "export_data", [[self.backend.id], ["name", "api_key"]])
             self.assertIn("error", body, role)
