@@ -32,6 +32,10 @@ class MappingResult:
     errors: list
     trace: list = field(default_factory=list)
 
+    def error_text(self, limit=10):
+        """The first ``limit`` line errors as one sentence (``path: reason; ...``) for the user."""
+        return "; ".join(f"{e.path or e.line_ref}: {e.reason}" for e in self.errors[:limit])
+
 
 class MappingContext:
     """What the engine needs from outside, as plain callables (the ORM layer fills them)."""

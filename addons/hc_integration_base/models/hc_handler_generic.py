@@ -83,7 +83,7 @@ class HcHandlerGeneric(models.AbstractModel):
         if mapping:
             result = mapping._compiled()(payload)
             if result.errors:
-                error = "; ".join(f"{e.path or e.line_ref}: {e.reason}" for e in result.errors[:10])
+                error = result.error_text()
                 flows = self._flows_bringing(self._models_not_found(mapping, result.errors), message.backend_id)
                 self._missing_reference(message, flows, error)
             self._check_record_document(result.values)
@@ -260,7 +260,7 @@ class HcHandlerGeneric(models.AbstractModel):
             raise UserError(self.env._("Flow %s needs an active outbound mapping to send records.", flow.name))
         result = mapping._compiled()(self._record_payload(record))
         if result.errors:
-            raise UserError("; ".join(f"{e.path or e.line_ref}: {e.reason}" for e in result.errors[:10]))
+            raise UserError(result.error_text())
         return result.values
 
     @api.model

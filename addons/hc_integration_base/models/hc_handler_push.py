@@ -89,7 +89,7 @@ class HcHandlerPush(models.AbstractModel):
         if result.errors:
             raise PermanentError(
                 self.env._("The outbound mapping %(name)s cannot build the request: %(errors)s", name=mapping.name,
-                           errors="; ".join(f"{e.path or e.line_ref}: {e.reason}" for e in result.errors[:10])),
+                           errors=result.error_text()),
                 category="mapping",
             )
         return result.values
@@ -107,7 +107,7 @@ class HcHandlerPush(models.AbstractModel):
                 raise PermanentError(
                     self.env._("The answer could not be read by the response mapping %(name)s: %(errors)s",
                                name=mapping.name,
-                               errors="; ".join(f"{e.path or e.line_ref}: {e.reason}" for e in result.errors[:10])),
+                               errors=result.error_text()),
                     category="mapping",
                 )
             ack = dict(result.values)

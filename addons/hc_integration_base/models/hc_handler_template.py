@@ -86,7 +86,7 @@ class HcHandlerDocument(models.AbstractModel):
             raise PermanentError(
                 self.env._("The inbound mapping %(name)s cannot read the %(type)s: %(errors)s", name=mapping.name,
                            type=self._type_title(),
-                           errors="; ".join(f"{e.path or e.line_ref}: {e.reason}" for e in result.errors[:10])),
+                           errors=result.error_text()),
                 category="mapping",
             )
         return jsonable(result.values)
