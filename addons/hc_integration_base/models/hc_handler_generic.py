@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from ..exceptions import PermanentError, ReferenceWait
 from ..payload.inbound import json_path_value
 from .hc_binding import content_hash
+from .hc_mapping import batch_references
 
 SIMPLE_TYPES = {"char", "text", "integer", "float", "monetary", "boolean", "date", "datetime", "selection", "html"}
 
@@ -165,22 +166,23 @@ class HcHandlerGeneric(models.AbstractModel):
         model = self.env[message.flow_id.model_name].with_context(hc_sync_apply=True)
         counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
         errors, categories, prepared = [], [], {}
-        for external_id, item in entries:
-            if external_id in (None, "") or isinstance(external_id, (dict, list)):
-                counts["failed"] += 1
-                errors.append(
-                    (None, self.env._("The record names no external ID (%s).", message.flow_id.external_id_path))
-                )
-                categories.append("mapping")
-                continue
-            try:
-                values = self._values(message, item)
-            except PermanentError as exc:
-                counts["failed"] += 1
-                errors.append((str(external_id), str(exc)))
-                categories.append(exc.category)
-                continue
-            prepared[str(external_id)] = (values, content_hash(values))
+        with batch_references():
+            for external_id, item in entries:
+                if external_id in (None, "") or isinstance(external_id, (dict, list)):
+                    counts["failed"] += 1
+                    errors.append(
+                        (None, self.env._("The record names no external ID (%s).", message.flow_id.external_id_path))
+                    )
+                    categories.append("mapping")
+                    continue
+                try:
+                    values = self._values(message, item)
+                except PermanentError as exc:
+                    counts["failed"] += 1
+                    errors.append((str(external_id), str(exc)))
+                    categories.append(exc.category)
+                    continue
+                prepared[str(external_id)] = (values, content_hash(values))
         Binding = self.env["hc.binding"].sudo()
         bindings = {
             b.external_id: b

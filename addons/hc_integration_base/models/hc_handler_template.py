@@ -7,6 +7,7 @@ from odoo import api, fields, models
 from ..exceptions import PermanentError
 from .hc_handler_generic import SIMPLE_TYPES
 from .hc_handler_push import _validator, load_schema, schema_errors
+from .hc_mapping import batch_references
 
 
 def jsonable(value):
@@ -122,10 +123,11 @@ class HcHandlerDocument(models.AbstractModel):
         """The message's canonical documents, each checked; and whether the message was a list."""
         entries, many = self._entries(message)
         documents = []
-        for index, entry in enumerate(entries):
-            document = self._to_canonical(message, entry)
-            self._check_canonical(document, index if many else None)
-            documents.append(document)
+        with batch_references():
+            for index, entry in enumerate(entries):
+                document = self._to_canonical(message, entry)
+                self._check_canonical(document, index if many else None)
+                documents.append(document)
         return documents, many
 
     @api.model
