@@ -178,6 +178,8 @@ class InboundController(http.Controller):
         if not key and kind == "json" and flow.idempotency_key_path:
             value = json_path_value(document, flow.idempotency_key_path)
             key = None if value is None else str(value)
+        elif not key and kind == "xml" and flow.idempotency_key_path:
+            key = self._xml_value(document, flow.idempotency_key_path)
         Message = request.env["hc.message"].sudo()
         if key:
             original = Message._find_by_key(backend, "inbound", key)
@@ -193,7 +195,7 @@ class InboundController(http.Controller):
             value = json_path_value(document, flow.external_id_path)
             external_id = None if value is None or isinstance(value, (dict, list)) else str(value)
         elif kind == "xml" and flow.external_id_path:
-            external_id = self._xml_external_id(document, flow.external_id_path)
+            external_id = self._xml_value(document, flow.external_id_path)
         payload = document if kind == "json" else etree.tostring(document, encoding="unicode")
         message = Message._receive(
             backend, flow, payload,
@@ -210,9 +212,9 @@ class InboundController(http.Controller):
             headers={"Location": answer["url"], "X-Correlation-ID": message.correlation_id},
         )
 
-    def _xml_external_id(self, document, path):
-        """The external ID of an XML body: the flow's external-ID path read as an XPath (e.g. id or
-        @number); none when it finds no single value."""
+    def _xml_value(self, document, path):
+        """The external ID or idempotency key of an XML body: the flow's path read as an XPath
+        (e.g. id or @number); none when it finds no single value."""
         try:
             value = xml_getter(path)(document)
         except etree.XPathError:

@@ -224,7 +224,8 @@ class HcFlow(models.Model):
     )
     idempotency_key_path = fields.Char(
         help="Payload path of the idempotency key, used when the caller sends no "
-        "Idempotency-Key header."
+        "Idempotency-Key header: a JSON path (header.message_id), or an XPath for XML bodies "
+        "(MessageHeader/MessageId or @number)."
     )
     # --- paging (pull flows): the page contract, see transports/paging.py ---------------------------
     paging_style = fields.Selection(

@@ -188,6 +188,24 @@ class TestInboundXml(HttpCase):
         partner = self.env["res.partner"].search([("ref", "=", "X2")])
         self.assertEqual(partner.name, "Night clerk")
 
+    def test_xml_idempotency_key_read_by_xpath(self):
+        """A system that resends an XML document names it in its own header: the flow's key path,
+        an XPath, makes the resend a duplicate answered with the first message."""
+        self.env["hc.mapping"].create({
+            "flow_id": self.flow.id, "direction": "inbound", "payload_format": "xml",
+            "line_ids": [(0, 0, {"sequence": 1, "source": "id", "target": "ref", "required": True})],
+        }).action_activate()
+        self.flow.idempotency_key_path = "header/@messageId"
+        body = b'<contact><header messageId="MSG-7"/><id>X3</id></contact>'
+        first, again = self.post(body), self.post(body)
+        self.assertEqual((first.status_code, again.status_code), (202, 200), again.text)
+        self.assertEqual(again.json()["message_id"], first.json()["message_id"])
+        self.assertTrue(again.json()["duplicate"])
+        self.assertEqual(self.env["hc.message"].browse(first.json()["message_id"]).idempotency_key, "MSG-7")
+        other = self.post(b'<contact><header messageId="MSG-7"/><id>X4</id></contact>')
+        self.assertEqual(other.status_code, 409, "the same key with another body is a conflict")
+        self.assertEqual(self.count(), 1)
+
 
 @tagged("post_install", "-at_install")
 class TestPushTriggers(RequestCase):
