@@ -23,19 +23,38 @@ class PurchaseOrder(models.Model):
         }
         return result
 
-    def _hc_push_flow(self):
+    def _hc_push_flows(self):
+        """``{order: flow}``: where each order goes. An order the integration already sent goes on
+        with the flow that sent it (its updates and cancellation reach the same gateway); another
+        goes to the first active purchase-order push flow of its company (by sequence) whose
+        condition it meets, so orders can be split between gateways (pharmacy, general stores) by
+        the flows' conditions set in the UI."""
         # The integration acts with its own rights: buyers need no access to its configuration.
-        return self.env["hc.flow"].sudo().search(
+        Flow = self.env["hc.flow"].sudo()
+        flows = Flow.search(
             [("object_type", "=", "purchase_order"), ("direction", "=", "push"), ("active", "=", True),
              ("backend_id.active", "=", True), ("company_id", "in", [False, *self.company_id.ids])],
-            limit=1,
+            order="sequence, id",
         )
+        if not flows:
+            return {}
+        sent = {}
+        for message in self.env["hc.message"].sudo().search_fetch(
+                [("res_model", "=", self._name), ("res_id", "in", self.ids), ("direction", "=", "outbound"),
+                 ("flow_id", "in", flows.ids)], ["res_id", "flow_id"], order="id"):
+            sent.setdefault(message.res_id, message.flow_id)
+        meeting = {flow: self.sudo().filtered_domain(flow._push_domain()) for flow in flows}
+        routes = {}
+        for order in self:
+            flow = sent.get(order.id) or next(
+                (flow for flow in flows if (not flow.company_id or flow.company_id == order.company_id)
+                 and order in meeting[flow]), None)
+            if flow:
+                routes[order] = flow
+        return routes
 
     def _hc_push(self):
-        flow = self._hc_push_flow()
-        if not flow:
-            return
-        for order in self:
+        for order, flow in self._hc_push_flows().items():
             flow._push_records(order)
 
     def button_approve(self, force=False):

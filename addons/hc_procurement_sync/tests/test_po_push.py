@@ -105,6 +105,27 @@ class TestPurchaseOrderPush(SimulatorMixin, TransactionCase):
         self.assertEqual(cancel.state, "done")
         self.assertEqual([o["action"] for o in self.sims.state.orders], ["create", "cancel"])
 
+    def test_orders_split_between_gateways_by_the_flows_conditions(self):
+        """Pharmacy orders go to the pharmacy gateway's flow (its condition names the vendor), the
+        rest to the general one; a cancellation follows the order to the flow that sent it, even
+        once the condition no longer holds."""
+        pharmacy_vendor = self.env["res.partner"].create({"name": "Pharmacy wholesaler", "ref": "SUP-0004"})
+        pharmacy = self.flow.copy({"name": "Pharmacy orders", "code": "po_pharmacy", "sequence": 1,
+                                   "push_domain": repr([("partner_id", "=", pharmacy_vendor.id)])})
+        general_order, general_message = self.confirm(self.vendor)
+        pharmacy_order, pharmacy_message = self.confirm(pharmacy_vendor)
+        self.assertEqual((general_message.flow_id, pharmacy_message.flow_id), (self.flow, pharmacy))
+        self.run_job(pharmacy_message)
+        self.assertEqual(pharmacy_message.state, "done", pharmacy_message.error_message)
+        pharmacy.push_domain = repr([("partner_id", "=", self.vendor.id)])
+        with trap_jobs() as trap:
+            pharmacy_order.button_cancel()
+            trap.assert_jobs_count(1)
+        cancel = self.env["hc.message"].search([("res_model", "=", "purchase.order"),
+                                                ("res_id", "=", pharmacy_order.id)], order="id desc", limit=1)
+        self.assertEqual(cancel.flow_id, pharmacy)
+        self.assertIn('"action": "cancel"', cancel.payload)
+
     def test_changes_of_a_sent_order_are_pushed_as_updates(self):
         order, message = self.confirm(self.vendor)
         self.run_job(message)
