@@ -20,7 +20,8 @@ FLOW_FIELDS = [
     "idempotency_key_path", "paging_style", "page_size", "paging_page_param", "paging_size_param",
     "paging_offset_param", "paging_limit_param", "paging_cursor_param", "paging_records_path", "paging_next_path",
     "paging_total_path", "paging_cursor_path", "changed_since_param", "max_attempts",
-    "request_method", "request_path", "request_query", "payload_format", "xml_root", "operation_create",
+    "request_method", "request_path", "request_method_update", "request_path_update",
+    "request_method_cancel", "request_path_cancel", "request_query", "payload_format", "xml_root", "operation_create",
     "operation_update", "operation_cancel", "push_trigger", "push_trigger_fields", "push_domain",
 ]
 # What makes a backend point at one environment's systems: an import into an existing backend keeps

@@ -146,6 +146,27 @@ class HcFlow(models.Model):
         "/orders/{reference} or /patients/{patient.id}/results (values are URL-encoded). A placeholder the "
         "document does not have stops the message with a mapping error naming it. Empty: the remote resource.",
     )
+    request_method_update = fields.Selection(
+        [("POST", "POST"), ("PUT", "PUT"), ("PATCH", "PATCH"), ("DELETE", "DELETE")],
+        string="HTTP method: update",
+        help="REST: the method of a change of an object the remote system has (a document whose action is "
+        "update, e.g. PUT or PATCH). Empty: the HTTP method above.",
+    )
+    request_path_update = fields.Char(
+        "Path template: update",
+        help="REST: the path of an update, e.g. /orders/{remote_order_number}. Empty: the path template above.",
+    )
+    request_method_cancel = fields.Selection(
+        [("POST", "POST"), ("PUT", "PUT"), ("PATCH", "PATCH"), ("DELETE", "DELETE")],
+        string="HTTP method: cancel",
+        help="REST: the method of a cancellation (action cancel, e.g. DELETE, or POST to a cancel path). "
+        "Empty: the HTTP method above.",
+    )
+    request_path_cancel = fields.Char(
+        "Path template: cancel",
+        help="REST: the path of a cancellation, e.g. /orders/{remote_order_number}/cancel. Empty: the path "
+        "template above.",
+    )
     request_query = fields.Text(
         "Query parameters",
         help="REST: extra query parameters of each request: a JSON object ({\"site\": \"north\"}) or one "
@@ -340,7 +361,8 @@ class HcFlow(models.Model):
     def _request(self, message, body, document=None):
         """The transport request sending ``body`` (the wire request) for ``message``: method, path
         and query from the flow's configuration, placeholders filled from ``document`` (the canonical
-        document; the body itself when there is none), the SOAP operation of the document's action."""
+        document; the body itself when there is none); the document's action picks the SOAP operation
+        and, when the flow names them, the REST method and path of an update or a cancellation."""
         self.ensure_one()
         document = body if document is None else document
         action = document.get("action") if isinstance(document, dict) else None
@@ -348,13 +370,17 @@ class HcFlow(models.Model):
         operations = {name: (self[f"operation_{name}"] or "").strip() or (self.remote_resource or "").strip()
                       for name in ACTIONS}
         path = (self.request_path or "").strip() or (self.remote_resource or "").strip()
+        method = self.request_method or "POST"
+        if action != "create":  # REST: the action's own method and path, when the flow names them
+            path = (self[f"request_path_{action}"] or "").strip() or path
+            method = self[f"request_method_{action}"] or method
         if not (path or operations[action]):
             raise UserError(self.env._("Flow %s has no remote resource to send to.", self.name))
         query = {key: self._render(value, document, "query parameter") if "{" in value else value
                  for key, value in parse_query(self.request_query).items()}
         return Request(
             body=body,
-            method=self.request_method or "POST",
+            method=method,
             path=self._render(path, document, "path template") if "{" in path else path,
             query=query,
             operation=operations[action],

@@ -14,6 +14,7 @@ from odoo.tests import HttpCase, TransactionCase, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from ..exceptions import PermanentError
 from .common import BackendMixin, SimulatorMixin
 
 
@@ -103,6 +104,22 @@ class TestRestRequest(RequestCase):
         self.assertEqual(sent["headers"]["X-Correlation-ID"], message.correlation_id)
         self.assertEqual(sent["headers"]["Idempotency-Key"], message.correlation_id,
                          "a retry of this message carries the same key")
+
+    def test_update_and_cancel_have_their_own_method_and_path(self):
+        """A REST system that takes new orders by POST, changes by PATCH on the order and a
+        cancellation by DELETE: the document's action picks them; what the flow leaves empty falls
+        back to the create request."""
+        self.flow.write({"request_path": "/orders", "request_method_update": "PATCH",
+                         "request_path_update": "/orders/{remote_order_number}",
+                         "request_method_cancel": "DELETE", "request_path_cancel": ""})
+        message = self.env["hc.message"].new({"correlation_id": "c-1"})
+        sent = {action: self.flow._request(message, {}, {"action": action, "remote_order_number": "R/9"})
+                for action in ("create", "update", "cancel")}
+        self.assertEqual((sent["create"].method, sent["create"].path), ("POST", "/orders"))
+        self.assertEqual((sent["update"].method, sent["update"].path), ("PATCH", "/orders/R%2F9"))
+        self.assertEqual((sent["cancel"].method, sent["cancel"].path), ("DELETE", "/orders"))
+        with self.assertRaisesRegex(PermanentError, "remote_order_number"):
+            self.flow._request(message, {}, {"action": "update"})
 
     def test_query_as_json_object(self):
         self.flow.request_query = '{"site": "south", "batch": 3}'
