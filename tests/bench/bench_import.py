@@ -20,19 +20,21 @@ Prints items per second, the ratios, and the process's resident memory before an
 """
 
 import argparse
+import os
 import subprocess
 from pathlib import Path
 
 from _common import Simulators, table
 from _odoo_shell import copy_database, ensure_database, run_in_odoo
 
-TEMPLATE = "hc_bench"
+# Another name keeps two checkouts' runs on one machine apart (each upgrades its own template).
+TEMPLATE = os.environ.get("HC_BENCH_TEMPLATE", "hc_bench")
 HERE = Path(__file__).parent
 DRIVER = (HERE / "_in_odoo_common.py").read_text() + (HERE / "_pull_driver.py").read_text()
 
 
 def one_way(mode, size):
-    db = f"hc_bench_{mode}"
+    db = f"{TEMPLATE}_{mode}"
     copy_database(TEMPLATE, db)
     sims = Simulators(items=size, suppliers=40)
     try:
