@@ -28,9 +28,10 @@ class HcHandlerDemand(models.AbstractModel):
         return {"counts": counts, "rfqs": [order.id for orders in records for order in orders]}
 
     @api.model
-    def _department_analytic(self, department):
-        """The analytic account (cost centre) of a department, when the code table
-        ``department_analytic`` maps it."""
+    def _department_analytic(self, department, backend):
+        """The analytic account (cost centre) id of the requisition's department code, or None:
+        the code table ``department_analytic`` when it maps it (other addons, such as the
+        workforce bridge, look the department's own cost centre up first)."""
         table = self.env["hc.value.map"].sudo().search([("code", "=", "department_analytic")], limit=1)
         return table._lookup_dict().get(str(department)) if table and department else None
 
@@ -74,7 +75,7 @@ class HcHandlerDemand(models.AbstractModel):
         if not by_vendor:
             raise PermanentError(self.env._("Requisition %s has no lines.", reference))
         planned = requisition.get("needed_by") and fields.Datetime.to_datetime(requisition["needed_by"])
-        analytic = self._department_analytic(requisition.get("department_code"))
+        analytic = self._department_analytic(requisition.get("department_code"), backend)
         orders = self.env["purchase.order"]
         for vendor, quantities in by_vendor.items():
             order = self.env["purchase.order"].create({

@@ -1,0 +1,1 @@
+from . import hc_handler_demand

@@ -1,0 +1,1 @@
+from . import test_department_cost_centre
