@@ -9,8 +9,10 @@ leading ``$``::
 
 A key is any run of characters other than ``.``, ``[`` and ``]``; a key holding one of those
 (or only ``*``) is quoted: ``['a.b']``. ``[n]`` is a list index (negative counts from the end),
-``[*]`` every item of a list. Anything else (``a..b``, ``a[x]``, ``a[0``) is a :class:`PathError`
-naming the position.
+``[*]`` every item of a list, ``[?key=value]`` the first item of a list whose ``key`` is
+``value`` (compared as text; quote a value holding ``]``: ``[?system='urn:x']``), as FHIR
+names things: ``link[?relation=next].url``, ``identifier[?system=urn:oid:1.2].value``.
+Anything else (``a..b``, ``a[x]``, ``a[0``) is a :class:`PathError` naming the position.
 
 XML: paths are taken relative to the document element, as the mapping engine evaluates them.
 A path holding ``/``, ``@``, ``:``, ``(``, ``|`` or ``=`` is an XPath (``p:Vendor/@code``,
@@ -38,14 +40,44 @@ class _Wildcard(str):
 WILDCARD = _Wildcard("*")
 
 
+class Filter(tuple):
+    """The ``[?key=value]`` step: ``(key, value)``, selecting the first item of a list whose
+    ``key`` holds ``value`` (compared as text)."""
+
+    __slots__ = ()
+
+    def __new__(cls, key, value):
+        return super().__new__(cls, (key, value))
+
+    def pick(self, node):
+        """The index of the first matching item of ``node`` (a list), or None."""
+        key, value = self
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                if isinstance(item, dict) and key in item and _text(item[key]) == value:
+                    return index
+        return None
+
+
+def _text(value):
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
 class PathError(ValueError):
     """A path that the grammar cannot read; the message names the path and the position."""
 
 
 _BRACKET = re.compile(r"\[\s*(?:'([^']*)'|\"([^\"]*)\"|(\*|-?\d+))\s*\]")
+_FILTER = re.compile(r"\[\?\s*([^=\]\s]+)\s*=\s*(?:'([^']*)'|\"([^\"]*)\"|([^\]'\"]*?))\s*\]")
 _KEY = re.compile(r"[^.\[\]]+")
 # Marks that only an XPath uses: a path holding one is never read with the dotted grammar on XML.
 XPATH_MARKS = re.compile(r"[/@:(|=]")
+
+
+def looks_like_xpath(path):
+    """Whether ``path`` is an XPath rather than a path of the dotted grammar (whose list filters
+    ``[?key=value]`` may hold the marks an XPath uses)."""
+    return bool(XPATH_MARKS.search(_FILTER.sub("", path or "")))
 
 
 @functools.lru_cache(maxsize=2048)
@@ -55,6 +87,12 @@ def _parse(path):
     steps = []
     first = True
     while pos < len(text):
+        condition = _FILTER.match(text, pos)
+        if condition:
+            key, quoted, dquoted, bare = condition.groups()
+            steps.append(Filter(key, next(v for v in (quoted, dquoted, bare) if v is not None)))
+            pos, first = condition.end(), False
+            continue
         bracket = _BRACKET.match(text, pos)
         if bracket:
             quoted, dquoted, index = bracket.groups()
@@ -79,7 +117,8 @@ def _parse(path):
 
 
 def parse_path(path):
-    """Steps of a path: keys (str), list indexes (int) and :data:`WILDCARD` (``[*]``).
+    """Steps of a path: keys (str), list indexes (int), :data:`WILDCARD` (``[*]``) and
+    :class:`Filter` (``[?key=value]``).
 
     ``a.b[0].c`` -> ``['a', 'b', 0, 'c']``; ``$.a['unit-code']`` -> ``['a', 'unit-code']``;
     the empty path and ``$`` are the document itself (no step). Raises :class:`PathError`.
@@ -109,6 +148,11 @@ def json_getter(path):
                 if not isinstance(node, list) or not -len(node) <= step < len(node):
                     return MISSING
                 node = node[step]
+            elif isinstance(step, Filter):
+                index = step.pick(node)
+                if index is None:
+                    return MISSING
+                node = node[index]
             else:
                 if not isinstance(node, dict) or step not in node:
                     return MISSING
@@ -154,6 +198,9 @@ def json_locations(document, path):
             keys = range(len(node)) if isinstance(node, list) else ()
         elif isinstance(step, int):
             keys = (step,) if isinstance(node, list) and -len(node) <= step < len(node) else ()
+        elif isinstance(step, Filter):
+            index = step.pick(node)
+            keys = () if index is None else (index,)
         else:
             keys = (step,) if isinstance(node, dict) and step in node else ()
         last = position == len(steps) - 1
@@ -172,7 +219,7 @@ def json_setter(path):
     steps = parse_path(path)
     if not steps or not all(isinstance(step, str) and step is not WILDCARD for step in steps):
         raise PathError(f"Invalid target path {path!r}: a target is a path of keys (a.b, a['b-c']), "
-                        "without list steps.")
+                        "without list steps or filters.")
 
     def put(payload, value):
         node = payload
@@ -188,7 +235,7 @@ def xml_xpath(path):
     """The XPath a path stands for on an XML document (see the module's grammar), with the
     variables it binds: key names are bound as variables, never pasted into the expression."""
     text = (path or "").strip()
-    if XPATH_MARKS.search(text):
+    if looks_like_xpath(text):
         return text, {}
     try:
         steps = _parse(text)
@@ -197,6 +244,9 @@ def xml_xpath(path):
     parts, variables = [], {}
     positioned = False  # the last part already has its position
     for step in steps:
+        if isinstance(step, Filter):
+            raise PathError(f"Invalid XML path {path!r}: a list filter [?key=value] reads JSON; on XML "
+                            "write an XPath predicate, e.g. Line[Code='A1'].")
         if isinstance(step, str) and step is not WILDCARD:
             name = f"k{len(variables)}"
             variables[name] = step

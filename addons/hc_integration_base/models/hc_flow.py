@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 
 from ..exceptions import PermanentError
-from ..mapping.paths import MISSING, XPATH_MARKS, PathError, json_getter, parse_path, xml_selector
+from ..mapping.paths import MISSING, PathError, json_getter, looks_like_xpath, parse_path, xml_selector
 from ..transports.base import Request
 from ..transports.paging import PageContract, PagingError
 
@@ -557,7 +557,7 @@ class HcFlow(models.Model):
             paths = flow._sensitive_path_list() + [p for p in (flow.external_id_path, flow.idempotency_key_path) if p]
             for path in paths:
                 try:
-                    xml_selector(path) if XPATH_MARKS.search(path) else parse_path(path)
+                    xml_selector(path) if looks_like_xpath(path) else parse_path(path)
                 except PathError as exc:
                     raise ValidationError(self.env._("Flow %(flow)s: %(error)s", flow=flow.name, error=exc)) from exc
 

@@ -13,7 +13,7 @@ import json
 
 from lxml import etree
 
-from ..mapping.paths import XPATH_MARKS, PathError, json_locations, namespace_key, parse_path, xml_selector
+from ..mapping.paths import PathError, json_locations, looks_like_xpath, namespace_key, parse_path, xml_selector
 from .xmlsafe import parse_xml
 
 MASK = "***"
@@ -29,7 +29,7 @@ def _json_paths(paths):
         try:
             parse_path(path)
         except PathError:
-            if XPATH_MARKS.search(path):
+            if looks_like_xpath(path):
                 continue
             raise
         usable.append(path)
