@@ -87,3 +87,14 @@ def test_a_bundle_is_paged_by_its_next_link():
     assert page.next["url"] == "https://fhir.test/SupplyRequest?_count=2&_page=2"
     last = dict(BUNDLE, link=[BUNDLE["link"][0]], entry=[{"resource": {"id": "sr3"}}])
     assert contract.parse(last, checkpoint=page.next).next is None
+
+
+def test_a_record_path_masks_every_record_of_a_page():
+    """Sensitive paths are written for one record; a pulled page (a list of records) is masked
+    record by record, and a path that starts with a list step still reads the page itself."""
+    page = [entry["resource"] for entry in BUNDLE["entry"]] + [{"reasonReference": [{"reference": "Patient/9"}]}]
+    masked = redact_json(page, ["reasonReference[*].reference", "[0].id"])
+    assert [r["reasonReference"][0]["reference"] for r in masked[2:]] == [MASK]
+    assert masked[0]["id"] == MASK and masked[1]["id"] == "sr2"
+    assert redact_json({"reasonReference": [{"reference": "Patient/1"}]},
+                       ["reasonReference[*].reference"])["reasonReference"][0]["reference"] == MASK

@@ -147,6 +147,8 @@ def _one2many_plan(ref, line, params, direction, payload_format, namespaces, con
         raise CompileError(f"line {ref}: {exc}") from exc
 
     def function(items, payload, values):
+        if isinstance(items, dict):
+            items = [items]  # one object is one line (a FHIR SupplyRequest names one item)
         if not isinstance(items, list):
             raise transforms.TransformError("expected a list of lines")
         rows, errors = [], []

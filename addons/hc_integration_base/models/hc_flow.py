@@ -231,7 +231,8 @@ class HcFlow(models.Model):
     sensitive_paths = fields.Text(
         help="One payload path per line (e.g. patient.name, lines[*].note, patient['national-id'] for a key "
         "with other characters; for XML, element paths such as Patient.Name or an XPath such as //PID); their "
-        "values are replaced by *** in the stored payload and answer shown to users.",
+        "values are replaced by *** in the stored payload and answer shown to users. A pulled page is masked "
+        "record by record: write the path of one record.",
     )
     inbound_schema = fields.Text(
         "JSON Schema",
@@ -306,6 +307,11 @@ class HcFlow(models.Model):
         help="Incremental pulls: parameter sent with every page carrying the start time of the last "
         "completed pull (ISO 8601 UTC, e.g. 2025-01-31T22:00:00Z), e.g. updated_since. Empty: every pull "
         "reads the whole list.",
+    )
+    changed_since_template = fields.Char(
+        "Changed-since value", default="{since}",
+        help="How the changed-since time is written: {since} stands for it (ISO 8601 UTC), e.g. gt{since} for "
+        "FHIR's _lastUpdated=gt2025-01-31T22:00:00Z.",
     )
     changed_since_watermark = fields.Datetime(
         "Changed since", copy=False,
@@ -615,7 +621,9 @@ class HcFlow(models.Model):
         self.ensure_one()
         if not (self.changed_since_param and self.changed_since_watermark):
             return False
-        return self.changed_since_watermark.strftime("%Y-%m-%dT%H:%M:%SZ")
+        since = self.changed_since_watermark.strftime("%Y-%m-%dT%H:%M:%SZ")
+        template = (self.changed_since_template or "").strip() or "{since}"
+        return template.replace("{since}", since) if "{since}" in template else template + since
 
     def _compute_batch_run_count(self):
         counts = dict(self.env["hc.batch.run"]._read_group([("flow_id", "in", self.ids)], ["flow_id"], ["__count"]))

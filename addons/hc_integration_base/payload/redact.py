@@ -37,12 +37,17 @@ def _json_paths(paths):
 
 
 def _mask_json(document, paths):
-    """Mask in place; return how many values were masked."""
+    """Mask in place; return how many values were masked. A page of records (a JSON list) is
+    masked record by record: a path written for one record (``patient.name``) applies to each,
+    one that starts with a list step (``[*].patient.name``) to the page as it is."""
     count = 0
     for path in paths:
-        for container, key in json_locations(document, path):
-            container[key] = MASK
-            count += 1
+        per_record = isinstance(document, list) and not path.strip().lstrip("$").lstrip(".").startswith("[")
+        for target in document if per_record else (document,):
+            for container, key in json_locations(target, path):
+                if container[key] != MASK:
+                    container[key] = MASK
+                    count += 1
     return count
 
 

@@ -4,6 +4,7 @@ from . import test_catalog_pull
 from . import test_po_push
 from . import test_po_push_mapped
 from . import test_demand
+from . import test_fhir_supply
 from . import test_bill_outcome
 from . import test_receipts
 from . import test_tour_resync
