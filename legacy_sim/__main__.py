@@ -1,13 +1,16 @@
-"""python -m legacy_sim --rest-port 8091 --soap-port 8092 [--hr-port 8093] [--items N] [--rest-faults k=v,...]"""
+"""python -m legacy_sim --rest-port 8091 --soap-port 8092 [--hr-port 8093] [--cmms-port 8094] [--items N]
+[--rest-faults k=v,...]"""
 
 import argparse
 import signal
 import threading
 
 from . import start_simulators
+from .cmms import start_cmms
 from .hr import start_hr_simulator
 
 HR_PORT = 8093
+CMMS_PORT = 8094
 
 
 def _faults(text):
@@ -29,6 +32,11 @@ def main(argv=None):
     parser.add_argument("--hr-port", type=int, default=None,
                         help=f"HR and payroll system (default {HR_PORT}; skipped when that port is taken); -1: none")
     parser.add_argument("--employees", type=int, default=200)
+    parser.add_argument("--cmms-port", type=int, default=None,
+                        help=f"maintenance system, CMMS (default {CMMS_PORT}; skipped when taken); -1: none")
+    parser.add_argument("--assets", type=int, default=30)
+    parser.add_argument("--work-orders", type=int, default=6)
+    parser.add_argument("--cmms-faults", default="", help="e.g. timeout_after_store_rate=0.5,hang_seconds=3")
     args = parser.parse_args(argv)
     sims = start_simulators(
         args.host, args.rest_port, args.soap_port, items=args.items, suppliers=args.suppliers,
@@ -39,12 +47,15 @@ def main(argv=None):
     print(f"REST simulator: {sims.rest_url}", flush=True)
     print(f"SOAP simulator: {sims.wsdl_url}", flush=True)
     hr = _start_hr(args)
+    cmms = _start_cmms(args)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
     if hr:
         hr.stop()
+    if cmms:
+        cmms.stop()
     sims.stop()
 
 
@@ -63,6 +74,23 @@ def _start_hr(args):
         return None
     print(f"HR simulator: {hr.url}", flush=True)
     return hr
+
+
+def _start_cmms(args):
+    """The CMMS beside the others, as the HR system: its default port taken skips it."""
+    if args.cmms_port is not None and args.cmms_port < 0:
+        return None
+    try:
+        cmms = start_cmms(args.host, CMMS_PORT if args.cmms_port is None else args.cmms_port,
+                          assets=args.assets, work_orders=args.work_orders)
+    except OSError as exc:
+        if args.cmms_port is not None:
+            raise
+        print(f"CMMS simulator not started: port {CMMS_PORT}: {exc}", flush=True)
+        return None
+    cmms.set_faults(**_faults(args.cmms_faults))
+    print(f"CMMS simulator: {cmms.url}", flush=True)
+    return cmms
 
 
 if __name__ == "__main__":
