@@ -18,7 +18,7 @@ HC_SIM_REST_PORT="${HC_SIM_REST_PORT:-8091}"
 HC_SIM_SOAP_PORT="${HC_SIM_SOAP_PORT:-8092}"
 HC_DEMO_DB="${HC_DEMO_DB:-hc_demo}"
 HC_PYTHON="${HC_PYTHON:-python3}"
-HC_ADDONS="hc_integration_base,hc_procurement_sync,hc_inventory_sync,hc_workforce_sync"
+HC_ADDONS="hc_integration_base,hc_procurement_sync,hc_inventory_sync,hc_workforce_sync,hc_maintenance_sync"
 
 PY="$HC_VENV/bin/python"
 

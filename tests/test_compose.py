@@ -59,12 +59,14 @@ def test_simulators_reachable_from_odoo_as_localhost():
     services = _compose()["services"]
     assert services["odoo"]["network_mode"] == "service:simulators"
     ports = {p.split(":")[0] for p in services["simulators"]["ports"]}
-    assert {"8069", "8091", "8092", "8093"} <= ports
+    assert {"8069", "8091", "8092", "8093", "8094"} <= ports
     assert "--hr-port" in services["simulators"]["command"]
+    assert "--cmms-port" in services["simulators"]["command"]
     assert "legacy_sim" in services["simulators"]["command"]
 
 
-ADDONS = {"hc_integration_base", "hc_procurement_sync", "hc_inventory_sync", "hc_workforce_sync"}
+ADDONS = {"hc_integration_base", "hc_procurement_sync", "hc_inventory_sync", "hc_workforce_sync",
+          "hc_maintenance_sync"}
 
 
 def _served_database(services):
@@ -86,7 +88,8 @@ def _run_init(tmp_path, installed_count):
     (stubs / "psql").write_text(
         "#!/bin/sh\n"
         'case "$*" in\n'
-        "  *hc_integration_base*hc_procurement_sync*hc_inventory_sync*hc_workforce_sync*\"state = 'installed'\"*) "
+        "  *hc_integration_base*hc_procurement_sync*hc_inventory_sync*hc_workforce_sync*hc_maintenance_sync*"
+        "\"state = 'installed'\"*) "
         f"{answer} ;;\n"
         '  *) echo "unexpected query: $*" >&2; exit 3 ;;\n'
         "esac\n"
