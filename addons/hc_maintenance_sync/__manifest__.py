@@ -22,5 +22,10 @@
     "demo": [
         "demo/hc_maintenance_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "hc_maintenance_sync/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }

@@ -1,1 +1,2 @@
 from . import test_maintenance_sync
+from . import test_tour_routing

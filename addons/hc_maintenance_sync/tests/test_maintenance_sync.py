@@ -1,4 +1,5 @@
-from odoo.tests import TransactionCase, tagged
+from odoo.exceptions import AccessError
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -264,3 +265,35 @@ class TestStatusPushBack(MaintenanceMixin, TransactionCase):
         self.assertEqual(self.cmms.changes("WO-97001"), ["INPRG"])
         self.assertEqual(self.cmms.state.status_changes[-1]["transid"], "WO-97001:in_progress")
         self.assertEqual(started.state, "ignored", "the failed message is superseded")
+
+
+@tagged("post_install", "-at_install")
+class TestRoutingRights(TransactionCase):
+    """Routing rules are configuration: consultants and maintenance managers keep them; operators,
+    viewers and other users read them; each company sees its own."""
+
+    def test_who_edits_routing_rules(self):
+        team = self.env.ref("hc_maintenance_sync.demo_team_biomed")
+        users = {
+            role: new_test_user(self.env, login=f"hc_route_{role}", groups=f"base.group_user,{group}")
+            for role, group in (("consultant", "hc_integration_base.group_hc_consultant"),
+                                ("admin", "hc_integration_base.group_hc_admin"),
+                                ("manager", "maintenance.group_equipment_manager"),
+                                ("operator", "hc_integration_base.group_hc_operator"),
+                                ("viewer", "hc_integration_base.group_hc_viewer"))
+        }
+        Route = self.env["hc.maintenance.route"]
+        for role in ("consultant", "admin", "manager"):
+            route = Route.with_user(users[role]).create({"name": f"Rule of {role}", "team_id": team.id})
+            route.write({"sequence": 5})
+        for role in ("operator", "viewer"):
+            self.assertTrue(Route.with_user(users[role]).search([("name", "=", "Rule of consultant")]))
+            with self.assertRaises(AccessError):
+                Route.with_user(users[role]).create({"name": "Not allowed", "team_id": team.id})
+        other = self.env["res.company"].create({"name": "Other hospital"})
+        foreign = Route.create({"name": "Other hospital's rule", "company_id": other.id,
+                                "team_id": self.env["maintenance.team"].create(
+                                    {"name": "Other team", "company_id": other.id}).id})
+        self.assertFalse(Route.with_user(users["consultant"]).search([("id", "=", foreign.id)]),
+                         "a rule of another company is not seen")
+        self.assertFalse(Route._route({"event_type": "breakdown"}, self.env.company) == foreign)
