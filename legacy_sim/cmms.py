@@ -15,9 +15,10 @@ suite's other simulators:
 - Status push-back ``POST /maximo/api/os/mxwo/<wonum>/status`` with ``{"status": "INPRG" | "COMP"
   | "CAN", "statusdate": ..., "actlabhrs": hours, "memo": ..., "transid": key}``: the change is
   recorded once per ``transid`` (else the ``Idempotency-Key`` header); a repeated key answers the
-  first answer and records nothing. Answer ``{"result": "OK", "changeid": "WOSTAT-000001",
-  "wonum": ..., "status": ...}``; a change of a closed work order ``{"result": "REJECTED",
-  "message": ...}``; an unknown work order 404 ``{"Error": {"reasonCode": ..., "message": ...}}``.
+  first answer and records nothing (a refusal records nothing, so its key may be tried again).
+  Answer ``{"result": "OK", "changeid": "WOSTAT-000001", "wonum": ..., "status": ...}``; a change
+  of a closed work order ``{"result": "REJECTED", "message": ...}``; an unknown work order 404
+  ``{"Error": {"reasonCode": ..., "message": ...}}``.
 - Breakdowns are pushed by the CMMS itself: ``cmms.send_event(url, key, work_order)`` posts one to
   Odoo's inbound API (``X-API-Key``) and the CMMS then knows that work order.
 - Faults as the REST simulator's (``state.Faults``: latency, error rate and status, timeouts,
@@ -176,15 +177,13 @@ class CmmsState:
                 return 400, {"Error": {"reasonCode": "BMXAA4191E",
                                        "message": f"Status {status} is not one of {', '.join(STATUSES)}"}}, False
             current = self.status.get(wonum)
-            if current in CLOSED:
-                answer = (200, {"result": "REJECTED", "wonum": wonum, "status": current,
-                                "message": f"Work order {wonum} is {current}: its status cannot change"})
-            else:
-                self.status[wonum] = status
-                change = {"changeid": f"WOSTAT-{len(self.status_changes) + 1:06d}", "wonum": wonum, "key": key,
-                          **body}
-                self.status_changes.append(change)
-                answer = (200, {"result": "OK", "changeid": change["changeid"], "wonum": wonum, "status": status})
+            if current in CLOSED:  # nothing recorded: the same key may try again once the order is reopened
+                return 200, {"result": "REJECTED", "wonum": wonum, "status": current,
+                             "message": f"Work order {wonum} is {current}: its status cannot change"}, False
+            self.status[wonum] = status
+            change = {"changeid": f"WOSTAT-{len(self.status_changes) + 1:06d}", "wonum": wonum, "key": key, **body}
+            self.status_changes.append(change)
+            answer = (200, {"result": "OK", "changeid": change["changeid"], "wonum": wonum, "status": status})
             if key:
                 self.answers_by_key[key] = answer
             return (*answer, True)

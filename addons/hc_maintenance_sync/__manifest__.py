@@ -14,7 +14,7 @@
         "security/hc_maintenance_security.xml",
         "data/hc_maintenance_data.xml",
         "data/hc_allowed_model_data.xml",
-        "data/hc_job_rights_data.xml",
+        "security/hc_job_rights_data.xml",
         "views/hc_maintenance_route_views.xml",
         "views/maintenance_views.xml",
         "views/hc_flow_views.xml",

@@ -255,7 +255,6 @@ class TestStatusPushBack(MaintenanceMixin, TransactionCase):
         self.assertEqual(self.request.hc_sync_state, "failed")
         # Reopened in the CMMS; Resync on the request sends the status again under the same wire key.
         self.cmms.state.status["WO-97001"] = "WAPPR"
-        self.cmms.state.answers_by_key.clear()
         with trap_jobs():
             self.request.action_hc_resync()
         resent = self.env["hc.message"].search([("flow_id", "=", self.status_push.id), ("id", "!=", started.id)])
@@ -297,3 +296,13 @@ class TestRoutingRights(TransactionCase):
         self.assertFalse(Route.with_user(users["consultant"]).search([("id", "=", foreign.id)]),
                          "a rule of another company is not seen")
         self.assertFalse(Route._route({"event_type": "breakdown"}, self.env.company) == foreign)
+
+    def test_jobs_get_the_maintenance_rights_they_need(self):
+        job_user = self.env["res.users"].browse(self.env.ref("hc_maintenance_sync.demo_backend_cmms")._job_user())
+        for model in ("maintenance.equipment", "maintenance.equipment.category", "maintenance.request"):
+            self.assertTrue(self.env[model].with_user(job_user).has_access("create"), model)
+        followed_by_nobody = self.env["maintenance.request"].create(
+            {"name": "Not followed", "maintenance_team_id": self.env.ref("hc_maintenance_sync.demo_team_biomed").id})
+        followed_by_nobody.message_unsubscribe(partner_ids=followed_by_nobody.message_partner_ids.ids)
+        self.assertTrue(self.env["maintenance.request"].with_user(job_user).search(
+            [("id", "=", followed_by_nobody.id)]), "the jobs see every request of their company")
