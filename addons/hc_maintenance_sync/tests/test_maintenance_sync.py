@@ -63,6 +63,27 @@ class TestEquipmentPull(MaintenanceMixin, TransactionCase):
         self.assertIn("unknown cost centre CC-9999", run.page_message_ids.error_message)
 
 
+    def test_work_orders_pulled_once(self):
+        self.pull(self.equipment_flow)
+        run = self.pull(self.events_pull)
+        self.assertEqual(self.counts(run), ("done", 3, 0, 0, 0))
+        legacy = [cmms_sim.work_order_record(i, self.ASSETS) for i in range(3)]
+        requests = [self.request_of(wo["wonum"]) for wo in legacy]
+        self.assertEqual([r.hc_event_type for r in requests], ["breakdown", "corrective", "preventive"])
+        self.assertEqual([r.maintenance_type for r in requests], ["corrective", "corrective", "preventive"])
+        self.assertEqual([r.equipment_id.hc_code for r in requests], [wo["assetnum"] for wo in legacy])
+        self.assertEqual({r.maintenance_team_id for r in requests}, {self.team_biomed},
+                         "no demo rule matches these: the flow's default team")
+        self.assertEqual(str(requests[0].request_date), "2026-11-01", "the report date, in UTC")
+        self.assertEqual(str(requests[2].schedule_date), "2026-12-03 06:00:00", "07:00+01:00 is 06:00 UTC")
+        self.assertEqual([r.priority for r in requests], ["3", "3", "1"], "CMMS 1 urgent, 2 high, 4 low")
+        self.assertFalse(requests[0].hc_urgent, "a breakdown of equipment that is not critical")
+        with self.count_writes("maintenance.request") as written:
+            again = self.pull(self.events_pull)
+        self.assertEqual(self.counts(again), ("done", 0, 0, 3, 0))
+        self.assertEqual(written, {"maintenance.request": 0})
+
+
 @tagged("post_install", "-at_install")
 class TestMaintenanceEvents(MaintenanceMixin, TransactionCase):
     """Work orders of the CMMS -> maintenance requests: routing rules (first match, default team),
