@@ -13,6 +13,7 @@ from . import hc_batch_run
 from . import hc_handler_generic
 from . import hc_handler_push
 from . import hc_handler_template
+from . import hc_handler_master
 from . import hc_sync_mixin
 from . import hc_dashboard
 from . import hc_config_io

@@ -15,7 +15,7 @@ class HcHandlerEquipment(models.AbstractModel):
     """
 
     _name = "hc.handler.equipment"
-    _inherit = "hc.handler.workforce"
+    _inherit = "hc.handler.master"
     _description = "Integration Handler: equipment"
     _document_schema = "hc_maintenance_sync/schemas/equipment.v1.json"
     _target_model = "maintenance.equipment"

@@ -1,5 +1,4 @@
 from . import hc_flow
-from . import hc_handler_workforce
 from . import hc_handler_cost_centre
 from . import hc_handler_department
 from . import hc_handler_employee

@@ -8,7 +8,7 @@ class HcHandlerCostCentre(models.AbstractModel):
     (schemas/cost_centre.v1.json). Its parent is another cost centre, kept as a code until it arrives."""
 
     _name = "hc.handler.cost_centre"
-    _inherit = "hc.handler.workforce"
+    _inherit = "hc.handler.master"
     _description = "Integration Handler: cost centre"
     _document_schema = "hc_workforce_sync/schemas/cost_centre.v1.json"
     _target_model = "account.analytic.account"

@@ -9,7 +9,7 @@ class HcHandlerDepartment(models.AbstractModel):
     been received), parent and manager (linked when they arrive)."""
 
     _name = "hc.handler.department"
-    _inherit = "hc.handler.workforce"
+    _inherit = "hc.handler.master"
     _description = "Integration Handler: department"
     _document_schema = "hc_workforce_sync/schemas/department.v1.json"
     _target_model = "hr.department"

@@ -20,7 +20,7 @@ class HcHandlerEmployee(models.AbstractModel):
     """
 
     _name = "hc.handler.employee"
-    _inherit = "hc.handler.workforce"
+    _inherit = "hc.handler.master"
     _description = "Integration Handler: employee"
     _document_schema = "hc_workforce_sync/schemas/employee.v1.json"
     _document_key = "identifier"

@@ -1,13 +1,14 @@
 from odoo import api, fields, models
 
-from odoo.addons.hc_integration_base.exceptions import PermanentError
-from odoo.addons.hc_integration_base.models.hc_binding import content_hash
-from odoo.addons.hc_integration_base.models.hc_handler_template import handler_schema
+from ..exceptions import PermanentError
+from .hc_binding import content_hash
+from .hc_handler_template import handler_schema
 
 
-class HcHandlerWorkforce(models.AbstractModel):
-    """What the cost-centre, department and employee handlers share: master data the legacy HR
-    system owns, one Odoo record per legacy code.
+class HcHandlerMaster(models.AbstractModel):
+    """The master-data template: records a legacy system owns, one Odoo record per legacy code
+    (cost centres, departments and employees of the HR system, equipment of a CMMS...). A domain
+    handler sets ``_target_model`` and ``_code_field`` and writes ``_upsert``.
 
     - The record of a code is the one this backend's binding names, else the record holding that
       code (``_code_field``; archived ones too): a database loaded another way is adopted.
@@ -20,9 +21,9 @@ class HcHandlerWorkforce(models.AbstractModel):
       default sensitive paths of the type's flows: redacted from every stored payload.
     """
 
-    _name = "hc.handler.workforce"
+    _name = "hc.handler.master"
     _inherit = "hc.handler.document"
-    _description = "Integration Handler: workforce master data (template)"
+    _description = "Integration Handler: master data by legacy code (template)"
     _document_key = "code"
     _target_model = None
     _code_field = None
