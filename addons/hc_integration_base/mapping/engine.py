@@ -9,6 +9,10 @@ from . import transforms
 from .paths import MISSING, PathError, json_getter, json_setter, xml_getter
 
 
+# The payload format of mappings whose sources are HL7 v2 paths (payload/hl7v2.py) on ER7 messages.
+HL7V2 = "hl7v2"
+
+
 class CompileError(ValueError):
     """A line cannot be compiled (bad path, regex or transform); names the line."""
 
@@ -92,6 +96,17 @@ def _setter(ref, target):
         raise CompileError(f"line {ref}: {exc}") from exc
 
 
+def _source_getter(source, direction, payload_format, namespaces, params):
+    """The getter of one source path: XPath / dotted XML, HL7 v2 (``ITM-1``, ``IVT[*]-3``) or JSON."""
+    if direction == "inbound" and payload_format == "xml":
+        return xml_getter(source, namespaces, params.get("multiple"))
+    if direction == "inbound" and payload_format == HL7V2:
+        from ..payload import hl7v2  # noqa: PLC0415 - the codec imports this package's paths
+
+        return hl7v2.getter(source)  # raises Hl7PathError (a ValueError) naming the fault
+    return json_getter(source)
+
+
 def _line_plan(line, direction, payload_format, namespaces, context):
     ref = line.get("ref", line.get("target"))
     kind = line.get("transform") or "direct"
@@ -114,12 +129,8 @@ def _line_plan(line, direction, payload_format, namespaces, context):
             raise CompileError(f"line {ref}: a source path is required for transform {kind}")
         sources = source if isinstance(source, list) else [source]
         try:
-            getters = [
-                xml_getter(s, namespaces, params.get("multiple")) if payload_format == "xml" and direction == "inbound"
-                else json_getter(s)
-                for s in sources
-            ]
-        except (etree.XPathError, PathError) as exc:
+            getters = [_source_getter(s, direction, payload_format, namespaces, params) for s in sources]
+        except (etree.XPathError, PathError, ValueError) as exc:
             raise CompileError(f"line {ref}: invalid path {source!r}: {exc}") from exc
         if len(getters) == 1:
             getter = getters[0]
@@ -140,10 +151,15 @@ def _line_plan(line, direction, payload_format, namespaces, context):
 
 
 def _one2many_plan(ref, line, params, direction, payload_format, namespaces, context):
-    sub = compile_mapping(params.get("lines") or [], direction=direction, payload_format="json", context=context)
+    # HL7 v2: the items are segments (RQD[*]) whose sub-lines read inside each one (RQD-2.1).
+    hl7 = payload_format == HL7V2 and direction == "inbound"
+    sub = compile_mapping(params.get("lines") or [], direction=direction, payload_format=HL7V2 if hl7 else "json",
+                          context=context)
     try:
-        item_getter = json_getter(params.get("item_path") or line.get("source") or "")
-    except PathError as exc:
+        item_path = params.get("item_path") or line.get("source") or ""
+        item_getter = _source_getter(item_path, direction, payload_format, namespaces, params) if hl7 \
+            else json_getter(item_path)
+    except (PathError, ValueError) as exc:
         raise CompileError(f"line {ref}: {exc}") from exc
 
     def function(items, payload, values):
@@ -222,6 +238,7 @@ def compile_mapping(lines, direction="inbound", payload_format="json", namespace
     plans = [_line_plan(line, direction, payload_format, namespaces, context) for line in ordered]
     outbound = direction == "outbound"
     parse = payload_format == "xml" and not outbound
+    parse_hl7 = payload_format == HL7V2 and not outbound
     if trace:
         steps = tuple(_step(plan, outbound, trace) for plan in plans)
 
@@ -243,6 +260,10 @@ def compile_mapping(lines, direction="inbound", payload_format="json", namespace
             from ..payload.xmlsafe import parse_xml  # noqa: PLC0415
 
             payload = parse_xml(payload)
+        elif parse_hl7 and isinstance(payload, (bytes, str)):
+            from ..payload.hl7v2 import parse as parse_er7  # noqa: PLC0415
+
+            payload = parse_er7(payload)
         return apply(payload)
 
     run.line_count = len(plans)

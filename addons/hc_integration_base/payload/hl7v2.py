@@ -33,6 +33,7 @@ and its segment index is ignored.
 """
 
 import datetime
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -446,6 +447,51 @@ def getter(path):
             return MISSING
 
     return get
+
+
+# --- records -----------------------------------------------------------------------------------
+def records(message, segment_id=None):
+    """The records of ``message`` as messages of their own, for mappings that make one record per
+    repeating group (the items of an MFN^M16: one per MFE, or its vendors: one per VND).
+
+    Each record is the message's header (the segments before the first ``segment_id``: MSH, MFI,
+    ...) followed by one occurrence of ``segment_id`` and the segments after it up to the next
+    occurrence. So ``ITM-1`` read on a record is that record's item, ``MSH-10`` the message's
+    control id. Without ``segment_id`` (or when it does not occur) the message is one record.
+    """
+    if not segment_id:
+        return [message]
+    starts = [index for index, segment in enumerate(message.segments) if segment.id == segment_id]
+    if not starts:
+        return []
+    header = message.segments[:starts[0]]
+    found = []
+    for position, start in enumerate(starts):
+        end = starts[position + 1] if position + 1 < len(starts) else len(message.segments)
+        record = Message(header + message.segments[start:end], message.encoding)
+        found.append(record)
+    return found
+
+
+def content_hash(text):
+    """SHA-256 of an ER7 message without MSH-7 (its date/time): a sender that resends a message with
+    the same MSH-10 may stamp it anew; the content is what must not differ."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    normal = (text or "").replace("\r\n", "\r").replace("\n", "\r").strip("\r\n \t\x00")
+    first, _sep, rest = normal.partition(SEGMENT_SEPARATOR)
+    if first.startswith("MSH") and len(first) > 3:
+        parts = first.split(first[3])
+        if len(parts) > 6:
+            parts[6] = ""
+        first = first[3].join(parts)
+    lines = [first] + [line for line in rest.split(SEGMENT_SEPARATOR) if line.strip()]
+    return hashlib.sha256(SEGMENT_SEPARATOR.join(lines).encode("utf-8")).hexdigest()
+
+
+def looks_like_er7(text):
+    """Whether ``text`` is (or starts like) an HL7 v2 ER7 message."""
+    return isinstance(text, str) and text.lstrip("\r\n \t\x0b")[:3] == "MSH"
 
 
 # --- building ----------------------------------------------------------------------------------

@@ -1,0 +1,74 @@
+"""The mapping engine's ``hl7v2`` payload format: HL7 paths as sources, one record per repeating group."""
+
+import pytest
+
+from hc_integration_base.mapping import CompileError, compile_mapping
+from hc_integration_base.payload import hl7v2
+from legacy_sim import hl7_peer
+
+
+def lines(*specs):
+    return [{"sequence": n, "source": source, "target": target, **extra}
+            for n, (source, target, extra) in enumerate(specs, 1)]
+
+
+def test_item_records_of_an_mfn_m16_map_to_item_values():
+    message = hl7v2.parse(hl7_peer.mfn_m16("CTRL-7"))
+    items = hl7v2.records(message, "MFE")
+    assert len(items) == 2, "one record per MFE group"
+    run = compile_mapping(lines(
+        ("ITM-1", "default_code", {"required": True}),
+        ("ITM-2", "name", {}),
+        ("VND-2", "hc_vendor_code", {}),
+        ("PKG-5.1", "hc_vendor_price", {"transform": "number"}),
+        ("IVT[*]-2", "locations", {}),
+        ("MSH-10", "control", {}),
+    ), payload_format="hl7v2")
+    first, second = (run(item) for item in items)
+    assert not first.errors and not second.errors, (first.errors, second.errors)
+    assert first.values == {"default_code": "GZ-1010", "name": "Gauze swab 10&10 cm", "hc_vendor_code": "V-MEDLINE",
+                            "hc_vendor_price": 12.5, "locations": ["CS-MAIN", "WARD-3"], "control": "CTRL-7"}
+    assert (second.values["default_code"], second.values["locations"]) == ("SY-0005", ["CS-MAIN"]), \
+        "a record reads its own group only"
+
+
+def test_vendor_records_and_the_whole_message_as_one_record():
+    message = hl7v2.parse(hl7_peer.mfn_m16())
+    vendors = [hl7v2.getter("VND-2")(record) for record in hl7v2.records(message, "VND")]
+    assert vendors == ["V-MEDLINE", "V-BD"]
+    assert hl7v2.records(message, None) == [message]
+    assert hl7v2.records(message, "ZZZ") == []
+
+
+def test_text_is_parsed_and_missing_required_values_are_line_errors():
+    run = compile_mapping(lines(("ITM-9", "default_code", {"required": True}), ("MSH-9.2", "event", {})),
+                          payload_format="hl7v2")
+    result = run(hl7_peer.mfn_m16())
+    assert result.values == {"event": "M16"}
+    assert [e.code for e in result.errors] == ["required_missing"] and "ITM-9" in result.error_text()
+
+
+def test_one2many_over_repeating_segments():
+    run = compile_mapping(lines(("RQD[*]", "lines", {"transform": "one2many", "params": {"lines": [
+        {"source": "RQD-2.1", "target": "item_code"},
+        {"source": "RQD-5", "target": "quantity", "transform": "number"},
+    ]}}), ("RQD-7", "department_code", {})), payload_format="hl7v2")
+    result = run(hl7_peer.oms_o05("OMS-1"))
+    assert not result.errors, result.errors
+    assert result.values == {"department_code": "CC-ICU", "lines": [
+        {"item_code": "GZ-1010", "quantity": 20.0}, {"item_code": "SY-0005", "quantity": 2.0}]}
+
+
+def test_an_invalid_hl7_path_does_not_compile():
+    with pytest.raises(CompileError, match="ITM-0"):
+        compile_mapping(lines(("ITM-0", "name", {})), payload_format="hl7v2")
+    with pytest.raises(CompileError, match="line"):
+        compile_mapping(lines(("not a path", "name", {})), payload_format="hl7v2")
+
+
+def test_content_hash_ignores_msh7_only():
+    text = hl7_peer.mfn_m16("CTRL-1")
+    restamped = text.replace(text.split("|")[6], "19990101000000", 1)
+    assert restamped != text
+    assert hl7v2.content_hash(text) == hl7v2.content_hash(restamped) == hl7v2.content_hash(text.replace("\r", "\n"))
+    assert hl7v2.content_hash(text) != hl7v2.content_hash(text.replace("GZ-1010", "GZ-1011"))
