@@ -1,14 +1,14 @@
 {
     "name": "Healthcare Integration Base",
     "summary": "Backends, transports, credentials and sync framework for legacy "
-    "healthcare systems (REST and SOAP)",
+    "healthcare systems (REST, SOAP, HL7 v2 over MLLP)",
     "version": "19.0.1.0.0",
     "category": "Technical/Integrations",
     "author": "HC Integration Suite",
     "website": "https://example.com/hc-integration",
     "license": "LGPL-3",
     "depends": ["mail", "product", "queue_job", "base_automation"],
-    "external_dependencies": {"python": ["requests", "zeep", "lxml"]},
+    "external_dependencies": {"python": ["requests", "zeep", "lxml", "hl7"]},
     "data": [
         "security/hc_security.xml",
         "security/ir.model.access.csv",

@@ -8,7 +8,6 @@ from lxml import etree
 from . import transforms
 from .paths import MISSING, PathError, json_getter, json_setter, xml_getter
 
-
 # The payload format of mappings whose sources are HL7 v2 paths (payload/hl7v2.py) on ER7 messages.
 HL7V2 = "hl7v2"
 

@@ -1,6 +1,7 @@
 from . import hc_record_ref_mixin
 from . import hc_backend
 from . import hc_backend_alerts
+from . import hc_backend_mllp
 from . import hc_flow
 from . import hc_flow_alerts
 from . import hc_binding
@@ -14,6 +15,8 @@ from . import hc_handler_generic
 from . import hc_handler_push
 from . import hc_handler_template
 from . import hc_handler_master
+from . import hc_flow_hl7
+from . import hc_message_hl7
 from . import hc_sync_mixin
 from . import hc_dashboard
 from . import hc_config_io

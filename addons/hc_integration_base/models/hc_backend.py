@@ -608,18 +608,18 @@ class HcBackend(models.Model):
             "breaker": breaker,
         }
         key = (self.env.cr.dbname, self.id, hash(fingerprint))
-        if self.protocol == "soap":
-            cache_dir = os.path.join(self.env["ir.attachment"]._filestore(), "hc_wsdl_cache")
-            client = get_soap_client(key, config["url"], cache_dir=cache_dir, **common)
-        else:
-            client = get_client(
-                key,
-                lambda: RestClient(config["url"], rate_limit=config["rate_limit"], **common),
-            )
+        client = self._build_client(key, config, common)
         # A cached client keeps working with the backend's current breaker (its thresholds may
         # have changed since the client was built).
         client.breaker = breaker
         return client
+
+    def _build_client(self, key, config, common):
+        """The transport client of the backend's protocol (cached per process under ``key``)."""
+        if self.protocol == "soap":
+            cache_dir = os.path.join(self.env["ir.attachment"]._filestore(), "hc_wsdl_cache")
+            return get_soap_client(key, config["url"], cache_dir=cache_dir, **common)
+        return get_client(key, lambda: RestClient(config["url"], rate_limit=config["rate_limit"], **common))
 
     def _sync_breaker_state(self):
         """Copy the in-process breaker state onto the record (for the form)."""

@@ -134,7 +134,7 @@ class HcHandlerGeneric(models.AbstractModel):
         payload = self._payload(message)
         path = message.flow_id.external_id_path or "id"
         if isinstance(payload, list):
-            entries = [(json_path_value(item, path), item) for item in payload]
+            entries = [(self._external_id_of(message, item, path), item) for item in payload]
         else:
             external_id = message.external_id or json_path_value(payload, path) or (
                 payload.get("external_id") if isinstance(payload, dict) else None
@@ -156,6 +156,11 @@ class HcHandlerGeneric(models.AbstractModel):
         if result["errors"]:
             response = json.dumps([{"external_id": e, "error": r} for e, r in result["errors"][:200]])
         return {"counts": result["counts"], "response": response}
+
+    @api.model
+    def _external_id_of(self, message, item, path):
+        """The external ID of one record of a page (an HL7 record reads it by an HL7 path)."""
+        return json_path_value(item, path)
 
     @api.model
     def _apply(self, message, entries):

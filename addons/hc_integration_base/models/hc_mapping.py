@@ -176,7 +176,19 @@ class HcMapping(models.Model):
         "sends, from the object's canonical document. Answer to acknowledgement: how a push reads the "
         "system's answer (status accepted/rejected, remote reference, reason).",
     )
-    payload_format = fields.Selection([("json", "JSON"), ("xml", "XML")], default="json", required=True)
+    payload_format = fields.Selection(
+        [("json", "JSON"), ("xml", "XML"), ("hl7v2", "HL7 v2 (ER7)")], default="json", required=True,
+        help="How sources are read. JSON: dotted paths. XML: XPath or dotted element paths. HL7 v2: HL7 "
+        "paths on an ER7 message - ITM-1 (segment, field), RQD-2.1 (component), IVT[*]-3 (every IVT), "
+        "PID-3[0].1 (first repetition) - as an MLLP backend's listener receives it.",
+    )
+    record_segment = fields.Char(
+        "Record segment",
+        help="HL7 v2: the segment that starts each record of a message, e.g. MFE for the items of an MFN^M16 "
+        "(one item per MFE group) or VND for its vendors. Each record holds the message's header (MSH, MFI...) "
+        "and the segments from one occurrence to the next, so ITM-1 reads that record's item. Empty: the "
+        "whole message is one record.",
+    )
     namespaces = fields.Text(help='XML namespaces as JSON, e.g. {"p": "urn:hc:legacy:procurement"}.')
     line_ids = fields.One2many("hc.mapping.line", "mapping_id", string="Lines", copy=True)
     note = fields.Text()
@@ -205,6 +217,26 @@ class HcMapping(models.Model):
             nodes = json.loads(mapping.wire_tree) if mapping.wire_tree else []
             mapping.wire_tree_html = tree_html(nodes) if nodes else False
 
+    @api.constrains("record_segment", "payload_format", "direction")
+    def _check_record_segment(self):
+        for mapping in self:
+            segment = (mapping.record_segment or "").strip()
+            if mapping.payload_format == "hl7v2" and mapping.direction != "inbound":
+                raise ValidationError(self.env._(
+                    "Mapping %s: the HL7 v2 format reads inbound messages (sources are HL7 paths); outbound and "
+                    "answer mappings are JSON or XML.", mapping.name))
+            if segment and (mapping.payload_format != "hl7v2" or not re.fullmatch(r"[A-Z][A-Z0-9]{2}", segment)):
+                raise ValidationError(self.env._(
+                    "Mapping %(name)s: the record segment %(segment)s must be an HL7 segment id of three capitals "
+                    "or digits (MFE, VND, RQD), on a mapping in HL7 v2 format.", name=mapping.name, segment=segment))
+
+    def _hl7_records(self, message):
+        """The records of an HL7 message (a parsed ``hl7v2.Message``) this mapping applies to."""
+        from ..payload import hl7v2  # noqa: PLC0415
+
+        self.ensure_one()
+        return hl7v2.records(message, (self.record_segment or "").strip() or None)
+
     @api.constrains("namespaces")
     def _check_namespaces(self):
         for mapping in self.filtered("namespaces"):
@@ -222,7 +254,7 @@ class HcMapping(models.Model):
         return mappings
 
     def write(self, vals):
-        if set(vals) & {"line_ids", "direction", "payload_format", "namespaces"}:
+        if set(vals) & {"line_ids", "direction", "payload_format", "namespaces", "record_segment"}:
             self._check_draft()
         result = super().write(vals)
         if set(vals) & {"line_ids", "direction", "wire_tree", "flow_id"}:
@@ -469,8 +501,8 @@ class HcMappingLine(models.Model):
     mapping_id = fields.Many2one("hc.mapping", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer(default=10)
     source = fields.Char(
-        "Source path", help="JSON path (supplier.code, lines[0].qty, lines[*].code) or XPath (p:Vendor/@code). "
-        "Several paths separated by | for Concatenate."
+        "Source path", help="JSON path (supplier.code, lines[0].qty, lines[*].code), XPath (p:Vendor/@code) or "
+        "HL7 v2 path (ITM-1, RQD-2.1, IVT[*]-3). Several paths separated by | for Concatenate."
     )
     target = fields.Char("Target path", required=True, help="Odoo field name (inbound) or payload path (outbound).")
     target_model = fields.Char(compute="_compute_target_model", help="Model whose field an inbound line fills.")

@@ -19,3 +19,4 @@ from . import test_tour_dashboard
 from . import test_mapping_assist
 from . import test_request_config
 from . import test_tour_batch_refresh
+from . import test_hl7_mllp

@@ -228,6 +228,63 @@ def send(host, port, message, **options):
         return client.send(message)
 
 
+class MllpTransport:
+    """The transport interface (``send``, ``probe``) over MLLP, for a backend of protocol MLLP.
+
+    ``send(request)`` sends ``request.body``: ER7 text, or ``{HL7 path: value}`` built into a message
+    (``hl7v2.build_message``; ``request.operation`` may give the message type, e.g. ``OMG^O19``). The
+    message's MSH-10 is the request's idempotency key (at most 20 characters kept), so a resend after
+    a lost ACK carries the same control id. AA answers ``{"status": "accepted"}``; AE / AR raise a
+    permanent :class:`TransportError` with the ERR text, no ACK a transient one.
+    """
+
+    def __init__(self, host, port, *, connect_timeout=5.0, read_timeout=30.0, encoding="utf-8", breaker=None):
+        self.client = MllpClient(host, port, connect_timeout=connect_timeout, read_timeout=read_timeout,
+                                 encoding=encoding)
+        self.breaker = breaker
+        self._lock = threading.Lock()  # one connection: one message and its ACK at a time
+
+    def probe(self, _path=None):
+        started = time.monotonic()
+        try:
+            with socket.create_connection((self.client.host, self.client.port), timeout=self.client.connect_timeout):
+                pass
+        except OSError as exc:
+            raise TransportError(f"No MLLP connection to {self.client.address} ({exc}) — is the HL7 system "
+                                 "listening on that port?", category="connection") from exc
+        return f"{self.client.address} accepts MLLP connections ({(time.monotonic() - started) * 1000:.0f} ms)."
+
+    def send(self, request):
+        from .base import Reply  # noqa: PLC0415 - base imports nothing of this module
+
+        body = request.body
+        if isinstance(body, dict):
+            values = dict(body)
+            if request.idempotency_key and "MSH-10" not in values:
+                values["MSH-10"] = str(request.idempotency_key)[:20]
+            try:
+                body = hl7v2.build_message(values, message_type=request.operation or None)
+            except (hl7v2.Hl7Error, hl7v2.Hl7PathError) as exc:
+                raise TransportError(f"The HL7 message cannot be built: {exc}", category="request",
+                                     transient=False) from exc
+        if self.breaker is not None:
+            self.breaker.before_call()
+        started = time.monotonic()
+        try:
+            with self._lock:
+                ack = self.client.send(body)
+        except TransportError as exc:
+            if self.breaker is not None and exc.transient:
+                self.breaker.record_failure(str(exc))
+            raise
+        if self.breaker is not None:
+            self.breaker.record_success()
+        raw = ack.message.to_er7() if ack.message is not None else ""
+        return Reply(body={"status": "accepted", "reason": ack.text or None, "control_id": ack.control_id},
+                     raw_text=raw, elapsed_ms=(time.monotonic() - started) * 1000,
+                     correlation_id=request.correlation_id)
+
+
 # --- listener ----------------------------------------------------------------------------------
 class _Handler(socketserver.BaseRequestHandler):
     def handle(self):
@@ -279,12 +336,16 @@ class MllpListener:
 
     ``store(message)`` gets a parsed :class:`~..payload.hl7v2.Message` (``message.raw`` is the text
     as received) and returns ``(ok, reason)``: ok → AA; not ok → AE with ``reason`` in ERR (a third
-    element ``"AR"`` answers AR instead). It runs on the connection's thread: make it thread-safe.
+    element ``"AR"`` answers AR instead, a fourth is the ERR code, HL7 table 0357). It runs on the
+    connection's thread: make it thread-safe.
     """
 
     def __init__(self, store, host="127.0.0.1", port=0, *, accept_types=None, encoding="utf-8",
-                 idle_timeout=300.0, frame_timeout=30.0, max_bytes=MAX_FRAME_BYTES):
+                 idle_timeout=300.0, frame_timeout=30.0, max_bytes=MAX_FRAME_BYTES, on_refused=None):
         self.store = store
+        # on_refused(data, error): told of each message refused before ``store`` (AR), e.g. to keep it
+        # visible in an exception queue; its failure never changes the answer.
+        self.on_refused = on_refused
         self.host = host
         self.accept_types = set(accept_types or ())
         self.encoding = encoding
@@ -311,6 +372,11 @@ class MllpListener:
             hl7v2.validate_msh(message, accept_types=self.accept_types)
         except hl7v2.Hl7Error as exc:
             self.count("AR")
+            if self.on_refused is not None:
+                try:
+                    self.on_refused(data, exc)
+                except Exception:  # noqa: BLE001 - the refusal is answered whatever its record does
+                    _logger.exception("MLLP listener: recording a refused message failed")
             return hl7v2.build_ack(data, exc.ack, reason=str(exc), error_code=exc.code, location=exc.location)
         try:
             result = self.store(message)
@@ -323,8 +389,10 @@ class MllpListener:
             self.count("AA")
             return hl7v2.build_ack(message, "AA", reason=reason or "")
         code = result[2] if len(result) > 2 and result[2] in ("AE", "AR") else "AE"
+        error_code = result[3] if len(result) > 3 and result[3] else None
         self.count(code)
-        return hl7v2.build_ack(message, code, reason=reason or "refused by the receiving application")
+        return hl7v2.build_ack(message, code, reason=reason or "refused by the receiving application",
+                               error_code=error_code)
 
     def start(self):
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},

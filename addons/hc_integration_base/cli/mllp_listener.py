@@ -1,0 +1,129 @@
+"""``odoo-bin mllp_listener``: receive HL7 v2 messages over MLLP for a database's MLLP backends.
+
+::
+
+    odoo-bin --addons-path=<the configuration's addons path> mllp_listener -c odoo.conf -d <db> \\
+        [--mllp-interface 127.0.0.1] [--mllp-rescan 30]
+
+(``--addons-path`` first lets ``odoo-bin`` find this command in the addon; the run command does it.)
+
+One listener per active MLLP backend with a listening port, on ``--mllp-interface``. Every
+message goes through ``hc.backend._hl7_receive`` in a transaction of its own, committed before the
+ACK is written: AA means the message is in the message store (its job applies it afterwards),
+AE / AR carry the reason in ERR. When storing fails - the database is down, the commit fails -
+no ACK is sent and the connection is closed: the sender sends again (same MSH-10) and the store
+takes the control id once. Backends are read again every ``--mllp-rescan`` seconds: a new
+listening port starts, a removed one stops.
+
+It runs inside an Odoo process (a registry and its cursors) rather than posting to the inbound
+HTTP API: the ACK waits on the commit itself, with no HTTP hop whose lost answer would leave
+"stored or not" unknown, no inbound API key to keep, and an HTTP worker is never held while an
+HL7 sender waits.
+"""
+
+import functools
+import logging
+import optparse
+import signal
+import threading
+
+from odoo import SUPERUSER_ID, api
+from odoo.cli import Command
+from odoo.modules.registry import Registry
+from odoo.tools import config
+
+_logger = logging.getLogger("odoo.addons.hc_integration_base.mllp_listener")
+
+
+class MllpListener(Command):
+    """Receive HL7 v2 messages over MLLP for the database's MLLP backends"""
+
+    name = "mllp_listener"
+
+    def run(self, cmdargs):
+        config.parser.prog = self.prog
+        group = optparse.OptionGroup(config.parser, "MLLP listener options")
+        group.add_option("--mllp-interface", dest="mllp_interface", my_default="127.0.0.1",
+                         help="Address the listeners bind to (0.0.0.0: every interface).")
+        group.add_option("--mllp-rescan", dest="mllp_rescan", type="float", my_default=30.0,
+                         help="Seconds between two readings of the MLLP backends.")
+        config.parser.add_option_group(group)
+        config.parse_config(cmdargs, setup_logging=True)
+        databases = config["db_name"]
+        if len(databases) != 1:
+            raise SystemExit("mllp_listener serves one database: give exactly one -d/--database.")
+        service = ListenerService(databases[0], config["mllp_interface"], float(config["mllp_rescan"]))
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_args: stop.set())
+        try:
+            service.serve(stop)
+        finally:
+            service.close()
+        return 0
+
+
+class ListenerService:
+    """The listeners of one database, kept in step with its MLLP backends."""
+
+    def __init__(self, db, interface="127.0.0.1", rescan=30.0):
+        self.db, self.interface, self.rescan = db, interface, rescan
+        self.listeners = {}  # backend id -> ((port, encoding), MllpListener)
+
+    def _env(self, cr):
+        Registry(self.db).check_signaling(cr)  # modules or caches changed by another process
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def wanted(self):
+        """``{backend id: (port, encoding, code)}`` of the active MLLP backends with a listening port."""
+        with Registry(self.db).cursor() as cr:
+            env = self._env(cr)
+            backends = env["hc.backend"].search([("protocol", "=", "mllp"), ("mllp_listen_port", ">", 0)])
+            return {b.id: (b.mllp_listen_port, b.mllp_encoding or "utf-8", b.code) for b in backends}
+
+    def store(self, backend_id, message):
+        """The listener's store: ``(ok, reason, AE|AR, error code)`` once the transaction committed."""
+        with Registry(self.db).cursor() as cr:
+            result = self._env(cr)["hc.backend"].browse(backend_id)._hl7_receive(message)
+        # Left the with block: committed (an error there propagates, and the listener sends no ACK).
+        return result["code"] == "AA", result["reason"], result["code"], result["error_code"]
+
+    def refused(self, backend_id, data, error):
+        with Registry(self.db).cursor() as cr:
+            self._env(cr)["hc.backend"].browse(backend_id)._hl7_record_refusal(data, error)
+
+    def sync(self):
+        from odoo.addons.hc_integration_base.transports.mllp import MllpListener as Listener  # noqa: PLC0415
+
+        try:
+            wanted = self.wanted()
+        except Exception:  # noqa: BLE001 - the database may be away for a while: keep what runs
+            _logger.exception("MLLP listener: the backends of %s cannot be read; the listeners keep running", self.db)
+            return
+        for backend_id, (spec, listener) in list(self.listeners.items()):
+            if backend_id not in wanted or wanted[backend_id][:2] != spec:
+                _logger.info("MLLP listener: stopping backend %s on port %s", backend_id, spec[0])
+                listener.stop()
+                del self.listeners[backend_id]
+        for backend_id, (port, encoding, code) in wanted.items():
+            if backend_id in self.listeners:
+                continue
+            try:
+                listener = Listener(functools.partial(self.store, backend_id), self.interface, port, encoding=encoding,
+                                    on_refused=functools.partial(self.refused, backend_id)).start()
+            except OSError as exc:
+                _logger.error("MLLP listener: backend %s cannot listen on %s:%s (%s)", code, self.interface, port, exc)
+                continue
+            self.listeners[backend_id] = ((port, encoding), listener)
+            _logger.info("MLLP listener: backend %s listening on %s:%s (database %s)", code, self.interface,
+                         listener.port, self.db)
+
+    def serve(self, stop):
+        while not stop.is_set():
+            self.sync()
+            stop.wait(self.rescan)
+
+    def close(self):
+        for _spec, listener in self.listeners.values():
+            listener.stop()
+        self.listeners.clear()

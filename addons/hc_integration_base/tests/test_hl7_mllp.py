@@ -1,0 +1,183 @@
+"""HL7 v2 over MLLP in the message store: the hl7v2 mapping format, the listener's store
+(idempotency on MSH-10, AR / AE refusals kept in the exception queue), patient data masked."""
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from ..payload import hl7v2
+from ..transports.mllp import MllpListener
+from .common import BackendMixin, SimulatorMixin
+
+from legacy_sim import hl7_peer  # noqa: I001 - the repository root, put on sys.path by .common
+
+
+@tagged("post_install", "-at_install")
+class TestHl7Mllp(SimulatorMixin, BackendMixin, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.setup_users()
+        cls.backend = cls.create_backend(name="Stores MMIS", code="mmis", protocol="mllp", mllp_listen_port=39761)
+        partner_model = cls.env.ref("base.model_res_partner")
+        cls.vendors = cls.env["hc.flow"].create({
+            "name": "Vendors (MFN^M16)", "code": "vendors", "backend_id": cls.backend.id, "direction": "inbound",
+            "object_type": "generic", "model_id": partner_model.id, "external_id_path": "VND-2",
+            "hl7_message_types": "MFN^M16",
+        })
+        cls.mapping = cls.env["hc.mapping"].create({
+            "flow_id": cls.vendors.id, "payload_format": "hl7v2", "record_segment": "VND", "line_ids": [
+                (0, 0, {"sequence": 1, "source": "VND-2", "target": "ref", "required": True}),
+                (0, 0, {"sequence": 2, "source": "VND-3", "target": "name", "required": True}),
+                (0, 0, {"sequence": 3, "transform": "constant", "target": "is_company",
+                        "params": '{"value": true}'}),
+            ]})
+        cls.mapping.action_activate()
+        cls.charges = cls.env["hc.flow"].create({
+            "name": "Supply charges", "code": "charges", "backend_id": cls.backend.id, "direction": "inbound",
+            "object_type": "generic", "model_id": partner_model.id, "external_id_path": "FT1-2",
+            "hl7_message_types": "DFT",
+        })
+
+    def receive(self, text):
+        message = hl7v2.parse(text)
+        with trap_jobs():
+            return self.backend._hl7_receive(message)
+
+    def listener(self):
+        """The transport's listener with the backend's store, answering frames without a socket thread."""
+        listener = MllpListener(
+            lambda message: (lambda r: (r["code"] == "AA", r["reason"], r["code"], r["error_code"]))(
+                self.backend._hl7_receive(message)),
+            port=0, on_refused=lambda data, error: self.backend._hl7_record_refusal(data, error))
+        self.addCleanup(listener._server.server_close)
+        return listener
+
+    # --- mapping format -------------------------------------------------------------------------
+    def test_mfn_m16_vendors_are_mapped_one_record_per_vnd(self):
+        result = self.receive(hl7_peer.mfn_m16("CTRL-100"))
+        self.assertEqual(result["code"], "AA")
+        [message] = result["messages"]
+        self.assertEqual((message.state, message.flow_id, message.idempotency_key, message.external_id),
+                         ("queued", self.vendors, "CTRL-100@vendors", "CTRL-100"))
+        outcome = message._job_process()
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(outcome["counts"]["created"], 2)
+        partners = self.env["res.partner"].search([("ref", "in", ("V-MEDLINE", "V-BD"))])
+        self.assertEqual(sorted(partners.mapped("name")), ["Becton Dickinson", "Medline"])
+        self.assertTrue(all(partners.mapped("is_company")))
+        binding = self.env["hc.binding"]._lookup(self.backend, "res.partner", "V-MEDLINE")
+        self.assertEqual(binding.res_id, partners.filtered(lambda p: p.ref == "V-MEDLINE").id)
+
+    def test_mapping_checks_its_record_segment_and_paths(self):
+        draft = self.mapping.copy({"state": "draft", "version": 9})
+        with self.assertRaises(ValidationError):
+            draft.record_segment = "vnd1"
+        draft.write({"line_ids": [(0, 0, {"sequence": 9, "source": "VND-0", "target": "comment"})]})
+        with self.assertRaisesRegex(UserError, "does not compile.*VND-0"):
+            draft.action_activate()
+        with self.assertRaises(ValidationError):
+            self.env["hc.mapping"].create({"flow_id": self.vendors.id, "payload_format": "hl7v2",
+                                           "direction": "outbound"})
+
+    # --- idempotency on MSH-10 ------------------------------------------------------------------
+    def test_same_control_id_twice_is_one_message_answered_aa_again(self):
+        text = hl7_peer.mfn_m16("CTRL-200")
+        first = self.receive(text)
+        # The sender resends after a lost ACK, stamping MSH-7 anew: the same message.
+        resent = self.receive(text.replace(text.split("|")[6], "20000101000000", 1))
+        self.assertEqual((resent["code"], resent["duplicate"]), ("AA", True))
+        self.assertEqual(resent["messages"], first["messages"])
+        self.assertEqual(resent["correlation_id"], first["correlation_id"])
+        self.assertEqual(self.env["hc.message"].search_count([("backend_id", "=", self.backend.id)]), 1)
+        first["messages"]._job_process()
+        self.assertEqual(self.env["res.partner"].search_count([("ref", "=", "V-MEDLINE")]), 1)
+        # Another message under a control id already taken: refused (AE 205), kept for the operator.
+        other = self.receive(text.replace("V-MEDLINE", "V-OTHER"))
+        self.assertEqual((other["code"], other["error_code"]), ("AE", "205"))
+        self.assertIn("MSH-10 CTRL-200 was already used", other["reason"])
+        refused = other["messages"]
+        self.assertEqual((refused.state, refused.error_category, refused.job_uuid), ("exception", "validation", False))
+        self.assertFalse(self.env["res.partner"].search_count([("ref", "=", "V-OTHER")]), "nothing applied")
+
+    # --- refusals -------------------------------------------------------------------------------
+    def test_malformed_msh_is_refused_with_ar_and_kept_in_the_exception_queue(self):
+        listener = self.listener()
+        before = self.env["res.partner"].search_count([])
+        text = hl7_peer.mfn_m16("CTRL-300").replace("|P|2.6|", "|P||", 1)  # no MSH-12
+        with trap_jobs() as trap:
+            ack = hl7v2.parse_ack(listener.handle_frame(text.encode()).to_er7())
+            trap.assert_jobs_count(0)
+        self.assertEqual((ack.code, ack.control_id, ack.error_code), ("AR", "CTRL-300", "101"))
+        self.assertIn("MSH-12", ack.text)
+        refused = self.env["hc.message"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual((refused.state, refused.external_id), ("exception", "CTRL-300"))
+        self.assertIn("Refused with AR", refused.error_message)
+        self.assertEqual(self.env["res.partner"].search_count([]), before, "nothing applied")
+        # A frame that is not HL7 at all, and a type no flow takes: AR too.
+        garbage = hl7v2.parse_ack(listener.handle_frame(b"hello").to_er7())
+        self.assertEqual(garbage.code, "AR")
+        with trap_jobs():
+            ack = hl7v2.parse_ack(listener.handle_frame(hl7_peer.oms_o05("OMS-1").encode()).to_er7())
+        self.assertEqual((ack.code, ack.error_code), ("AR", "200"))
+        self.assertIn("OMS^O05 is not taken", ack.text)
+        self.assertEqual(self.env["hc.message"].search_count(
+            [("backend_id", "=", self.backend.id), ("state", "=", "exception")]), 3)
+
+    def test_accepted_message_that_cannot_be_applied_lands_in_the_exception_queue(self):
+        listener = self.listener()
+        text = hl7_peer.mfn_m16("CTRL-400").replace("VND|1|V-MEDLINE|Medline", "VND|1|V-MEDLINE|", 1)
+        text = text.replace("VND|1|V-BD|Becton Dickinson", "VND|1|V-BD|", 1)
+        with trap_jobs():
+            ack = hl7v2.parse_ack(listener.handle_frame(text.encode()).to_er7())
+        self.assertEqual(ack.code, "AA", "stored: acknowledged before it is applied")
+        message = self.env["hc.message"].search([("idempotency_key", "=", "CTRL-400@vendors")])
+        message._job_process()
+        self.assertEqual((message.state, message.error_category), ("exception", "mapping"))
+        self.assertIn("VND-3", message.error_message)
+        self.assertFalse(self.env["res.partner"].search_count([("ref", "in", ("V-MEDLINE", "V-BD"))]))
+
+    # --- patient data ---------------------------------------------------------------------------
+    def test_patient_segments_are_masked_before_storage(self):
+        result = self.receive(hl7_peer.dft_p03("DFT-1"))
+        [message] = result["messages"]
+        self.assertEqual(message.flow_id, self.charges)
+        stored = (message.payload or "") + (message.sudo().payload_raw or "")
+        for value in ("Doe", "MRN-778812", "19800214", "Elm St", "VN-55123", "Welby"):
+            self.assertNotIn(value, stored)
+        self.assertIn("PID|***", message.payload)
+        self.assertIn("FT1|1|TDFT-1-1", message.payload, "the rest stays readable")
+
+    def test_keeping_patient_data_is_an_administrators_choice(self):
+        consultant = self.users["consultant"]
+        with self.assertRaises(AccessError):
+            self.charges.with_user(consultant).write({"hl7_keep_patient_data": True})
+        reader = self.env["hc.mapping"].create({"flow_id": self.charges.id, "payload_format": "hl7v2", "line_ids": [
+            (0, 0, {"sequence": 1, "source": "PID-5.1", "target": "name"})]})
+        with self.assertRaisesRegex(UserError, "patient segment"):
+            reader.action_activate()
+        self.charges.with_user(self.users["admin"]).write({"hl7_keep_patient_data": True})
+        reader.action_activate()
+        [message] = self.receive(hl7_peer.dft_p03("DFT-2"))["messages"]
+        self.assertIn("Doe^Jane", message.payload)
+
+    # --- backend settings -----------------------------------------------------------------------
+    def test_backend_validation_and_test_connection(self):
+        with self.assertRaisesRegex(ValidationError, "listening port to receive on, or both"):
+            self.create_backend(code="no_ports", protocol="mllp")
+        with self.assertRaisesRegex(ValidationError, "already another MLLP backend"):
+            self.create_backend(code="same_port", protocol="mllp", mllp_listen_port=39761)
+        with self.assertRaisesRegex(ValidationError, "TCP port"):
+            self.create_backend(code="bad_port", protocol="mllp", mllp_listen_port=70000)
+        with self.assertRaisesRegex(ValidationError, "both the HL7 host and its port"):
+            self.create_backend(code="half", protocol="mllp", mllp_host="127.0.0.1")
+        peer = hl7_peer.Hl7Peer()
+        self.addCleanup(peer.stop)
+        sender = self.create_backend(code="to_peer", protocol="mllp", mllp_host="127.0.0.1", mllp_port=peer.port)
+        sender.action_test_connection()
+        self.assertTrue(sender.last_test_ok, sender.last_test_message)
+        self.assertIn(f"127.0.0.1:{peer.port}", sender.last_test_message)
+        with self.assertRaises(ValidationError):
+            self.vendors.hl7_message_types = "MFN-M16"
