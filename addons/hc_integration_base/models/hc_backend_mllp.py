@@ -123,6 +123,12 @@ class HcBackend(models.Model):
             return backend._hl7_refusal(message, hl7v2.Hl7Error(
                 f"Message type {message.message_type} is not taken by {backend.name} (its flows take: "
                 f"{', '.join(taken) or 'none'}).", code=code, location="MSH^1^9", ack="AR"))
+        unreadable = flows.filtered(lambda flow: not (
+            flow.active_mapping_id.payload_format == "hl7v2" and flow.active_mapping_id.direction == "inbound"))
+        if unreadable:
+            return backend._hl7_refusal(message, hl7v2.Hl7Error(
+                f"Flow {unreadable[0].code} takes {message.message_type} but has no active inbound mapping in HL7 v2 "
+                "format to read it; nothing was stored.", code=hl7v2.ERR_APPLICATION, ack="AE"), flow=unreadable[0])
         control = message.control_id
         digest = hl7v2.content_hash(message.raw or message.to_er7())
         originals = {flow.id: Message._find_by_key(backend, "inbound", self._hl7_key(flow, control)) for flow in flows}

@@ -27,9 +27,13 @@ class HcHandlerGeneric(models.AbstractModel):
     def _payload(self, message):
         """An ER7 message read by an HL7 v2 mapping: its records (``hl7v2.Message`` each, a list)."""
         mapping = message.flow_id.active_mapping_id
-        if not (mapping and mapping.payload_format == "hl7v2" and mapping.direction == "inbound"):
-            return super()._payload(message)
         text = message.sudo().payload_raw or message.payload
+        if not (mapping and mapping.payload_format == "hl7v2" and mapping.direction == "inbound"):
+            if hl7v2.looks_like_er7(text):
+                raise PermanentError(self.env._(
+                    "Flow %s has no active inbound mapping in HL7 v2 format: activate one to apply this HL7 message.",
+                    message.flow_id.name), category="mapping")
+            return super()._payload(message)
         if not text:
             raise PermanentError(self.env._("The message has no payload."))
         try:

@@ -181,3 +181,12 @@ class TestHl7Mllp(SimulatorMixin, BackendMixin, TransactionCase):
         self.assertIn(f"127.0.0.1:{peer.port}", sender.last_test_message)
         with self.assertRaises(ValidationError):
             self.vendors.hl7_message_types = "MFN-M16"
+
+    def test_a_flow_without_an_hl7_mapping_refuses_with_ae(self):
+        self.charges.hl7_message_types = "DFT, MFN^M16"
+        result = self.receive(hl7_peer.mfn_m16("CTRL-500"))
+        self.assertEqual((result["code"], result["error_code"]), ("AE", "207"))
+        self.assertIn("Flow charges takes MFN^M16 but has no active inbound mapping in HL7 v2 format", result["reason"])
+        self.assertFalse(self.env["hc.message"].search_count([("idempotency_key", "=like", "CTRL-500@%")]),
+                         "nothing stored for any flow")
+        self.assertEqual(result["messages"].state, "exception")
