@@ -23,7 +23,6 @@ HL7 sender waits.
 
 import functools
 import logging
-import optparse
 import signal
 import threading
 
@@ -41,18 +40,16 @@ class MllpListener(Command):
     name = "mllp_listener"
 
     def run(self, cmdargs):
-        config.parser.prog = self.prog
-        group = optparse.OptionGroup(config.parser, "MLLP listener options")
-        group.add_option("--mllp-interface", dest="mllp_interface", my_default="127.0.0.1",
-                         help="Address the listeners bind to (0.0.0.0: every interface).")
-        group.add_option("--mllp-rescan", dest="mllp_rescan", type="float", my_default=30.0,
-                         help="Seconds between two readings of the MLLP backends.")
-        config.parser.add_option_group(group)
-        config.parse_config(cmdargs, setup_logging=True)
+        self.parser.add_argument("--mllp-interface", default="127.0.0.1",
+                                 help="Address the listeners bind to (0.0.0.0: every interface).")
+        self.parser.add_argument("--mllp-rescan", type=float, default=30.0,
+                                 help="Seconds between two readings of the MLLP backends.")
+        options, odoo_args = self.parser.parse_known_args(cmdargs)
+        config.parse_config(odoo_args, setup_logging=True)
         databases = config["db_name"]
         if len(databases) != 1:
             raise SystemExit("mllp_listener serves one database: give exactly one -d/--database.")
-        service = ListenerService(databases[0], config["mllp_interface"], float(config["mllp_rescan"]))
+        service = ListenerService(databases[0], options.mllp_interface, options.mllp_rescan)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_args: stop.set())
