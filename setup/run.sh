@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's run command: bootstrap if needed, create (or reuse) the demo database with the
-# three addons and their demo data, start the legacy simulators and Odoo with the job runner.
+# three addons and their demo data, start the legacy simulators, Odoo with the job runner and the
+# MLLP listener.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bash "$HC_REPO/setup/bootstrap.sh"
@@ -66,6 +67,21 @@ pids+=($!)
     --gevent "$HC_GEVENT_PORT" &
 pids+=($!)
 
+# The HL7 v2 side: the materials-management peer simulator (it receives Odoo's MLLP pushes) and the
+# MLLP listener, an Odoo process of its own (odoo-bin mllp_listener) storing each message before its
+# ACK. --addons-path first lets odoo-bin find the command in hc_integration_base.
+"$PY" -m legacy_sim.hl7_peer --host 127.0.0.1 --port "$HC_SIM_HL7_PORT" > "$HC_VAR/hl7-peer.log" 2>&1 &
+pids+=($!)
+addons_path="$(sed -n 's/^addons_path *= *//p' "$HC_CONF" | head -n 1)"
+# The demo backend listens on HC_MLLP_PORT (2576 in its demo data; another value is written on it).
+if [ "$HC_MLLP_PORT" != 2576 ]; then
+    psql -d "$HC_DEMO_DB" -qc "UPDATE hc_backend SET mllp_listen_port = $HC_MLLP_PORT WHERE code = 'mmis_hl7'" \
+        >/dev/null 2>&1 || true
+fi
+"$PY" "$SRC/odoo-bin" --addons-path="$addons_path" mllp_listener -c "$HC_CONF" -d "$HC_DEMO_DB" \
+    > "$HC_VAR/mllp-listener.log" 2>&1 &
+pids+=($!)
+
 for _ in $(seq 1 120); do
     curl -fsS "$url/web/health" >/dev/null 2>&1 && break
     kill -0 "${pids[1]}" 2>/dev/null || die "Odoo stopped while starting; see $log"
@@ -78,7 +94,9 @@ cat <<MSG
     Odoo:        $url/odoo  (database $HC_DEMO_DB)
     Login:       admin / admin
     Simulators:  REST http://127.0.0.1:$HC_SIM_REST_PORT   SOAP http://127.0.0.1:$HC_SIM_SOAP_PORT/procurement?wsdl
-    Logs:        $log, $HC_VAR/simulators.log
+                 HL7 v2 peer mllp://127.0.0.1:$HC_SIM_HL7_PORT
+    HL7 v2:      MLLP listener on 127.0.0.1:$HC_MLLP_PORT (try: $PY -m legacy_sim.hl7_peer --send MFN^M16 --to 127.0.0.1:$HC_MLLP_PORT)
+    Logs:        $log, $HC_VAR/simulators.log, $HC_VAR/mllp-listener.log
   Press Ctrl+C to stop.
 
 MSG
