@@ -138,7 +138,7 @@ def test_run_command_serves_demo_database(tmp_path):
                        [[["name", "like", "hc_%"], ["state", "=", "installed"]]], {"fields": ["name"]})
         assert {m["name"] for m in modules} >= {"hc_integration_base", "hc_procurement_sync", "hc_inventory_sync"}
         backends = _rpc(session, url, "hc.backend", "search_read", [[]], {"fields": ["protocol", "code"]})
-        assert {b["protocol"] for b in backends} == {"rest", "soap"}
+        assert {b["protocol"] for b in backends} == {"rest", "soap", "mllp"}
         # Pressing Test connection on each demo backend reaches the running simulators.
         for backend in backends:
             _rpc(session, url, "hc.backend", "action_test_connection", [[backend["id"]]])

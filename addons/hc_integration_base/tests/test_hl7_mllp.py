@@ -6,11 +6,11 @@ from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from legacy_sim import hl7_peer  # noqa: I001 - the repository root, put on sys.path by .common
+
 from ..payload import hl7v2
 from ..transports.mllp import MllpListener
 from .common import BackendMixin, SimulatorMixin
-
-from legacy_sim import hl7_peer  # noqa: I001 - the repository root, put on sys.path by .common
 
 
 @tagged("post_install", "-at_install")

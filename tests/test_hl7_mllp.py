@@ -1,0 +1,147 @@
+"""HL7 v2 over MLLP end to end: the MLLP listener (``odoo-bin mllp_listener``) in front of Odoo with
+HTTP workers and the queue_job runner, on a copy of the demo database, fed by the HL7 peer
+simulator's sender on 127.0.0.1.
+
+- an MFN^M16 is acknowledged AA and, once the jobs ran, its vendors and items are in Odoo (the
+  items with their vendor price line);
+- a message whose MSH cannot be accepted is answered AR with the reason in ERR, nothing is
+  applied, and it waits in the exception queue;
+- the same MSH-10 twice is acknowledged AA twice and has one effect;
+- no patient data (PID / PV1) is in any stored payload.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "bench"))
+sys.path.insert(0, str(HERE / "reliability"))
+
+from _harness import OdooServer, _setup_env, drop_database, free_port, query, wait_until_drained  # noqa: E402
+from _odoo_shell import copy_database, ensure_database  # noqa: E402
+
+from legacy_sim import hl7_peer  # noqa: E402
+
+# Databases of this test only (the suite's other tests use hc_bench and its copies).
+TEMPLATE = os.environ.get("HC_HL7_TEMPLATE", "hc_h_hl7_tpl")
+DB = os.environ.get("HC_HL7_DB", "hc_h_hl7_suite")
+ROOT = HERE.parent
+
+
+class Listener:
+    """``odoo-bin mllp_listener`` on ``db``, in its own process group."""
+
+    def __init__(self, db, port):
+        self.db, self.port = db, port
+        self.log = ROOT / "var" / f"{db}-mllp-listener.log"
+        self.process = None
+
+    def start(self, timeout=90):
+        python, src, conf = _setup_env()
+        addons_path = next(line.split("=", 1)[1].strip() for line in Path(conf).read_text().splitlines()
+                           if line.startswith("addons_path"))
+        self.log.parent.mkdir(exist_ok=True)
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [python, f"{src}/odoo-bin", f"--addons-path={addons_path}", "mllp_listener", "-c", conf,
+                 "-d", self.db, "--mllp-rescan", "2"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.3)
+        raise AssertionError(f"the MLLP listener never opened port {self.port}:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def segments(ack_text):
+    assert ack_text, "no ACK came"
+    return {line.split("|", 1)[0]: line.split("|") for line in ack_text.split("\r") if line}
+
+
+def test_mfn_m16_over_mllp_acknowledged_then_applied_once():
+    ensure_database(TEMPLATE)
+    db = copy_database(TEMPLATE, DB)
+    port = free_port()
+    query(db, "UPDATE hc_backend SET mllp_listen_port = %s WHERE code = 'mmis_hl7' RETURNING id", (port,))
+    # The demo mappings are activated when the demo data is installed.
+    assert query(db, "SELECT count(*) FROM hc_mapping m JOIN hc_flow f ON f.id = m.flow_id "
+                     "WHERE f.code IN ('mfn_m16_vendors', 'mfn_m16_items') AND m.state = 'active'")[0][0] == 2
+    server = OdooServer(db, workers=2, logname="hl7-mllp.log")
+    listener = Listener(db, port)
+    try:
+        server.start()
+        listener.start()
+
+        # --- an MFN^M16: AA, then its vendors and items -----------------------------------------
+        started = time.monotonic()
+        ack = segments(hl7_peer.send("127.0.0.1", port, hl7_peer.mfn_m16("SUITE-1")))
+        assert ack["MSA"][1:3] == ["AA", "SUITE-1"], ack
+        acknowledged_ms = (time.monotonic() - started) * 1000
+        stored = query(db, "SELECT f.code, m.state FROM hc_message m JOIN hc_flow f ON f.id = m.flow_id "
+                           "WHERE m.idempotency_key LIKE 'SUITE-1@%%' ORDER BY m.id")
+        assert [code for code, _state in stored] == ["mfn_m16_vendors", "mfn_m16_items"], \
+            "stored (committed) before the ACK"
+        assert wait_until_drained(db, timeout=120, settle=1.5), "the jobs did not drain"
+        states = query(db, "SELECT state, error_message FROM hc_message WHERE idempotency_key LIKE 'SUITE-1@%%'")
+        assert all(state == "done" for state, _error in states), states
+        vendors = dict(query(db, "SELECT ref, name FROM res_partner WHERE ref IN ('V-MEDLINE', 'V-BD')"))
+        assert vendors == {"V-MEDLINE": "Medline", "V-BD": "Becton Dickinson"}, vendors
+        items = query(db, """
+            SELECT t.default_code, p.ref, s.price, s.product_code FROM product_template t
+              JOIN product_supplierinfo s ON s.product_tmpl_id = t.id JOIN res_partner p ON p.id = s.partner_id
+             WHERE t.default_code IN ('GZ-1010', 'SY-0005') ORDER BY t.default_code""")
+        assert items == [("GZ-1010", "V-MEDLINE", 12.5, "ML-5544"), ("SY-0005", "V-BD", 96.0, "BD-309646")], items
+
+        # --- the same MSH-10 again (a sender that lost the ACK): AA, one effect --------------------
+        again = segments(hl7_peer.send("127.0.0.1", port, hl7_peer.mfn_m16("SUITE-1")))
+        assert again["MSA"][1:3] == ["AA", "SUITE-1"], again
+        assert wait_until_drained(db, timeout=60, settle=1.0)
+        assert query(db, "SELECT count(*) FROM hc_message WHERE idempotency_key LIKE 'SUITE-1@%%'")[0][0] == 2
+        assert query(db, "SELECT count(*) FROM product_template WHERE default_code = 'GZ-1010'")[0][0] == 1
+        assert query(db, "SELECT count(*) FROM product_supplierinfo s JOIN product_template t "
+                         "ON t.id = s.product_tmpl_id WHERE t.default_code = 'GZ-1010'")[0][0] == 1
+        assert query(db, "SELECT count(*) FROM res_partner WHERE ref = 'V-MEDLINE'")[0][0] == 1
+
+        # --- malformed: no MSH-12 -> AR with the reason, nothing applied, in the exception queue ---
+        broken = hl7_peer.mfn_m16("SUITE-2", items=[{
+            "code": "XX-0001", "name": "Never applied", "vendor": "V-NEW", "vendor_name": "New vendor",
+            "catalog": "N-1", "unit": "EA", "per_pack": 1, "price": "1.00", "cost_centre": "CC-1",
+            "locations": [("CS-MAIN", "Central stores")]}]).replace("|P|2.6|", "|P||", 1)
+        refused = segments(hl7_peer.send("127.0.0.1", port, broken))
+        assert refused["MSA"][1:3] == ["AR", "SUITE-2"], refused
+        assert refused["ERR"][3].startswith("101^") and "MSH-12" in refused["ERR"][8], refused
+        # An event no flow of the backend takes: AR 200.
+        unknown = segments(hl7_peer.send("127.0.0.1", port, hl7_peer.dft_p03("SUITE-3")))
+        assert (unknown["MSA"][1], unknown["ERR"][3].split("^")[0]) == ("AR", "200"), unknown
+        assert wait_until_drained(db, timeout=60, settle=1.0)
+        queue = dict(query(db, "SELECT external_id, error_message FROM hc_message WHERE state = 'exception'"))
+        assert "SUITE-2" in queue and "Refused with AR" in queue["SUITE-2"], queue
+        assert "SUITE-3" in queue, queue
+        assert not query(db, "SELECT 1 FROM product_template WHERE default_code = 'XX-0001'")
+        assert not query(db, "SELECT 1 FROM res_partner WHERE ref = 'V-NEW'")
+
+        # --- patient data: nowhere in the stored payloads ------------------------------------------
+        leaks = query(db, "SELECT id FROM hc_message WHERE payload LIKE '%%Doe^Jane%%' OR payload_raw LIKE "
+                          "'%%Doe^Jane%%' OR payload LIKE '%%MRN-778812%%' OR payload_raw LIKE '%%MRN-778812%%'")
+        assert not leaks, leaks
+        assert acknowledged_ms < 5000, acknowledged_ms
+    finally:
+        listener.stop()
+        server.stop()
+        drop_database(db)
