@@ -9,10 +9,10 @@ nothing applied.
 
 import uuid
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
-from ..lifecycle import EXCEPTION
+from ..lifecycle import DUPLICATE, EXCEPTION
 from ..payload import hl7v2
 from ..transports.mllp import MllpTransport
 from ..transports.rest import get_client
@@ -86,12 +86,28 @@ class HcBackend(models.Model):
 
     # --- receiving -------------------------------------------------------------------------------
     def _hl7_flows(self, message):
-        """The active inbound flows of this backend that take ``message``'s type, in sequence order."""
+        """The active inbound flows of this backend that take ``message``'s type, in sequence order,
+        and those of them without an active HL7 mapping."""
         self.ensure_one()
+        taking, unreadable = self._hl7_route(self.id, message.msh.value(9), message.msh.value(9, component=2))
+        Flow = self.env["hc.flow"].sudo()
+        return Flow.browse(taking), Flow.browse(unreadable)
+
+    @api.model
+    @tools.ormcache("backend_id", "code", "event")
+    def _hl7_route(self, backend_id, code, event):
+        """``(flow ids taking code^event, ids of those without an active HL7 mapping)``. Cached: every
+        frame asks it, and three searches cost a sixth of storing the message; flows (routing fields,
+        message types) and mapping activations clear it, in every process (the listener follows
+        through the registry's signaling)."""
         flows = self.env["hc.flow"].sudo().search(
-            [("backend_id", "=", self.id), ("direction", "=", "inbound"), ("hl7_message_types", "!=", False)],
+            [("backend_id", "=", backend_id), ("direction", "=", "inbound"), ("hl7_message_types", "!=", False)],
             order="sequence, id")
-        return flows.filtered(lambda flow: flow._takes_hl7_type(message))
+        taking = flows.filtered(lambda flow: f"{code}^{event}" in flow._hl7_message_type_list()
+                                or code in flow._hl7_message_type_list())
+        unreadable = taking.filtered(lambda flow: not (
+            flow.active_mapping_id.payload_format == "hl7v2" and flow.active_mapping_id.direction == "inbound"))
+        return tuple(taking.ids), tuple(unreadable.ids)
 
     @api.model
     def _hl7_key(self, flow, control_id):
@@ -114,7 +130,7 @@ class HcBackend(models.Model):
             return backend._hl7_refusal(message, hl7v2.Hl7Error(
                 f"Backend {backend.code} does not receive HL7 messages (archived, or not an MLLP backend).",
                 code=hl7v2.ERR_APPLICATION, ack="AR"))
-        flows = backend._hl7_flows(message)
+        flows, unreadable = backend._hl7_flows(message)
         if not flows:
             taken = sorted({t for flow in backend.flow_ids.filtered(lambda f: f.direction == "inbound")
                             for t in flow._hl7_message_type_list()})
@@ -123,15 +139,18 @@ class HcBackend(models.Model):
             return backend._hl7_refusal(message, hl7v2.Hl7Error(
                 f"Message type {message.message_type} is not taken by {backend.name} (its flows take: "
                 f"{', '.join(taken) or 'none'}).", code=code, location="MSH^1^9", ack="AR"))
-        unreadable = flows.filtered(lambda flow: not (
-            flow.active_mapping_id.payload_format == "hl7v2" and flow.active_mapping_id.direction == "inbound"))
         if unreadable:
             return backend._hl7_refusal(message, hl7v2.Hl7Error(
                 f"Flow {unreadable[0].code} takes {message.message_type} but has no active inbound mapping in HL7 v2 "
                 "format to read it; nothing was stored.", code=hl7v2.ERR_APPLICATION, ack="AE"), flow=unreadable[0])
         control = message.control_id
         digest = hl7v2.content_hash(message.raw or message.to_er7())
-        originals = {flow.id: Message._find_by_key(backend, "inbound", self._hl7_key(flow, control)) for flow in flows}
+        keys = {self._hl7_key(flow, control): flow.id for flow in flows}
+        found = Message.search([("backend_id", "=", backend.id), ("direction", "=", "inbound"),
+                                ("idempotency_key", "in", list(keys)), ("state", "!=", DUPLICATE)])
+        originals = {flow.id: Message for flow in flows}
+        for original in found:
+            originals[keys[original.idempotency_key]] = original
         conflict = next((m for m in originals.values() if m and m.payload_hash != digest), None)
         if conflict:
             return backend._hl7_refusal(message, hl7v2.Hl7Error(

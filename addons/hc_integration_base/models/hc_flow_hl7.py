@@ -35,6 +35,11 @@ class HcFlow(models.Model):
                         "Flow %(flow)s: %(type)s is not an HL7 message type; write the code and the trigger event "
                         "as MSH-9 does, e.g. MFN^M16, or the code alone (MFN).", flow=flow.name, type=name))
 
+    def write(self, vals):
+        if {"hl7_message_types", "sequence"} & set(vals):
+            self.env.registry.clear_cache()  # hc.backend._hl7_route
+        return super().write(vals)
+
     def _hl7_message_type_list(self):
         self.ensure_one()
         return [t.strip().upper() for t in re.split(r"[,\s]+", self.hl7_message_types or "") if t.strip()]
@@ -68,6 +73,11 @@ class HcMapping(models.Model):
                     "Keep patient data on the flow.", name=mapping.name, segments=", ".join(read),
                     flow=mapping.flow_id.name))
         return super().action_activate()
+
+    def write(self, vals):
+        if {"state", "payload_format", "direction", "flow_id"} & set(vals):
+            self.env.registry.clear_cache()  # hc.backend._hl7_route: which flows can read HL7
+        return super().write(vals)
 
     @api.model
     def _hl7_segments(self, line):

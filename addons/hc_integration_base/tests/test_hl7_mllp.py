@@ -40,6 +40,11 @@ class TestHl7Mllp(SimulatorMixin, BackendMixin, TransactionCase):
             "object_type": "generic", "model_id": partner_model.id, "external_id_path": "FT1-2",
             "hl7_message_types": "DFT",
         })
+        cls.env["hc.mapping"].create({
+            "flow_id": cls.charges.id, "payload_format": "hl7v2", "record_segment": "FT1", "line_ids": [
+                (0, 0, {"sequence": 1, "source": "FT1-7.1", "target": "ref", "required": True}),
+                (0, 0, {"sequence": 2, "source": "FT1-8", "target": "name", "required": True}),
+            ]}).action_activate()
 
     def receive(self, text):
         message = hl7v2.parse(text)
@@ -143,7 +148,7 @@ class TestHl7Mllp(SimulatorMixin, BackendMixin, TransactionCase):
     def test_patient_segments_are_masked_before_storage(self):
         result = self.receive(hl7_peer.dft_p03("DFT-1"))
         [message] = result["messages"]
-        self.assertEqual(message.flow_id, self.charges)
+        self.assertEqual((result["code"], message.flow_id, message.state), ("AA", self.charges, "queued"))
         stored = (message.payload or "") + (message.sudo().payload_raw or "")
         for value in ("Doe", "MRN-778812", "19800214", "Elm St", "VN-55123", "Welby"):
             self.assertNotIn(value, stored)
@@ -183,6 +188,7 @@ class TestHl7Mllp(SimulatorMixin, BackendMixin, TransactionCase):
             self.vendors.hl7_message_types = "MFN-M16"
 
     def test_a_flow_without_an_hl7_mapping_refuses_with_ae(self):
+        self.charges.mapping_ids.filtered(lambda m: m.state == "active").state = "archived"
         self.charges.hl7_message_types = "DFT, MFN^M16"
         result = self.receive(hl7_peer.mfn_m16("CTRL-500"))
         self.assertEqual((result["code"], result["error_code"]), ("AE", "207"))
