@@ -11,7 +11,8 @@ BACKEND_FIELDS = [
     "api_key_name", "api_key_location", "oauth_token_url", "oauth_client_id", "oauth_scope", "wsse_digest",
     "inbound_replay_window", "inbound_max_bytes", "inbound_rate_limit", "breaker_threshold", "breaker_cooldown",
     "job_capacity", "payload_retention_days", "exception_payload_retention_days", "message_retention_days",
-    "alert_error_rate", "alert_backlog", "alert_oldest_minutes",
+    "alert_error_rate", "alert_backlog", "alert_oldest_minutes", "mllp_host", "mllp_port", "mllp_listen_port",
+    "mllp_encoding",
 ]
 FLOW_FIELDS = [
     "name", "object_type", "direction", "system_of_record", "ownership_policy", "mode", "criticality",
@@ -23,12 +24,14 @@ FLOW_FIELDS = [
     "request_method", "request_path", "request_method_update", "request_path_update",
     "request_method_cancel", "request_path_cancel", "request_query", "payload_format", "xml_root", "operation_create",
     "operation_update", "operation_cancel", "push_trigger", "push_trigger_fields", "push_domain",
+    "hl7_message_types",
 ]
 # What makes a backend point at one environment's systems: an import into an existing backend keeps
 # the target's values unless the administrator asks for the file's (promoting test -> production
 # must not repoint production at the test systems).
 ENDPOINT_FIELDS = ("environment", "base_url", "wsdl_url", "health_path", "oauth_token_url", "auth_username",
-                   "oauth_client_id", "tls_ca_bundle", "tls_client_cert")
+                   "oauth_client_id", "tls_ca_bundle", "tls_client_cert", "mllp_host", "mllp_port",
+                   "mllp_listen_port")
 LINE_FIELDS = ["sequence", "source", "target", "transform", "params", "required", "default", "validation_regex",
                "validation_min", "validation_max", "validation_allowed"]
 
@@ -55,6 +58,7 @@ class HcBackend(models.Model):
                         tables |= self.env["hc.value.map"].search([("code", "=", table)])
                 mappings.append({"version": mapping.version, "state": mapping.state, "direction": mapping.direction,
                                  "payload_format": mapping.payload_format, "namespaces": mapping.namespaces,
+                                 "record_segment": mapping.record_segment,
                                  "note": mapping.note, "lines": lines})
             flows.append({"code": flow.code, "model": flow.model_name, **_plain(flow, FLOW_FIELDS),
                           "mappings": mappings})
@@ -114,6 +118,7 @@ class HcBackend(models.Model):
                     "flow_id": flow.id, "version": latest + 1,
                     "direction": mapping_data["direction"], "payload_format": mapping_data["payload_format"],
                     "namespaces": mapping_data.get("namespaces") or False,
+                    "record_segment": mapping_data.get("record_segment") or False,
                     "note": mapping_data.get("note")
                     or self.env._("Imported (was version %s)", mapping_data["version"]),
                     "line_ids": [(0, 0, line) for line in mapping_data["lines"]],

@@ -196,3 +196,10 @@ class TestHl7Mllp(SimulatorMixin, BackendMixin, TransactionCase):
         self.assertFalse(self.env["hc.message"].search_count([("idempotency_key", "=like", "CTRL-500@%")]),
                          "nothing stored for any flow")
         self.assertEqual(result["messages"].state, "exception")
+
+    def test_configuration_export_carries_the_hl7_settings(self):
+        data = self.backend._export_config()
+        self.assertEqual((data["backend"]["protocol"], data["backend"]["mllp_listen_port"]), ("mllp", 39761))
+        vendors = next(flow for flow in data["flows"] if flow["code"] == "vendors")
+        self.assertEqual(vendors["hl7_message_types"], "MFN^M16")
+        self.assertEqual([(m["payload_format"], m["record_segment"]) for m in vendors["mappings"]], [("hl7v2", "VND")])
