@@ -14,8 +14,8 @@ from _odoo_shell import _setup_env
 class Listener:
     """``odoo-bin mllp_listener`` on ``db``, in its own process group."""
 
-    def __init__(self, db, port):
-        self.db, self.port = db, port
+    def __init__(self, db, port, processes=1):
+        self.db, self.port, self.processes = db, port, processes
         self.log = ROOT / "var" / f"{db}-mllp-listener.log"
         self.process = None
 
@@ -27,7 +27,8 @@ class Listener:
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 [python, f"{src}/odoo-bin", f"--addons-path={addons_path}", "mllp_listener", "-c", conf,
-                 "-d", self.db, "--mllp-rescan", "2"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                 "-d", self.db, "--mllp-rescan", "2", "--mllp-processes", str(self.processes)],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()[-3000:]

@@ -49,6 +49,7 @@ def main():
     parser.add_argument("--template", default=os.environ.get("HC_HL7_TEMPLATE", "hc_bench"))
     parser.add_argument("--db", default="hc_bench_mllp")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--processes", type=int, default=1, help="listener processes sharing the port")
     args = parser.parse_args()
 
     ensure_database(args.template)
@@ -56,7 +57,7 @@ def main():
     port = free_port()
     query(db, "UPDATE hc_backend SET mllp_listen_port = %s WHERE code = 'mmis_hl7' RETURNING id", (port,))
     server = OdooServer(db, workers=args.workers, logname="bench-mllp.log")
-    listener = Listener(db, port)
+    listener = Listener(db, port, processes=args.processes)
     run = time.strftime("%H%M%S")
     latencies, refused, lock = [], [], threading.Lock()
     numbers = iter(range(args.count))
@@ -101,9 +102,9 @@ def main():
                           "WHERE default_code LIKE %s", (f"B{run}-%",))[0]
         ordered = sorted(latencies)
         p95 = ordered[int(len(ordered) * 0.95) - 1] if ordered else float("nan")
-        table(["messages", "connections", "acked/s", "ACK p50 ms", "ACK p95 ms", "ACK max ms", "refused",
+        table(["messages", "connections", "listeners", "acked/s", "ACK p50 ms", "ACK p95 ms", "ACK max ms", "refused",
                "drained after s", "stored (2 flows)", "items created"], [[
-            args.count, args.connections, f"{len(latencies) / sending:.0f}",
+            args.count, args.connections, args.processes, f"{len(latencies) / sending:.0f}",
             f"{statistics.median(ordered):.1f}" if ordered else "-", f"{p95:.1f}",
             f"{ordered[-1]:.1f}" if ordered else "-",
             len(refused), f"{total:.1f}" if drained else "not drained", f"{stored[0]} ({stored[1]} keys)",

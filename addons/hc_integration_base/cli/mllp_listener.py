@@ -21,9 +21,12 @@ HTTP API: the ACK waits on the commit itself, with no HTTP hop whose lost answer
 HL7 sender waits.
 """
 
+import argparse
 import functools
 import logging
 import signal
+import subprocess
+import sys
 import threading
 
 from odoo import SUPERUSER_ID, api
@@ -44,12 +47,21 @@ class MllpListener(Command):
                                  help="Address the listeners bind to (0.0.0.0: every interface).")
         self.parser.add_argument("--mllp-rescan", type=float, default=30.0,
                                  help="Seconds between two readings of the MLLP backends.")
+        self.parser.add_argument("--mllp-processes", type=int, default=1,
+                                 help="Processes sharing each listening port (SO_REUSEPORT): one process "
+                                 "stores about one core's worth of messages; each connection stays in one.")
+        self.parser.add_argument("--mllp-reuse-port", action="store_true", help=argparse.SUPPRESS)
         options, odoo_args = self.parser.parse_known_args(cmdargs)
         config.parse_config(odoo_args, setup_logging=True)
         databases = config["db_name"]
         if len(databases) != 1:
             raise SystemExit("mllp_listener serves one database: give exactly one -d/--database.")
-        service = ListenerService(databases[0], options.mllp_interface, options.mllp_rescan)
+        processes = max(options.mllp_processes, 1)
+        children = []
+        if processes > 1:  # the same command once more per extra process, sharing the ports
+            children = [subprocess.Popen(_child_command(cmdargs)) for _ in range(processes - 1)]
+        service = ListenerService(databases[0], options.mllp_interface, options.mllp_rescan,
+                                  reuse_port=options.mllp_reuse_port or processes > 1)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_args: stop.set())
@@ -57,14 +69,32 @@ class MllpListener(Command):
             service.serve(stop)
         finally:
             service.close()
+            for child in children:
+                child.terminate()
+            for child in children:
+                child.wait(30)
         return 0
+
+
+def _child_command(cmdargs):
+    """This command line for one more process sharing the ports: ``--mllp-processes`` left out."""
+    prefix = sys.argv[:sys.argv.index("mllp_listener") + 1]
+    rest, skip = [], False
+    for arg in cmdargs:
+        if skip:
+            skip = False
+        elif arg == "--mllp-processes":
+            skip = True
+        elif not arg.startswith("--mllp-processes="):
+            rest.append(arg)
+    return [sys.executable, *prefix, *rest, "--mllp-reuse-port"]
 
 
 class ListenerService:
     """The listeners of one database, kept in step with its MLLP backends."""
 
-    def __init__(self, db, interface="127.0.0.1", rescan=30.0):
-        self.db, self.interface, self.rescan = db, interface, rescan
+    def __init__(self, db, interface="127.0.0.1", rescan=30.0, reuse_port=False):
+        self.db, self.interface, self.rescan, self.reuse_port = db, interface, rescan, reuse_port
         self.listeners = {}  # backend id -> ((port, encoding), MllpListener)
 
     def _env(self, cr):
@@ -107,7 +137,8 @@ class ListenerService:
                 continue
             try:
                 listener = Listener(functools.partial(self.store, backend_id), self.interface, port, encoding=encoding,
-                                    on_refused=functools.partial(self.refused, backend_id)).start()
+                                    on_refused=functools.partial(self.refused, backend_id),
+                                    reuse_port=self.reuse_port).start()
             except OSError as exc:
                 _logger.error("MLLP listener: backend %s cannot listen on %s:%s (%s)", code, self.interface, port, exc)
                 continue

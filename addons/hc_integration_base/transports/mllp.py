@@ -341,7 +341,8 @@ class MllpListener:
     """
 
     def __init__(self, store, host="127.0.0.1", port=0, *, accept_types=None, encoding="utf-8",
-                 idle_timeout=300.0, frame_timeout=30.0, max_bytes=MAX_FRAME_BYTES, on_refused=None):
+                 idle_timeout=300.0, frame_timeout=30.0, max_bytes=MAX_FRAME_BYTES, on_refused=None,
+                 reuse_port=False):
         self.store = store
         # on_refused(data, error): told of each message refused before ``store`` (AR), e.g. to keep it
         # visible in an exception queue; its failure never changes the answer.
@@ -356,7 +357,16 @@ class MllpListener:
         self.connections = set()
         self.counts = {"AA": 0, "AE": 0, "AR": 0, "no_ack": 0, "malformed": 0}
         self.stopping = False
-        self._server = _Server((host, port), _Handler, bind_and_activate=True)
+        # reuse_port: several processes listen on one port (SO_REUSEPORT), the kernel spreading the
+        # connections among them; each connection, and so each sender's message order, stays in one.
+        self._server = _Server((host, port), _Handler, bind_and_activate=False)
+        self._server.allow_reuse_port = reuse_port
+        try:
+            self._server.server_bind()
+            self._server.server_activate()
+        except OSError:
+            self._server.server_close()
+            raise
         self._server.listener = self
         self.port = self._server.server_address[1]
         self._thread = None
