@@ -25,9 +25,9 @@ from _odoo_shell import copy_database, ensure_database  # noqa: E402
 
 from legacy_sim import hl7_peer  # noqa: E402
 
-# Databases of this test only (the suite's other tests use hc_bench and its copies).
-TEMPLATE = os.environ.get("HC_HL7_TEMPLATE", "hc_h_hl7_tpl")
-DB = os.environ.get("HC_HL7_DB", "hc_h_hl7_suite")
+# The demo database the benchmarks keep up to date, and this test's copy of it.
+TEMPLATE = os.environ.get("HC_HL7_TEMPLATE", "hc_bench")
+DB = os.environ.get("HC_HL7_DB", "hc_hl7_mllp")
 
 def segments(ack_text):
     assert ack_text, "no ACK came"
