@@ -413,6 +413,14 @@ class HcMapping(models.Model):
                             old=previous.version or "-")
         )
 
+    def _activate_drafts(self):
+        """Activate those of these versions that are still drafts. Demo data calls it at each update:
+        a version added to an existing database is activated there too, one activated or archived since
+        is left alone."""
+        for mapping in self.filtered(lambda m: m.state == "draft"):
+            mapping.action_activate()
+        return True
+
     def action_duplicate_draft(self):
         self.ensure_one()
         latest = max(self.search([("flow_id", "=", self.flow_id.id)]).mapped("version") or [0])
