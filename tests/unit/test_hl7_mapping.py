@@ -72,3 +72,38 @@ def test_content_hash_ignores_msh7_only():
     assert restamped != text
     assert hl7v2.content_hash(text) == hl7v2.content_hash(restamped) == hl7v2.content_hash(text.replace("\r", "\n"))
     assert hl7v2.content_hash(text) != hl7v2.content_hash(text.replace("GZ-1010", "GZ-1011"))
+
+
+def test_an_hl7_refusal_is_a_remote_business_error():
+    from hc_integration_base.lifecycle import classify
+    from hc_integration_base.transports.errors import TransportError
+
+    for category in ("hl7_error", "hl7_reject"):
+        decision = classify(TransportError("MMIS refused message 1: unknown item", category=category, transient=False),
+                            1, 3)
+        assert (decision.state, decision.category) == ("exception", "remote")
+        assert "unknown item" in decision.reason
+
+
+def test_mllp_transport_builds_the_message_from_a_mapped_request_and_reads_the_ack():
+    from hc_integration_base.transports.base import Request
+    from hc_integration_base.transports.errors import TransportError
+    from hc_integration_base.transports.mllp import MllpTransport
+
+    peer = hl7_peer.Hl7Peer()
+    try:
+        transport = MllpTransport("127.0.0.1", peer.port, connect_timeout=2, read_timeout=2)
+        assert "accepts MLLP connections" in transport.probe()
+        reply = transport.send(Request(body={"ITM": {}, "ITM-1": "GZ-1010", "ITM-2": {"1": "Gauze"}},
+                                       operation="MFN^M16", idempotency_key="PUSH-1", correlation_id="c1"))
+        assert reply.body["status"] == "accepted" and reply.body["control_id"] == "PUSH-1"
+        sent = hl7v2.parse(peer.received[-1])
+        assert (sent.message_type, sent.control_id, sent.get("ITM-1"), sent.get("ITM-2.1")) == (
+            "MFN^M16", "PUSH-1", "GZ-1010", "Gauze")
+        peer.set_faults(ack="AE", ack_text="unknown item")
+        with pytest.raises(TransportError) as refused:
+            transport.send(Request(body={"ITM-1": "X"}, operation="MFN^M16", idempotency_key="PUSH-2"))
+        assert (refused.value.transient, refused.value.category) == (False, "hl7_error")
+        assert "unknown item" in str(refused.value)
+    finally:
+        peer.stop()

@@ -28,6 +28,8 @@ CATEGORIES = [
 ]
 
 SECURITY_ERRORS = frozenset({"odoo.exceptions.AccessError"})
+# Transport categories of a remote system's own refusal (its business answer, not the wire's failure).
+REMOTE_REFUSALS = frozenset({"soap_fault", "hl7_error", "hl7_reject"})
 VALIDATION_ERRORS = frozenset({"odoo.exceptions.UserError"})
 
 
@@ -73,7 +75,7 @@ def classify(error, attempt, max_attempts, translate=_plain):
         if error.transient and attempt < max_attempts:
             return Decision(FAILED_RETRYING, category, error.user_message, retry=True,
                             retry_after=error.retry_after)
-        if error.category == "soap_fault":
+        if error.category in REMOTE_REFUSALS:
             category = "remote"
         reason = error.user_message
         if error.transient:

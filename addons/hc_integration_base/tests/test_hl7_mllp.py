@@ -203,3 +203,32 @@ class TestHl7Mllp(SimulatorMixin, BackendMixin, TransactionCase):
         vendors = next(flow for flow in data["flows"] if flow["code"] == "vendors")
         self.assertEqual(vendors["hl7_message_types"], "MFN^M16")
         self.assertEqual([(m["payload_format"], m["record_segment"]) for m in vendors["mappings"]], [("hl7v2", "VND")])
+
+    # --- pushes over MLLP -----------------------------------------------------------------------
+    def test_push_aa_is_done_ae_is_a_remote_exception_with_the_err_text(self):
+        peer = hl7_peer.Hl7Peer()
+        self.addCleanup(peer.stop)
+        backend = self.create_backend(code="mmis_out", protocol="mllp", mllp_host="127.0.0.1", mllp_port=peer.port)
+        flow = self.env["hc.flow"].create({
+            "name": "Item master out", "code": "items_out", "backend_id": backend.id, "direction": "push",
+            "object_type": "generic", "model_id": self.env.ref("base.model_res_partner").id,
+            "system_of_record": "odoo", "remote_resource": "MFN^M16", "max_attempts": 1,
+        })
+        self.env["hc.mapping"].create({"flow_id": flow.id, "direction": "outbound", "line_ids": [
+            (0, 0, {"sequence": 1, "source": "ref", "target": "ITM-1"}),
+            (0, 0, {"sequence": 2, "source": "name", "target": "ITM-2.1"}),
+        ]}).action_activate()
+        partner = self.env["res.partner"].create({"name": "Gauze", "ref": "GZ-1"})
+        with trap_jobs():
+            sent = flow._push_records(partner)
+        sent._job_process()
+        self.assertEqual(sent.state, "done", sent.error_message)
+        message = hl7v2.parse(peer.received[-1])
+        self.assertEqual((message.message_type, message.get("ITM-1"), message.get("ITM-2.1")),
+                         ("MFN^M16", "GZ-1", "Gauze"))
+        peer.set_faults(ack="AE", ack_text="item GZ-1 is locked")
+        with trap_jobs():
+            refused = flow._push_records(partner)
+        refused._job_process()
+        self.assertEqual((refused.state, refused.error_category), ("exception", "remote"))
+        self.assertIn("item GZ-1 is locked", refused.error_message)

@@ -228,6 +228,18 @@ def send(host, port, message, **options):
         return client.send(message)
 
 
+def _flatten(values, prefix=""):
+    """``{"ITM-2": {"1": "x"}}`` (an outbound mapping's target ``ITM-2.1``) as ``{"ITM-2.1": "x"}``."""
+    flat = {}
+    for key, value in values.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            flat.update(_flatten(value, path))
+        else:
+            flat[path] = value
+    return flat
+
+
 class MllpTransport:
     """The transport interface (``send``, ``probe``) over MLLP, for a backend of protocol MLLP.
 
@@ -259,7 +271,7 @@ class MllpTransport:
 
         body = request.body
         if isinstance(body, dict):
-            values = dict(body)
+            values = _flatten(body)
             if request.idempotency_key and "MSH-10" not in values:
                 values["MSH-10"] = str(request.idempotency_key)[:20]
             try:
