@@ -88,6 +88,12 @@ for _ in $(seq 1 120); do
     kill -0 "${pids[2]}" 2>/dev/null || die "The proxy on port $HC_HTTP_PORT stopped (is the port in use?)"
     sleep 1
 done
+# The MLLP listener loads its own registry: wait until its port takes connections.
+for _ in $(seq 1 120); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$HC_MLLP_PORT") 2>/dev/null && break
+    kill -0 "${pids[4]}" 2>/dev/null || die "The MLLP listener stopped while starting; see $HC_VAR/mllp-listener.log"
+    sleep 1
+done
 cat <<MSG
 
   Healthcare integration suite is running.

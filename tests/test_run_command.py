@@ -15,6 +15,8 @@ from pathlib import Path
 import requests
 import websocket
 
+from legacy_sim import hl7_peer
+
 ROOT = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("HC_RUNTEST_PORT", "8269"))
 GEVENT_PORT = PORT + 3
@@ -152,6 +154,16 @@ def test_run_command_serves_demo_database(tmp_path):
         vendors = _rpc(session, url, "res.partner", "search_count",
                        [[["ref", "like", "SUP-"], ["supplier_rank", ">", 0]]])
         assert vendors == 40
+        # The MLLP listener the run command started takes the HL7 system's item master: AA, then items.
+        ack = hl7_peer.send("127.0.0.1", 2576, hl7_peer.mfn_m16("RUNCMD-1"))
+        assert ack and "MSA|AA|RUNCMD-1" in ack, ack
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and _rpc(session, url, "hc.message", "search_count", [[
+                ["idempotency_key", "like", "RUNCMD-1@"], ["state", "=", "done"]]]) < 2:
+            time.sleep(1)
+        items = _rpc(session, url, "product.template", "search_read",
+                     [[["default_code", "in", ["GZ-1010", "SY-0005"]]]], {"fields": ["default_code"]})
+        assert sorted(i["default_code"] for i in items) == ["GZ-1010", "SY-0005"], items
         # The real-time channel answers on the gevent port and where the web client opens it: on
         # the port it was loaded from.
         _assert_realtime_channel(session, url, uid, GEVENT_PORT)
