@@ -9,6 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from odoo import http
 from odoo.http import request
 
+from ..exceptions import IdempotencyConflict
 from ..mapping.paths import xml_getter
 from ..payload.inbound import (
     JSON_TYPES,
@@ -180,16 +181,6 @@ class InboundController(http.Controller):
             key = None if value is None else str(value)
         elif not key and kind == "xml" and flow.idempotency_key_path:
             key = self._xml_value(document, flow.idempotency_key_path)
-        Message = request.env["hc.message"].sudo()
-        if key:
-            original = Message._find_by_key(backend, "inbound", key)
-            if original:
-                if original.payload_hash != digest:
-                    raise InboundError(
-                        409, "idempotency_conflict",
-                        "This Idempotency-Key was already used with a different body.",
-                    )
-                return _json(self._answer(original, duplicate=True), status=200)
         external_id = None
         if kind == "json" and flow.external_id_path:
             value = json_path_value(document, flow.external_id_path)
@@ -197,14 +188,20 @@ class InboundController(http.Controller):
         elif kind == "xml" and flow.external_id_path:
             external_id = self._xml_value(document, flow.external_id_path)
         payload = document if kind == "json" else etree.tostring(document, encoding="unicode")
-        message = Message._receive(
-            backend, flow, payload,
-            external_id=external_id,
-            correlation_id=(headers.get("X-Correlation-ID") or "")[:128] or None,
-            idempotency_key=key,
-            payload_hash=digest,
-            key_checked=True,
-        )
+        try:
+            message = request.env["hc.message"].sudo()._receive_post(
+                backend, flow, payload,
+                external_id=external_id,
+                correlation_id=(headers.get("X-Correlation-ID") or "")[:128] or None,
+                idempotency_key=key,
+                payload_hash=digest,
+            )
+        except IdempotencyConflict as exc:
+            raise InboundError(
+                409, "idempotency_conflict", "This Idempotency-Key was already used with a different body.",
+            ) from exc
+        if message.duplicate_of_id:  # a repeat: stored as a duplicate, answered with the original
+            return _json(self._answer(message.duplicate_of_id, duplicate=True), status=200)
         answer = self._answer(message)
         answer["accepted_in_ms"] = round((time.monotonic() - started) * 1000, 1)
         return _json(

@@ -9,6 +9,7 @@ SQL import these names; SQL receives them as parameters.
 from .states import (
     BLOCKING,
     DONE,
+    DROPPED,
     DUPLICATE,
     ENDED,
     EXCEPTION,
@@ -27,6 +28,7 @@ from .states import (
     SET_ASIDE,
     STATE_LABELS,
     STATES,
+    STATUSBAR,
     TERMINAL,
     TRANSITIONS,
     can_transition,

@@ -70,6 +70,8 @@ ENDED = _ordered(set(TERMINAL) | set(NEEDS_PERSON))
 PROCESSED = _ordered({DONE, EXCEPTION})
 # Ended without being applied.
 SET_ASIDE = _ordered(set(ENDED) - {DONE})
+# Ended for good without being applied (shown muted).
+DROPPED = _ordered(set(TERMINAL) - {DONE})
 # What an operator (or a resync) may queue again as it is.
 RETRYABLE = _ordered({FAILED_RETRYING, EXCEPTION})
 # Only a message that needs a person is replayed: a done one would be applied twice, an ignored
@@ -77,6 +79,9 @@ RETRYABLE = _ordered({FAILED_RETRYING, EXCEPTION})
 REPLAYABLE = NEEDS_PERSON
 # Deleted whole after the backend's message retention (what failed or was ignored stays).
 PURGEABLE = _ordered({DONE, DUPLICATE})
+
+# The happy path, shown in the message form's status bar (other states appear when reached).
+STATUSBAR = (QUEUED, PROCESSING, DONE)
 
 if set(PENDING) | set(TERMINAL) | set(NEEDS_PERSON) != set(STATE_LABELS) or set(PENDING) & set(TERMINAL):
     raise AssertionError("every state is exactly one of pending, terminal or needing a person")

@@ -1,70 +1,19 @@
+"""The backend's configuration: where the system is, how to authenticate, its limits, its queue
+channels and who its jobs act as.
+
+The other parts of ``hc.backend`` extend it from files of their own: ``hc_backend_transport.py``
+(the transport factory, its TLS files and process caches, the circuit breaker, sending),
+``hc_backend_secrets.py`` (the secret fields' rules, the inbound key, rotation reminders) and
+``hc_backend_alerts.py`` (alert thresholds).
+"""
+
 import json
-import logging
-import os
-import secrets
-import shutil
-import tempfile
-import time
-from datetime import datetime, timezone
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..exceptions import PermanentError
 from ..lifecycle import EXCEPTION, PENDING
-from ..transports import errors as transport_errors
-from ..transports.auth import build_auth
-from ..transports.breaker import CircuitBreaker
-from ..transports.rest import RestClient, get_client
-from ..transports.soap import get_soap_client
-
-_logger = logging.getLogger(__name__)
-
-# The backend's secrets, declared once. Each is a field readable only by Settings administrators
-# (groups=SECRET_GROUP, checked by a test against this list), never copied, exported or tracked;
-# data/neutralize.sql wipes every column restricted to that group on the integration's models.
-SECRET_GROUP = "base.group_system"
-SECRET_FIELDS = (
-    "auth_password",
-    "api_key",
-    "bearer_token",
-    "oauth_client_secret",
-    "tls_client_key",
-    "inbound_api_key",
-    "inbound_hmac_secret",
-    "default_headers",
-)
-
-SECRET_COLUMNS_PARAM = "hc_integration_base.secret_columns"
-# Data that can be a secret; a restricted link (the jobs' user) is a setting, not a secret.
-SECRET_TYPES = ("char", "text", "binary", "html")
-
-
-def secret_columns(env):
-    """``table.column`` of every stored field of an ``hc.*`` model restricted to SECRET_GROUP."""
-    return sorted(
-        f"{model._table}.{name}"
-        for model in (env[name] for name in env.registry if name.startswith("hc."))
-        if not model._abstract and not model._transient
-        for name, field in model._fields.items()
-        if field.store and field.type in SECRET_TYPES and field.groups == SECRET_GROUP
-    )
-
-
-def _private_tls_root():
-    """``<tmp>/hc-tls-<uid>``, created private (0700) and refused when another user owns it."""
-    root = os.path.join(tempfile.gettempdir(), f"hc-tls-{os.getuid()}")
-    os.makedirs(root, mode=0o700, exist_ok=True)
-    info = os.stat(root)
-    if info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise PermissionError(f"{root} is not a private folder of this user: TLS material is not written there.")
-    return root
-
-
-# One breaker per backend and process; its state is copied onto the record so the
-# form shows it, and restored from the record when a process builds its first client.
-_BREAKERS = {}
 
 
 class HcBackend(models.Model):
@@ -179,14 +128,6 @@ class HcBackend(models.Model):
     wsse_digest = fields.Boolean(
         "Password digest", help="Send a PasswordDigest instead of the plain password."
     )
-    secret_rotate_by = fields.Date(
-        "Rotate secrets by",
-        tracking=True,
-        help="The responsible user gets an activity when this date is near.",
-    )
-    secret_warning_days = fields.Integer(
-        "Warn days before", default=14
-    )
 
     # --- inbound endpoint ------------------------------------------------------------------
     inbound_api_key = fields.Char(
@@ -225,16 +166,6 @@ class HcBackend(models.Model):
     breaker_cooldown = fields.Integer(
         "Cool-down (s)", default=30, help="Seconds before one probe call is let through."
     )
-    breaker_state = fields.Selection(
-        [("closed", "Closed"), ("open", "Open"), ("half_open", "Half-open")],
-        default="closed",
-        readonly=True,
-        copy=False,
-    )
-    breaker_failure_count = fields.Integer(readonly=True, copy=False)
-    breaker_opened_at = fields.Datetime(readonly=True, copy=False)
-    breaker_last_error = fields.Text(readonly=True, copy=False)
-
     # --- messages and queue ---------------------------------------------------------------
     flow_ids = fields.One2many("hc.flow", "backend_id", string="Flows")
     channel_id = fields.Many2one(
@@ -303,27 +234,20 @@ class HcBackend(models.Model):
         help="This database is not the one the backend was configured on: it makes no call.",
     )
 
-    # --- last connection test -------------------------------------------------------------
-    last_test_date = fields.Datetime(readonly=True, copy=False)
-    last_test_ok = fields.Boolean(readonly=True, copy=False)
-    last_test_message = fields.Text(readonly=True, copy=False)
 
     _code_company_uniq = models.Constraint(
         "unique(code, company_id)", "A backend code must be unique per company."
     )
 
     def init(self):
-        """Record the secret columns of the integration's models for data/neutralize.sql, and the
-        database of backends configured before it was recorded (they were configured here)."""
+        """Record the database of backends configured before it was recorded (they were configured here)."""
         res = super().init()
-        self.env["ir.config_parameter"].sudo().set_param(SECRET_COLUMNS_PARAM, ",".join(secret_columns(self.env)))
         self.env.cr.execute(
             SQL("UPDATE hc_backend SET configured_database = %s WHERE configured_database IS NULL",
                 self._database_fingerprint())
         )
-        # TLS material was once written into the filestore, which travels with every backup.
-        shutil.rmtree(os.path.join(self.env["ir.attachment"]._filestore(), "hc_tls"), ignore_errors=True)
         return res
+
 
     @api.model
     def _database_fingerprint(self):
@@ -450,15 +374,6 @@ class HcBackend(models.Model):
                     self.env._("Default headers must be a JSON object of text values.")
                 )
 
-    @api.constrains("integration_user_id")
-    def _check_integration_user(self):
-        for backend in self.sudo():
-            user = backend.integration_user_id
-            if user and (user._is_superuser() or user.has_group(SECRET_GROUP)):
-                raise ValidationError(self.env._(
-                    "%(user)s is a Settings administrator: jobs of %(backend)s must act with an integration "
-                    "user's rights only (for example Integration jobs).", user=user.name, backend=backend.name,
-                ))
 
     def _job_user(self):
         """The user the backend's jobs run as: its integration user, never the superuser."""
@@ -473,258 +388,3 @@ class HcBackend(models.Model):
                 raise ValidationError(
                     self.env._("WS-Security authentication is only available for SOAP backends.")
                 )
-
-    # --- transport ----------------------------------------------------------------------------
-    def _transport_config(self):
-        """Everything a transport needs, secrets included: call on a sudo'ed record only."""
-        self.ensure_one()
-        headers = json.loads(self.default_headers) if self.default_headers else {}
-        auth = {
-            "none": {"type": "none"},
-            "basic": {
-                "type": "basic",
-                "username": self.auth_username or "",
-                "password": self.auth_password or "",
-            },
-            "api_key": {
-                "type": "api_key",
-                "key": self.api_key or "",
-                "name": self.api_key_name or "X-API-Key",
-                "location": self.api_key_location or "header",
-            },
-            "bearer": {"type": "bearer", "token": self.bearer_token or ""},
-            "oauth2": {
-                "type": "oauth2_client_credentials",
-                "token_url": self.oauth_token_url or "",
-                "client_id": self.oauth_client_id or "",
-                "client_secret": self.oauth_client_secret or "",
-                "scope": self.oauth_scope or None,
-            },
-            "wsse": {
-                "type": "wsse_username",
-                "username": self.auth_username or "",
-                "password": self.auth_password or "",
-                "digest": self.wsse_digest,
-            },
-        }[self.auth_type]
-        return {
-            "protocol": self.protocol,
-            "url": self.base_url if self.protocol == "rest" else self.wsdl_url,
-            "auth": auth,
-            "connect_timeout": self.connect_timeout,
-            "read_timeout": self.read_timeout,
-            "verify": self._tls_file("ca.pem", self.tls_ca_bundle) or self.tls_verify,
-            "cert": self._tls_cert(),
-            "headers": headers,
-            "rate_limit": self.rate_limit or None,
-        }
-
-    def _tls_file(self, name, content):
-        """Write PEM content to a private file the HTTP stack can read; return its path.
-
-        The files live in a private folder of the machine's temporary directory, never in the
-        filestore: a copied filestore (backup, staging restore) must not carry a client key.
-        """
-        if not content:
-            return None
-        folder = os.path.join(_private_tls_root(), self.env.cr.dbname, str(self.id))
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        path = os.path.join(folder, name)
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as handle:
-                if handle.read() == content:
-                    return path
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        return path
-
-    def _tls_cert(self):
-        cert = self._tls_file("client.pem", self.tls_client_cert)
-        key = self._tls_file("client.key", self.tls_client_key)
-        if cert and key:
-            return (cert, key)
-        return cert
-
-    def _breaker(self):
-        """This process's breaker of the backend, opened when another process opened it."""
-        breaker = self._local_breaker()
-        # Each worker process has its own breaker; one that opened wrote it on the record, so the
-        # others stop calling too instead of each spending messages' attempts to learn it.
-        if self.breaker_state == "open" and self.breaker_opened_at and breaker.state == "closed":
-            opened = self.breaker_opened_at.replace(tzinfo=timezone.utc).timestamp()
-            if time.time() - opened < self.breaker_cooldown:
-                breaker.trip(opened, self.breaker_last_error)
-        return breaker
-
-    def _local_breaker(self):
-        self.ensure_one()
-        key = (self.env.cr.dbname, self.id)
-        breaker = _BREAKERS.get(key)
-        if (
-            breaker is None
-            or breaker.threshold != self.breaker_threshold
-            or breaker.cooldown != self.breaker_cooldown
-        ):
-            breaker = CircuitBreaker(
-                threshold=max(self.breaker_threshold, 1), cooldown=max(self.breaker_cooldown, 0)
-            )
-            _BREAKERS[key] = breaker
-        return breaker
-
-    def _get_client(self):
-        """The process-wide transport client of this backend (REST session or SOAP client)."""
-        self.ensure_one()
-        if not self.active:
-            raise UserError(
-                self.env._("Backend %s is archived: it makes no calls.", self.display_name)
-            )
-        if self.database_mismatch:
-            raise UserError(self.env._(
-                "Backend %(backend)s was configured on database %(db)s, not on this one (%(here)s): a copy "
-                "makes no call to its systems. If this database really must call them, an administrator "
-                "presses Confirm this database on the backend.",
-                backend=self.display_name, db=self.configured_database.split(":")[0], here=self.env.cr.dbname,
-            ))
-        config = self.sudo()._transport_config()
-        if not config["url"]:
-            raise UserError(
-                self.env._("Backend %s has no URL configured.", self.display_name)
-            )
-        breaker = self._breaker()
-        # The token endpoint is called with the backend's TLS settings and timeouts too.
-        auth = build_auth(config["auth"], timeout=(config["connect_timeout"], config["read_timeout"]),
-                          verify=config["verify"])
-        fingerprint = json.dumps(
-            {k: v for k, v in config.items() if k != "auth"}, sort_keys=True, default=str
-        ) + json.dumps(config["auth"], sort_keys=True, default=str)
-        common = {
-            "auth": auth,
-            "connect_timeout": config["connect_timeout"],
-            "read_timeout": config["read_timeout"],
-            "verify": config["verify"],
-            "cert": config["cert"],
-            "headers": config["headers"],
-            "breaker": breaker,
-        }
-        key = (self.env.cr.dbname, self.id, hash(fingerprint))
-        client = self._build_client(key, config, common)
-        # A cached client keeps working with the backend's current breaker (its thresholds may
-        # have changed since the client was built).
-        client.breaker = breaker
-        return client
-
-    def _build_client(self, key, config, common):
-        """The transport client of the backend's protocol (cached per process under ``key``)."""
-        if self.protocol == "soap":
-            cache_dir = os.path.join(self.env["ir.attachment"]._filestore(), "hc_wsdl_cache")
-            return get_soap_client(key, config["url"], cache_dir=cache_dir, **common)
-        return get_client(key, lambda: RestClient(config["url"], rate_limit=config["rate_limit"], **common))
-
-    def _sync_breaker_state(self):
-        """Copy the in-process breaker state onto the record (for the form)."""
-        for backend in self:
-            snap = backend._local_breaker().snapshot()
-            vals = {
-                "breaker_state": snap["state"],
-                "breaker_failure_count": snap["failure_count"],
-                "breaker_last_error": snap.get("last_error") or False,
-                "breaker_opened_at": snap["opened_at_wall"]
-                and datetime.fromtimestamp(snap["opened_at_wall"], tz=timezone.utc).replace(tzinfo=None)
-                or False,
-            }
-            if any(backend[k] != v for k, v in vals.items()):
-                backend.sudo().write(vals)
-
-    def _sync_breaker_state_apart(self):
-        """The same, committed in its own transaction: a failed job's transaction is rolled back,
-        and the form must still show that the circuit opened."""
-        with self.env.registry.cursor() as cr:
-            self.with_env(self.env(cr=cr))._sync_breaker_state()
-
-    def _send(self, message, payload, document=None):
-        """Send one outbound message's request ``payload`` to this backend; return its answer.
-
-        The flow describes the request (``hc.flow._request``: REST method, path template and query,
-        the SOAP operation of the document's action, JSON or XML); the backend's transport sends it
-        with the message's idempotency key and correlation id, so a retry after a timeout never
-        creates a second object remotely. A request the transport cannot build (an argument the
-        SOAP operation does not take, a key XML cannot name) is a mapping error of this message
-        (permanent, nothing was sent).
-        """
-        self.ensure_one()
-        request = message.flow_id._request(message, payload, document)
-        client = self._get_client()
-        try:
-            reply = client.send(request)
-        except transport_errors.TransportError as exc:
-            if exc.category == "request":
-                raise PermanentError(exc.user_message, category="mapping") from exc
-            raise
-        finally:
-            self._sync_breaker_state()
-        body = reply.body
-        response = reply.raw_text if request.payload_format == "xml" and reply.raw_text \
-            else json.dumps(body, default=str, ensure_ascii=False)
-        return {"response": response, "body": body, "raw": reply.raw_text}
-
-    # --- actions ------------------------------------------------------------------------------------
-    def action_test_connection(self):
-        """Call the backend once and tell the user, in one sentence, what happened."""
-        self.ensure_one()
-        start = time.monotonic()
-        try:
-            detail = self._get_client().probe(self.health_path)
-            ok = True
-            message = self.env._(
-                "Connection OK in %(ms)d ms. %(detail)s",
-                ms=(time.monotonic() - start) * 1000,
-                detail=detail,
-            )
-        except transport_errors.TransportError as exc:
-            ok, message = False, exc.user_message
-        except UserError as exc:
-            ok, message = False, str(exc.args[0])
-        self._sync_breaker_state()
-        self.write(
-            {
-                "last_test_date": fields.Datetime.now(),
-                "last_test_ok": ok,
-                "last_test_message": message,
-            }
-        )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Connection test: %s", self.display_name),
-                "message": message,
-                "type": "success" if ok else "danger",
-                "sticky": not ok,
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
-
-    def action_generate_inbound_key(self):
-        """Replace the inbound API key by a random one, shown once in a notification to copy."""
-        self.ensure_one()
-        if not self.env.user.has_group(SECRET_GROUP):
-            raise AccessError(self.env._("Only Settings administrators set inbound credentials."))
-        key = secrets.token_urlsafe(32)
-        self.sudo().inbound_api_key = key
-        self.message_post(body=self.env._("A new inbound API key was generated; the previous one no longer works."))
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("New inbound API key of %s", self.display_name),
-                "message": self.env._("Copy it now and give it to the legacy system; it is not shown again: %s", key),
-                "type": "warning",
-                "sticky": True,
-            },
-        }
-
-    def action_reset_breaker(self):
-        self.ensure_one()
-        self._breaker().record_success()
-        self._sync_breaker_state()

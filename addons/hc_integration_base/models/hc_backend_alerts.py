@@ -8,7 +8,7 @@ from ..lifecycle import EXCEPTION, PENDING, PROCESSED
 
 
 class HcBackend(models.Model):
-    """Alert thresholds and secret rotation reminders of a backend."""
+    """Alert thresholds of a backend: rules crossing them are announced once when they open and close."""
 
     _inherit = "hc.backend"
 
@@ -129,29 +129,5 @@ class HcBackend(models.Model):
                 "mail.mail_activity_data_todo",
                 summary=self.env._("Integration alert: %s", sentences[0][:80]),
                 note=body,
-                user_id=user.id,
-            )
-
-    # --- secrets rotation -----------------------------------------------------------------------------
-    @api.model
-    def _cron_check_secret_rotation(self):
-        """Schedule one activity per backend whose secrets must be rotated soon."""
-        today = fields.Date.context_today(self)
-        activity_type = self.env.ref("mail.mail_activity_data_todo")
-        for backend in self.search([("secret_rotate_by", "!=", False)]):
-            if backend.secret_rotate_by > today + timedelta(days=backend.secret_warning_days):
-                continue
-            user = backend.responsible_user_id or self.env.user
-            summary = self.env._("Rotate the credentials of %s", backend.name)
-            if backend.activity_ids.filtered(lambda a, s=summary: a.summary == s):
-                continue
-            backend.activity_schedule(
-                activity_type_id=activity_type.id,
-                summary=summary,
-                note=self.env._(
-                    "The secrets of this backend must be rotated by %s.",
-                    backend.secret_rotate_by,
-                ),
-                date_deadline=backend.secret_rotate_by,
                 user_id=user.id,
             )

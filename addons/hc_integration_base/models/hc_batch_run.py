@@ -12,7 +12,7 @@ from odoo.addons.queue_job.job import ENQUEUED, FAILED, PENDING, STARTED, WAIT_D
 
 from .. import lifecycle
 from ..transports.errors import TransportError
-from .hc_message import current_job_attempt
+from .hc_message_jobs import current_job_attempt
 
 _logger = logging.getLogger(__name__)
 
@@ -212,15 +212,13 @@ class HcBatchRun(models.Model):
 
     def _store_page(self, page):
         """Store the records of ``page`` as one message and move the checkpoint on (one transaction)."""
-        flow = self.flow_id
         vals = {"fetched_at": fields.Datetime.now()}
         pages = self.pages_fetched
         if page.records:
             pages += 1
             vals["pages_fetched"] = pages
-            self.env["hc.message"]._receive(
-                flow.backend_id, flow, page.records, correlation_id=page.correlation_id or None,
-                batch_run=self, page_number=pages,
+            self.env["hc.message"]._receive_page(
+                self, page.records, page_number=pages, correlation_id=page.correlation_id or None,
             )
         if page.next is None:
             vals.update(all_fetched=True, state="done", checkpoint=False, pages_total=pages)

@@ -717,10 +717,9 @@ class HcFlow(models.Model):
         self.ensure_one()
         handler = self._handler()
         return self.env["hc.message"].browse([
-            self.env["hc.message"]._receive(
-                self.backend_id, self, handler._prepare_payload(self, record), direction="outbound",
-                record=record, idempotency_key=idempotency_key and f"{idempotency_key}:{record.id}",
-                external_id=f"{record._name}:{record.id}",
+            self.env["hc.message"]._receive_push(
+                self, handler._prepare_payload(self, record), record=record,
+                idempotency_key=idempotency_key and f"{idempotency_key}:{record.id}",
             ).id
             for record in records
         ])

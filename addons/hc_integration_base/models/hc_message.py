@@ -1,50 +1,35 @@
-import json
-import logging
-import traceback
-import uuid
-from datetime import datetime, timedelta
+"""The message store: fields, the state machine, and storing a message — its entry points
+(inbound post, page, outbound push, replay) sharing one idempotency check, redaction and the
+payload cap.
 
-from psycopg2 import OperationalError
+The rest of ``hc.message`` extends it from files of their own: ``hc_message_jobs.py`` (queueing,
+the job run, failure handling through ``lifecycle.classify``), ``hc_message_waits.py`` (every
+reason a message is not running), ``hc_message_actions.py`` (what an operator does) and
+``hc_message_retention.py`` (purging old payloads and messages).
+"""
+
+import json
+import uuid
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
+from odoo.exceptions import UserError, ValidationError
 
-from odoo.addons.queue_job.exception import RetryableJobError
-
-# Also importable from here, where addons found them before ..exceptions (kept one release).
-from ..exceptions import PermanentError, ReferenceWait
+from ..exceptions import IdempotencyConflict
 from ..lifecycle import (
     CATEGORIES,
+    DROPPED,
     DUPLICATE,
-    EXCEPTION,
-    IGNORED,
     NEW,
     PENDING,
-    PROCESSING,
-    PURGEABLE,
-    QUEUED,
+    REPLAYABLE,
     RETRYABLE,
     STATE_LABELS,
     STATES,
+    STATUSBAR,
     TERMINAL,
     can_transition,
-    classify,
 )
 from ..payload.redact import PathError, redact_text
-from ..transports.errors import TransportError
-
-_logger = logging.getLogger(__name__)
-
-# queue_job states of a job that has not started yet.
-WAITING_JOB_STATES = ("wait_dependencies", "pending", "enqueued")
-
-
-def current_job_attempt(env, default=1):
-    """Number of the attempt running now: 1 + the retries queue_job has stored for this job."""
-    job_uuid = env.context.get("job_uuid")
-    job = job_uuid and env["queue.job"].sudo().search_fetch([("uuid", "=", job_uuid)], ["retry"], limit=1)
-    return job.retry + 1 if job else default
 
 
 class HcMessage(models.Model):
@@ -94,10 +79,15 @@ class HcMessage(models.Model):
     state = fields.Selection(
         STATES, default=NEW, required=True, index=True, readonly=True, copy=False, tracking=True
     )
+    # The lifecycle's sets as flags, for views (which never spell a set of states out).
     is_pending = fields.Boolean(
-        "Pending", compute="_compute_is_pending", search="_search_is_pending",
+        "Pending", compute="_compute_state_flags", search="_search_is_pending",
         help="A job will still process it (lifecycle.PENDING).",
     )
+    is_terminal = fields.Boolean(compute="_compute_state_flags", help="Nothing will happen to it any more.")
+    is_retryable = fields.Boolean(compute="_compute_state_flags", help="An operator may queue it again as it is.")
+    is_replayable = fields.Boolean(compute="_compute_state_flags", help="An operator may replay an edited copy.")
+    is_dropped = fields.Boolean(compute="_compute_state_flags", help="Ended for good without being applied.")
     attempt_count = fields.Integer(readonly=True, copy=False)
     received_at = fields.Datetime(default=fields.Datetime.now, readonly=True, copy=False)
     started_at = fields.Datetime(readonly=True, copy=False)
@@ -134,9 +124,14 @@ class HcMessage(models.Model):
             message.job_id = by_uuid.get(message.job_uuid, False)
 
     @api.depends("state")
-    def _compute_is_pending(self):
+    def _compute_state_flags(self):
         for message in self:
-            message.is_pending = message.state in PENDING
+            state = message.state
+            message.is_pending = state in PENDING
+            message.is_terminal = state in TERMINAL
+            message.is_retryable = state in RETRYABLE
+            message.is_replayable = state in REPLAYABLE
+            message.is_dropped = state in DROPPED
 
     def _search_is_pending(self, operator, value):
         # Odoo gives boolean searches as ``in`` / ``not in`` ``[True]``.
@@ -158,6 +153,15 @@ class HcMessage(models.Model):
             ref = message.external_id or (message.correlation_id or "")[:8]
             message.display_name = f"#{message.id or '?'} {label} {ref}".strip()
 
+    @api.model
+    def _get_view(self, view_id=None, view_type="form", **options):
+        """The form's status bar shows ``lifecycle.STATUSBAR`` (a view cannot import the set)."""
+        arch, view = super()._get_view(view_id, view_type, **options)
+        if view_type == "form":
+            for node in arch.xpath("//header/field[@name='state'][@widget='statusbar']"):
+                node.set("statusbar_visible", ",".join(STATUSBAR))
+        return arch, view
+
     # --- state machine ----------------------------------------------------------------------
     def write(self, vals):
         if "state" in vals:
@@ -174,7 +178,7 @@ class HcMessage(models.Model):
                     )
         return super().write(vals)
 
-    # --- creation -----------------------------------------------------------------------------
+    # --- payloads -----------------------------------------------------------------------------
     @api.model
     def _prepare_payload_values(self, flow, payload):
         """Payload as stored: redacted and size-capped; the raw text kept aside if they differ."""
@@ -223,22 +227,71 @@ class HcMessage(models.Model):
         cap = self._payload_cap()
         return text if len(text) <= cap else text[:cap] + "\n[... truncated]"
 
-    @api.model
-    def _receive(self, backend, flow, payload, *, direction="inbound", external_id=None,
-                 correlation_id=None, idempotency_key=None, record=None, enqueue=True,
-                 payload_hash=None, batch_run=None, page_number=0, key_checked=False):
-        """Store one message (or a duplicate marker) and enqueue its processing job.
 
-        A repeated idempotency key never creates a second business effect: the new message is
-        stored in state *duplicate*, linked to the original, and no job is enqueued. Callers that
-        looked the key up already (the inbound API answers a repeat itself) pass ``key_checked``;
-        the unique index still catches a concurrent twin.
+    # --- entry points: every message is stored by one of these -----------------------------------
+    @api.model
+    def _receive_post(self, backend, flow, payload, *, external_id=None, correlation_id=None,
+                      idempotency_key=None, payload_hash=None):
+        """One inbound event as the legacy system posts it: the inbound API (``payload_hash``: the
+        SHA-256 of the body as received), or a record of a page sent again alone by a resync.
+
+        Stored and queued. A repeated idempotency key is stored as a duplicate of the message
+        holding it (no job, no second effect); the same key with another body (both hashes known
+        and different) raises ``IdempotencyConflict`` and stores nothing.
         """
-        if direction == "outbound" and flow and flow.system_of_record == "legacy":
+        vals = self._message_values(backend, flow, payload, "inbound", external_id=external_id)
+        vals.update(idempotency_key=idempotency_key, payload_hash=payload_hash)
+        if correlation_id:
+            vals["correlation_id"] = correlation_id
+        return self._store(vals)
+
+    @api.model
+    def _receive_page(self, run, records, *, page_number, correlation_id=None):
+        """One page of batch run ``run``: its ``records`` as one inbound message of the run's flow,
+        numbered ``page_number``, stored and queued."""
+        flow = run.flow_id
+        vals = self._message_values(flow.backend_id, flow, records, "inbound")
+        vals.update(batch_run_id=run.id, page_number=page_number)
+        if correlation_id:
+            vals["correlation_id"] = correlation_id
+        return self._store(vals)
+
+    @api.model
+    def _receive_push(self, flow, payload, *, record=None, idempotency_key=None):
+        """One outbound message of push flow ``flow``: ``payload`` (the handler's document of
+        ``record``) to send, stored and queued; a repeated ``idempotency_key`` is stored as a
+        duplicate and sends nothing. Refused when the backend owns what the flow exchanges."""
+        self._check_may_push(flow)
+        vals = self._message_values(flow.backend_id, flow, payload, "outbound", record=record,
+                                    external_id=record and f"{record._name}:{record.id}")
+        vals["idempotency_key"] = idempotency_key
+        return self._store(vals)
+
+    def _receive_replay(self, payload):
+        """A new message of this one's flow, direction, external ID and record with an edited
+        ``payload``, linked to this one (``replay_of_id``), stored and queued; this one stays as it
+        is. A replay carries no idempotency key: it is meant to run again."""
+        self.ensure_one()
+        if self.direction == "outbound":
+            self._check_may_push(self.flow_id)
+        vals = self._message_values(self.backend_id, self.flow_id, payload, self.direction,
+                                    external_id=self.external_id, record=self.record_ref or None)
+        vals["replay_of_id"] = self.id
+        return self._store(vals)
+
+    # --- storage ------------------------------------------------------------------------------------
+    @api.model
+    def _check_may_push(self, flow):
+        if flow and flow.system_of_record == "legacy":
             raise UserError(self.env._(
                 "%(backend)s owns what flow %(flow)s exchanges: Odoo never pushes it back.",
-                backend=backend.name, flow=flow.name,
+                backend=flow.backend_id.name, flow=flow.name,
             ))
+
+    @api.model
+    def _message_values(self, backend, flow, payload, direction, external_id=None, record=None):
+        """The values of a new message: its backend, flow and direction, its record (given, or
+        found through the binding of ``external_id``), its payload redacted and capped."""
         vals = {
             "backend_id": backend.id,
             "flow_id": flow.id if flow else False,
@@ -246,330 +299,60 @@ class HcMessage(models.Model):
             "company_id": backend.company_id.id,
             "object_type": flow.object_type if flow else False,
             "direction": direction,
-            "external_id": external_id,
-            "idempotency_key": idempotency_key,
-            "payload_hash": payload_hash,
-            "batch_run_id": batch_run.id if batch_run else False,
-            "page_number": page_number,
+            "external_id": external_id or None,
             **self._prepare_payload_values(flow, payload),
         }
-        if correlation_id:
-            vals["correlation_id"] = correlation_id
         if record:
             vals.update(res_model=record._name, res_id=record.id)
         elif external_id and flow and flow.model_name:
             binding = self.env["hc.binding"].sudo()._lookup(backend, flow.model_name, external_id)
             if binding:
                 vals.update(res_model=binding.res_model, res_id=binding.res_id)
-        original = idempotency_key and not key_checked and self._find_by_key(backend, direction, idempotency_key)
+        return vals
+
+    @api.model
+    def _store(self, vals):
+        """INSERT one message and queue its job, after the one idempotency check of every entry
+        point: a key already used for the backend and direction makes the new message a duplicate
+        of the one holding it (stored without a job). The lookup runs once; the unique index
+        catches a concurrent twin that stored the key meanwhile."""
         Message = self.sudo().with_context(
             tracking_disable=True, mail_create_nosubscribe=True, mail_create_nolog=True
         )
-        if not original and not idempotency_key:
-            message = Message.create(vals)
-        elif not original:
+        key = vals.get("idempotency_key")
+        if not key:
+            return Message.create(vals)._enqueue_new()
+        original = self._find_by_key(vals["backend_id"], vals["direction"], key)
+        if not original:
             try:
                 with self.env.cr.savepoint():
-                    message = Message.create(vals)
+                    return Message.create(vals)._enqueue_new()
             except Exception as exc:  # unique index hit by a concurrent twin
                 if "idempotency" not in str(exc):
                     raise
-                original = self._find_by_key(backend, direction, idempotency_key)
-        if original:
-            vals.update(state=DUPLICATE, duplicate_of_id=original.id, idempotency_key=idempotency_key)
-            vals.pop("payload_raw", None)
-            return Message.create(vals)
-        if enqueue:
-            message._enqueue()
-        return message
+                original = self._find_by_key(vals["backend_id"], vals["direction"], key)
+        if vals.get("payload_hash") and original.payload_hash and vals["payload_hash"] != original.payload_hash:
+            raise IdempotencyConflict(
+                self.env._("Idempotency key %(key)s was already used with a different body (message %(id)s).",
+                           key=key, id=original.id),
+                original,
+            )
+        vals.update(state=DUPLICATE, duplicate_of_id=original.id)
+        vals.pop("payload_raw", None)
+        return Message.create(vals)
+
+    def _enqueue_new(self):
+        self._enqueue()
+        return self
 
     @api.model
-    def _find_by_key(self, backend, direction, key):
+    def _find_by_key(self, backend_id, direction, key):
         return self.sudo().search(
             [
-                ("backend_id", "=", backend.id),
+                ("backend_id", "=", backend_id),
                 ("direction", "=", direction),
                 ("idempotency_key", "=", key),
                 ("state", "!=", DUPLICATE),
             ],
             limit=1,
         )
-
-    # --- jobs -------------------------------------------------------------------------------------
-    def _ordering_key(self):
-        self.ensure_one()
-        if not self.external_id:
-            return None
-        return f"{self.backend_id.id}:{self.object_type or ''}:{self.external_id}"
-
-    def _enqueue(self, eta=None):
-        """Queue one processing job per message, unless its previous job is still waiting to run
-        (a retry asked while the job waits queues nothing new). A new message has no job: no
-        lookup, which queue_job's identity keys would cost on every accepted event."""
-        uuids = self.filtered("job_uuid").mapped("job_uuid")
-        waiting = set()
-        if uuids:
-            jobs = self.env["queue.job"].sudo().search_fetch(
-                [("uuid", "in", uuids), ("state", "in", WAITING_JOB_STATES)], ["uuid"]
-            )
-            waiting = set(jobs.mapped("uuid"))
-        for message in self:
-            if message.job_uuid in waiting:
-                message.write({"state": QUEUED})
-                continue
-            flow = message.flow_id
-            urgent = bool(flow) and flow._handler()._is_urgent(message)
-            channel = message.backend_id._channel_name(urgent=True) if urgent else (
-                flow or message.backend_id)._channel_for_jobs()
-            # The job acts with the backend's integration user's rights, never as superuser.
-            job = (
-                message.with_user(message.backend_id._job_user())
-                .with_delay(
-                    priority=0 if urgent else (flow.priority if flow else 10),
-                    channel=channel,
-                    max_retries=flow.max_attempts if flow else 5,
-                    description=message.display_name,
-                    eta=eta,
-                )
-                ._job_process()
-            )
-            message.write({"state": QUEUED, "job_uuid": job.uuid if job else message.job_uuid})
-
-    def _job_process(self):
-        """queue_job entry point. The job runs as the backend's integration user; the message's
-        own bookkeeping (states, failures, timings) is the integration's and is written whatever
-        that user may do, while the business effect has exactly that user's rights (_dispatch)."""
-        self.ensure_one()
-        return self.sudo()._process()
-
-    def _process(self):
-        """Apply (inbound) or send (outbound) one message.
-
-        The state change to *processing* and the handler's effects run in one savepoint. The
-        final state is always written: in this transaction on success or permanent failure (every
-        exception is caught), in a separate committed one before a retry, since queue_job rolls
-        the job's transaction back. A worker killed mid-way leaves the message *queued* and its
-        job requeued by queue_job; handlers are idempotent, so running it again is harmless.
-        """
-        self.ensure_one()
-        if self.state not in PENDING:
-            return f"nothing to do: message already {self.state}"
-        self._take_backend_slot()
-        self._wait_for_predecessors()
-        self._wait_for_others()
-        attempt = self._current_attempt()
-        started = datetime.now()  # with microseconds: durations are in ms, stored times in s
-        # The happy path leaves no chatter note: started/done times and attempts are fields, and
-        # two tracking notes per message cost more than the rest of the bookkeeping. Failures,
-        # retries and operator actions stay tracked.
-        untracked = self.with_context(tracking_disable=True)
-        try:
-            with self.env.cr.savepoint():
-                # Inside the savepoint: rolled back with the handler's effects, which also
-                # releases the row lock before a retry writes the state apart.
-                untracked.write({
-                    "state": PROCESSING, "started_at": started.replace(microsecond=0), "attempt_count": attempt,
-                    "wait_reason": False,
-                })
-                self.flush_recordset()
-                result = self._dispatch()
-        except ReferenceWait as exc:
-            # After the savepoint's rollback released the row; the message keeps its state.
-            self.invalidate_recordset()
-            self._note_wait(str(exc))
-            raise
-        except RetryableJobError:
-            raise
-        except OperationalError as exc:
-            if exc.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY:
-                raise  # a concurrent transaction won: queue_job runs the job again on a fresh snapshot
-            self.invalidate_recordset()
-            return self._handle_failure(exc, attempt, started)
-        except Exception as exc:  # noqa: BLE001 - every failure must reach a visible state
-            self.invalidate_recordset()
-            return self._handle_failure(exc, attempt, started)
-        untracked._mark_done(started, result)
-        return result
-
-    def _handle_failure(self, exc, attempt, started):
-        """Write what ``lifecycle.classify`` decides: retry later (raising ``RetryableJobError``),
-        or move the message to the exception queue (returning the reason)."""
-        if isinstance(exc, TransportError) and exc.transient and self.backend_id:
-            self.backend_id._sync_breaker_state_apart()
-        decision = classify(exc, attempt, self._max_attempts(), translate=self.env._)
-        if decision.unexpected:
-            _logger.exception("Integration message %s failed unexpectedly", self.id)
-        vals = self._failure_values(exc, decision.state, decision.category, started, decision.reason)
-        if decision.retry and not decision.spends_attempt:
-            self._postpone(decision.reason, decision.retry_after, vals, cause=exc)
-        if decision.retry:
-            self._write_apart(vals)
-            raise RetryableJobError(decision.reason, seconds=decision.retry_after) from exc
-        if getattr(exc, "keep", None):
-            exc.keep()
-        for key, count in getattr(exc, "counts", {}).items():
-            vals[f"count_{key}"] = count
-        self.write(vals)
-        self._notify_exception()
-        return decision.reason
-
-    def _dispatch(self):
-        if not self.flow_id:
-            raise PermanentError(self.env._("The message has no flow: nothing knows how to apply it."))
-        # The business effect has the backend's integration user's rights, in the backend's company
-        # (first of its allowed companies, as a multi-company user works: shared records such as
-        # products name taxes of several companies). A user without access to that company fails
-        # here with an access error the exception queue shows.
-        user_id = self.backend_id._job_user()
-        message = self.with_user(user_id)
-        if self.company_id:
-            others = self.env["res.users"].browse(user_id).company_ids.ids
-            message = message.with_context(
-                allowed_company_ids=[self.company_id.id, *(c for c in others if c != self.company_id.id)])
-        flow = message.flow_id
-        handler = flow._handler()
-        if message.direction == "inbound":
-            # Checked again when applied: the list may have shrunk since the flow was configured.
-            if flow.model_name and not self.env["hc.allowed.model"]._is_allowed(flow.model_name):
-                raise PermanentError(flow._model_refusal(), category="security")
-            return handler._import_message(message)
-        return handler._export_message(message)
-
-    def _mark_done(self, started, result):
-        done = datetime.now()
-        vals = {
-            "state": "done",
-            "done_at": done.replace(microsecond=0),
-            "duration_ms": int((done - started).total_seconds() * 1000),
-            "error_category": False,
-            "error_message": False,
-            "error_traceback": False,
-        }
-        if isinstance(result, dict):
-            if result.get("response") is not None:
-                vals["response"] = self._cap(self._redact(self.flow_id, result["response"]))
-            for key in ("created", "updated", "unchanged", "failed"):
-                if key in result.get("counts", {}):
-                    vals[f"count_{key}"] = result["counts"][key]
-        self.write(vals)
-        self.sudo().payload_raw = False
-
-    def _failure_values(self, exc, state, category, started, message):
-        done = datetime.now()
-        return {
-            "state": state,
-            "started_at": started.replace(microsecond=0),
-            "attempt_count": self._current_attempt(),
-            "error_category": category,
-            "error_message": message,
-            "error_traceback": "".join(traceback.format_exception(exc))[-20000:],
-            "done_at": done.replace(microsecond=0) if state == EXCEPTION else False,
-            "duration_ms": int((done - started).total_seconds() * 1000),
-            "wait_reason": False,
-        }
-
-    def _write_apart(self, vals):
-        """Write in a separate committed transaction: survives the job's rollback."""
-        with self.env.registry.cursor() as cr:
-            self.with_env(self.env(cr=cr)).sudo().write(vals)
-
-    def _current_attempt(self):
-        return current_job_attempt(self.env, default=self.attempt_count + 1)
-
-    def _max_attempts(self):
-        return max(self.flow_id.max_attempts if self.flow_id else 5, 1)
-
-    def _notify_exception(self):
-        """Schedule an activity for the backend's responsible people."""
-        backend = self.backend_id
-        users = backend.responsible_user_id or backend.responsible_group_id.user_ids[:1]
-        if not users:
-            return
-        self.sudo().activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=self.env._("Integration exception: %s", (self.error_message or "")[:80]),
-            user_id=users.id,
-        )
-
-    # --- operator actions -----------------------------------------------------------------------------
-    def _check_operator(self):
-        if not self.env.user.has_group("hc_integration_base.group_hc_operator"):
-            raise AccessError(self.env._("Only integration operators can act on messages."))
-
-    def action_retry(self):
-        self._check_operator()
-        return self._retry()
-
-    def _retry(self):
-        retryable = self.filtered(lambda m: m.state in RETRYABLE)
-        if not retryable:
-            raise UserError(self.env._("Only messages in exception or retrying can be retried."))
-        retryable.sudo().write({"error_category": False})
-        retryable.sudo()._enqueue()
-        return True
-
-    def action_assign_to_me(self):
-        self._check_operator()
-        self.write({"user_id": self.env.uid})
-
-    def _ignore(self, reason):
-        self._check_operator()
-        if not (reason or "").strip():
-            raise UserError(self.env._("Give a reason to ignore a message."))
-        for message in self:
-            message.sudo().write({"state": IGNORED, "ignore_reason": reason})
-            message.message_post(body=self.env._("Ignored: %s", reason))
-            message.activity_ids.action_feedback(feedback=reason)
-
-    def _replay(self, payload):
-        """A new message linked to this one, with an edited payload; this one stays unchanged."""
-        self.ensure_one()
-        self._check_operator()
-        new = self._receive(
-            self.backend_id,
-            self.flow_id,
-            payload,
-            direction=self.direction,
-            external_id=self.external_id,
-            record=self.record_ref or None,
-        )
-        new.sudo().replay_of_id = self.id
-        self.message_post(body=self.env._("Replayed as message %s.", new.id))
-        return new
-
-    # --- retention ------------------------------------------------------------------------------------
-    @api.model
-    def _cron_purge(self):
-        """Drop old payloads (keeping the record and state) and old unredacted payloads of messages
-        in exception, then delete old done messages."""
-        now = fields.Datetime.now()
-        for backend in self.env["hc.backend"].with_context(active_test=False).search([]):
-            payload_limit = now - timedelta(days=backend.payload_retention_days)
-            old = self.sudo().search(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("received_at", "<", payload_limit),
-                    ("state", "in", list(TERMINAL)),
-                    ("payload", "!=", False),
-                ]
-            )
-            old.write({"payload": False, "response": False, "payload_raw": False})
-            # A message in exception keeps its redacted payload and its error (it can still be read
-            # and retried), but not the unredacted one forever.
-            raw_limit = now - timedelta(days=backend.exception_payload_retention_days)
-            self.sudo().search(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("received_at", "<", raw_limit),
-                    ("state", "=", EXCEPTION),
-                    ("payload_raw", "!=", False),
-                ]
-            ).write({"payload_raw": False})
-            delete_limit = now - timedelta(days=backend.message_retention_days)
-            self.sudo().search(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("received_at", "<", delete_limit),
-                    ("state", "in", PURGEABLE),
-                ]
-            ).unlink()

@@ -305,7 +305,8 @@ class HcSyncMixin(models.AbstractModel):
                         None) if isinstance(items, list) else None
             if item is None:
                 continue  # the page's payload was purged: fetched again below (_hc_resync)
-            Message._receive(page.backend_id, flow, item, external_id=failure[3], record=record)
+            # Its binding (through which the failure was found) names the record.
+            Message._receive_post(page.backend_id, flow, item, external_id=failure[3])
             queued |= record
         return queued
 

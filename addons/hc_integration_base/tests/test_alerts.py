@@ -35,7 +35,8 @@ class TestAlertEpisodes(BackendMixin, TransactionCase):
     def receive(self, *ids, flow=None):
         with trap_jobs():
             return self.env["hc.message"].concat(*(
-                self.env["hc.message"]._receive(self.backend, flow or self.flow, {"id": i, "name": i}, external_id=i)
+                self.env["hc.message"]._receive_post(self.backend, flow or self.flow, {"id": i, "name": i},
+                                                     external_id=i)
                 for i in ids
             ))
 
@@ -90,7 +91,8 @@ class TestAlertEpisodes(BackendMixin, TransactionCase):
     def test_each_rule_opens_and_closes_on_its_own(self):
         self.backend.alert_oldest_minutes = 0
         with trap_jobs():
-            bad = self.env["hc.message"]._receive(self.backend, self.flow, {"id": "B0", "nope": 1}, external_id="B0")
+            bad = self.env["hc.message"]._receive_post(self.backend, self.flow, {"id": "B0", "nope": 1},
+                                                       external_id="B0")
         bad._job_process()
         self.assertEqual(bad.state, "exception")
         self.Backend._cron_check_alerts()
@@ -155,7 +157,7 @@ class TestFlowLatencyClass(BackendMixin, TransactionCase):
         Message = self.env["hc.message"]
         with trap_jobs():
             messages = {
-                latency: Message._receive(self.backend, flow, {"id": latency}, external_id=latency)
+                latency: Message._receive_post(self.backend, flow, {"id": latency}, external_id=latency)
                 for latency, flow in self.flows.items()
             }
         self.env.cr.execute(
@@ -179,7 +181,7 @@ class TestFlowLatencyClass(BackendMixin, TransactionCase):
         self.assertEqual(self.flows["realtime"].channel, "root.hc.lat.urgent")
         self.assertEqual(self.flows["minutes"].channel, "root.hc.lat")
         with trap_jobs() as trap:
-            message = self.env["hc.message"]._receive(
+            message = self.env["hc.message"]._receive_post(
                 self.backend, self.flows["realtime"], {"id": "R1"}, external_id="R1")
             trap.assert_enqueued_job(message._job_process, properties={"channel": "root.hc.lat.urgent"})
         self.flows["realtime"].latency_class = "minutes"

@@ -5,7 +5,7 @@ from odoo.modules.neutralize import neutralize_database
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from ..models.hc_backend import SECRET_FIELDS as SECRETS
+from ..models.hc_backend_secrets import SECRET_FIELDS as SECRETS
 from .common import BackendMixin
 
 

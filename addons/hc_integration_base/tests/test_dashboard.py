@@ -24,7 +24,7 @@ class TestDashboardFigures(TransactionCase):
     def message(self, flow, state, minutes_ago, duration_ms=0):
         now = fields.Datetime.now()
         with trap_jobs():
-            message = self.env["hc.message"]._receive(flow.backend_id, flow, {"name": "x"}, enqueue=False)
+            message = self.env["hc.message"]._receive_post(flow.backend_id, flow, {"name": "x"})
         self.env.cr.execute(
             "UPDATE hc_message SET state = %s, received_at = %s, done_at = %s, duration_ms = %s WHERE id = %s",
             (state, now - timedelta(minutes=minutes_ago + 1), now - timedelta(minutes=minutes_ago)

@@ -44,7 +44,7 @@ class MessageCase(BackendMixin, TransactionCase):
 
     def receive(self, payload, **kwargs):
         kwargs.setdefault("external_id", payload.get("id"))
-        return self.Message._receive(self.backend, self.flow, payload, **kwargs)
+        return self.Message._receive_post(self.backend, self.flow, payload, **kwargs)
 
     def partners(self, external_id):
         binding = self.env["hc.binding"].search(
@@ -120,8 +120,7 @@ class TestMessageJobs(MessageCase):
         # Same key, other direction: not a duplicate.
         push = self.flow.copy({"code": "contacts_out", "direction": "push", "system_of_record": "odoo"})
         with trap_jobs():
-            other = self.Message._receive(self.backend, push, {"id": "P3"}, idempotency_key="evt-1",
-                                          direction="outbound")
+            other = self.Message._receive_push(push, {"id": "P3"}, idempotency_key="evt-1")
         self.assertEqual(other.state, "queued")
 
     def test_state_machine(self):
@@ -154,7 +153,7 @@ class TestMessageJobs(MessageCase):
         activity = message.activity_ids
         self.assertEqual(activity.user_id, self.users["operator"])
         with trap_jobs():
-            bad_json = self.Message._receive(self.backend, self.flow, "{not json", external_id="P7")
+            bad_json = self.Message._receive_post(self.backend, self.flow, "{not json", external_id="P7")
         bad_json._job_process()
         self.assertEqual((bad_json.state, bad_json.error_category), ("exception", "validation"))
 
@@ -368,10 +367,7 @@ class TestMessageTransportRetries(SimulatorMixin, MessageCase):
     def send(self, key):
         partner = self.env["res.partner"].create({"name": f"Vendor {key}"})
         payload = {"po_reference": key, "outcome": "matched", "amount": 10.0}
-        message = self.Message._receive(
-            self.backend, self.push_flow, payload, direction="outbound",
-            idempotency_key=key, record=partner,
-        )
+        message = self.Message._receive_push(self.push_flow, payload, record=partner, idempotency_key=key)
         job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
         self.assertEqual(len(job), 1)
         return message, job

@@ -75,7 +75,7 @@ class TestRedaction(SimulatorMixin, BackendMixin, TransactionCase):
         cls.Message = cls.env["hc.message"]
 
     def test_xml_payload_is_stored_redacted(self):
-        message = self.Message._receive(self.backend, self.inbound, ADMISSION, enqueue=False)
+        message = self.Message._receive_post(self.backend, self.inbound, ADMISSION)
         for secret in (NID, "HIV+", "private note"):
             self.assertNotIn(secret, message.payload)
         root = etree.fromstring(message.payload.encode())
@@ -86,8 +86,8 @@ class TestRedaction(SimulatorMixin, BackendMixin, TransactionCase):
         self.assertEqual(message.sudo().payload_raw, ADMISSION, "the unredacted payload is kept aside")
 
     def test_bracket_quoted_key_is_masked_in_a_json_payload(self):
-        message = self.Message._receive(
-            self.backend, self.inbound, {"patient": {"national-id": NID, "name": "Ada"}}, enqueue=False)
+        message = self.Message._receive_post(
+            self.backend, self.inbound, {"patient": {"national-id": NID, "name": "Ada"}})
         self.assertEqual(json.loads(message.payload)["patient"], {"national-id": "***", "name": "Ada"})
 
     def test_unreadable_sensitive_path_withholds_the_payload(self):
@@ -98,7 +98,7 @@ class TestRedaction(SimulatorMixin, BackendMixin, TransactionCase):
         self.env.cr.execute("UPDATE hc_flow SET sensitive_paths = %s WHERE id = %s",
                             ["patient['national-id'", self.inbound.id])
         self.inbound.invalidate_recordset(["sensitive_paths"])
-        message = self.Message._receive(self.backend, self.inbound, {"patient": {"national-id": NID}}, enqueue=False)
+        message = self.Message._receive_post(self.backend, self.inbound, {"patient": {"national-id": NID}})
         self.assertNotIn(NID, message.payload)
         self.assertIn("patient['national-id'", message.payload, "the message names the path to fix")
         self.assertIn(NID, message.sudo().payload_raw)
@@ -106,8 +106,7 @@ class TestRedaction(SimulatorMixin, BackendMixin, TransactionCase):
     def test_remote_answer_is_stored_redacted(self):
         partner = self.env["res.partner"].create({"name": "Ada Lovelace"})
         with trap_jobs():
-            message = self.Message._receive(
-                self.backend, self.push, {"reference": "ADM-1"}, direction="outbound", record=partner)
+            message = self.Message._receive_push(self.push, {"reference": "ADM-1"}, record=partner)
         message._job_process()
         self.assertEqual(message.state, "done", message.error_message)
         answer = json.loads(message.response)
@@ -121,13 +120,13 @@ class TestRedaction(SimulatorMixin, BackendMixin, TransactionCase):
         now = fields.Datetime.now()
         messages = {}
         for key, age in (("fresh", 5), ("old", 40), ("ancient", 400)):
-            message = self.Message._receive(
-                self.backend, self.inbound, {"id": key, "lines": [{"note": "HIV+ ward"}]}, enqueue=False)
+            message = self.Message._receive_post(
+                self.backend, self.inbound, {"id": key, "lines": [{"note": "HIV+ ward"}]})
             message.write({"state": "exception", "error_category": "validation",
                            "error_message": f"vendor unknown ({key})", "received_at": now - timedelta(days=age)})
             messages[key] = message
-        retrying = self.Message._receive(
-            self.backend, self.inbound, {"id": "retrying", "lines": [{"note": "HIV+ ward"}]}, enqueue=False)
+        retrying = self.Message._receive_post(
+            self.backend, self.inbound, {"id": "retrying", "lines": [{"note": "HIV+ ward"}]})
         retrying.write({"state": "queued", "received_at": now - timedelta(days=400)})
         self.Message._cron_purge()
         self.assertIn("HIV+", messages["fresh"].sudo().payload_raw, "a recent exception can still be replayed")

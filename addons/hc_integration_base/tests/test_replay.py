@@ -40,7 +40,7 @@ class TestReplayMasks(BackendMixin, TransactionCase):
     def failed(self, payload):
         """A message in the exception queue (its raw payload kept, as for any unprocessed one)."""
         with trap_jobs():
-            message = self.Message._receive(self.backend, self.flow, payload, external_id=payload["id"])
+            message = self.Message._receive_post(self.backend, self.flow, payload, external_id=payload["id"])
         message.sudo().write({"state": "exception", "error_message": "the legacy system sent a bad field"})
         return message
 
@@ -103,7 +103,7 @@ class TestReplayMasks(BackendMixin, TransactionCase):
     def test_a_mask_in_a_list_that_changed_length_is_refused(self):
         self.flow.sensitive_paths = "lines[*].note"
         with trap_jobs():
-            message = self.Message._receive(self.backend, self.flow, {
+            message = self.Message._receive_post(self.backend, self.flow, {
                 "id": "P4", "lines": [{"sku": "A", "note": "secret A"}, {"sku": "B", "note": "secret B"}],
             }, external_id="P4")
         message.sudo().state = "exception"
@@ -118,7 +118,7 @@ class TestReplayMasks(BackendMixin, TransactionCase):
 
     def test_replay_only_from_exception(self):
         with trap_jobs():
-            done = self.Message._receive(self.backend, self.flow, {"id": "P5", "name": "Dee"}, external_id="P5")
+            done = self.Message._receive_post(self.backend, self.flow, {"id": "P5", "name": "Dee"}, external_id="P5")
         done._job_process()
         self.assertEqual(done.state, "done")
         with self.assertRaisesRegex(UserError, "only a message in exception can be replayed"):

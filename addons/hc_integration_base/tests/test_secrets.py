@@ -9,7 +9,7 @@ from odoo.modules.neutralize import neutralize_database
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import SQL
 
-from ..models.hc_backend import SECRET_COLUMNS_PARAM, SECRET_FIELDS, SECRET_GROUP, secret_columns
+from ..models.hc_backend_secrets import SECRET_COLUMNS_PARAM, SECRET_FIELDS, SECRET_GROUP, secret_columns
 from ..models.hc_config_io import BACKEND_FIELDS
 from .common import BackendMixin, SimulatorMixin
 from .test_security_boundaries import Listener
@@ -73,7 +73,7 @@ class TestSecrets(BackendMixin, TransactionCase):
             "name": "Admissions", "code": "admissions", "backend_id": self.backend.id, "direction": "inbound",
             "model_id": self.env.ref("base.model_res_partner").id, "sensitive_paths": "patient",
         })
-        message = self.env["hc.message"]._receive(self.backend, flow, {"patient": "raw secret"}, enqueue=False)
+        message = self.env["hc.message"]._receive_post(self.backend, flow, {"patient": "raw secret"})
         self.assertNotIn("raw secret", message.payload)
         self.assertTrue(message.sudo().payload_raw)
         self.env["ir.config_parameter"].set_param("hc_integration_base.metrics_token", "s-metrics")

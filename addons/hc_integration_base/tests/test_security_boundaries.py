@@ -188,12 +188,12 @@ class TestSecurityBoundaries(SecurityFixture, TransactionCase):
             self.assertIn("links to res.users", str(refused.exception))
         self.assertFalse(self.mapping.line_ids)
 
-    @mute_logger("odoo.addons.hc_integration_base.models.hc_message")
+    @mute_logger("odoo.addons.hc_integration_base.models.hc_message_jobs")
     def test_message_of_a_model_removed_from_the_list_applies_nothing(self):
         """The list is read again when a message is applied: shrinking it stops a configured flow."""
         self.env["hc.allowed.model"].search([("model_name", "=", "res.partner")]).unlink()
         with trap_jobs() as trap:
-            message = self.env["hc.message"]._receive(self.backend, self.flow, {"code": "X1", "name": "Blocked"})
+            message = self.env["hc.message"]._receive_post(self.backend, self.flow, {"code": "X1", "name": "Blocked"})
             trap.perform_enqueued_jobs()
         self.assertEqual(message.state, "exception")
         self.assertEqual(message.error_category, "security", message.error_message)
@@ -223,14 +223,14 @@ class TestJobsActAsIntegrationUser(SecurityFixture, TransactionCase):
         partner = self.env["res.partner"].search([("name", "=", "Ward")])
         self.assertEqual(partner.create_uid, integration)
 
-    @mute_logger("odoo.addons.hc_integration_base.models.hc_message", "odoo.models")
+    @mute_logger("odoo.addons.hc_integration_base.models.hc_message_jobs", "odoo.models")
     def test_an_allowed_model_the_integration_user_may_not_write_applies_nothing(self):
         """Even on the allow-list, a model needs the integration user's rights: countries are
         Settings data, so the message lands in the exception queue and nothing is created."""
         self.env["hc.allowed.model"].create({"model_id": self.env.ref("base.model_res_country").id})
         self.flow.model_id = self.env.ref("base.model_res_country")
         with trap_jobs() as trap:
-            message = self.env["hc.message"]._receive(self.backend, self.flow, {"code": "ZZ", "name": "Freedonia"})
+            message = self.env["hc.message"]._receive_post(self.backend, self.flow, {"code": "ZZ", "name": "Freedonia"})
             trap.perform_enqueued_jobs()
         self.assertEqual(message.state, "exception")
         self.assertEqual(message.error_category, "security", message.error_message)
@@ -413,12 +413,12 @@ class TestCompanyIsolation(SecurityFixture, HttpCase):
                 self.assertEqual(message.job_id.user_id, backend.sudo().integration_user_id)
         self.assertEqual(self.post("nobodys-key").status_code, 403)
 
-    @mute_logger("odoo.addons.hc_integration_base.models.hc_message")
+    @mute_logger("odoo.addons.hc_integration_base.models.hc_message_jobs")
     def test_job_applies_in_the_backends_company_or_says_why_not(self):
         with trap_jobs() as trap:
-            receive = self.env["hc.message"]._receive
+            receive = self.env["hc.message"]._receive_post
             north = receive(self.other, self.other_flow_in, {"code": "N-7", "name": "North ward"})
-            main = self.env["hc.message"]._receive(self.backend, self.inbound, {"code": "M-7", "name": "Main ward"})
+            main = receive(self.backend, self.inbound, {"code": "M-7", "name": "Main ward"})
             trap.perform_enqueued_jobs()
         self.assertEqual(north.state, "done", north.error_message)
         partner = self.env["res.partner"].search([("name", "=", "North ward")])
@@ -429,7 +429,8 @@ class TestCompanyIsolation(SecurityFixture, HttpCase):
             self.env, login="hc_jobs_main_only", company_id=self.env.company.id, company_ids=[self.env.company.id],
             groups="hc_integration_base.group_hc_job,base.group_partner_manager")
         with trap_jobs() as trap:
-            refused = self.env["hc.message"]._receive(self.other, self.other_flow_in, {"code": "N-8", "name": "Ward 8"})
+            refused = self.env["hc.message"]._receive_post(self.other, self.other_flow_in,
+                                                           {"code": "N-8", "name": "Ward 8"})
             trap.perform_enqueued_jobs()
         self.assertEqual((refused.state, refused.error_category), ("exception", "security"), refused.error_message)
         self.assertIn("compan", refused.error_message)

@@ -18,8 +18,8 @@ class TestDashboardTour(HttpCase):
         })
         Message = self.env["hc.message"]
         with trap_jobs():
-            ok = Message._receive(backend, flow, {"id": "DASH-0", "name": "Fine patient"}, external_id="DASH-0")
-            failed = Message._receive(backend, flow, {"id": "DASH-1", "patient_name": "Tour Patient"},
+            ok = Message._receive_post(backend, flow, {"id": "DASH-0", "name": "Fine patient"}, external_id="DASH-0")
+            failed = Message._receive_post(backend, flow, {"id": "DASH-1", "patient_name": "Tour Patient"},
                                       external_id="DASH-1")
         ok._job_process()
         failed._job_process()

@@ -24,7 +24,7 @@ class TestExceptionQueueTour(HttpCase):
         )
         Message = self.env["hc.message"]
         with trap_jobs():
-            failed = Message._receive(
+            failed = Message._receive_post(
                 backend, flow, {"id": "TOUR-1", "patient_name": "Tour Patient"}, external_id="TOUR-1"
             )
         failed._job_process()

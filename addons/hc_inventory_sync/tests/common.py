@@ -56,6 +56,6 @@ class InventorySetup(SimulatorMixin):
     def receive(self, flow, payload):
         with trap_jobs() as trap:
             reference = payload.get("reference") if isinstance(payload, dict) else None
-            message = self.env["hc.message"]._receive(flow.backend_id, flow, payload, external_id=reference)
+            message = self.env["hc.message"]._receive_post(flow.backend_id, flow, payload, external_id=reference)
             self.run_jobs(trap)
         return message

@@ -85,10 +85,10 @@ class TestConsumption(InventorySetup, TransactionCase):
         item_flow = self.env.ref("hc_procurement_sync.demo_flow_item_catalog").copy({
             "backend_id": self.env.ref("hc_integration_base.demo_backend_soap").id, "code": "other_catalog"})
         with trap_jobs():
-            bringing = self.env["hc.message"]._receive(item_flow.backend_id, item_flow, {"code": "ITM-SOON"})
+            bringing = self.env["hc.message"]._receive_post(item_flow.backend_id, item_flow, {"code": "ITM-SOON"})
         event = {"reference": "CONS-8", "item_code": "ITM-SOON", "quantity": 1, "location_code": "PHARM"}
-        message = self.env["hc.message"]._receive(self.flow_events.backend_id, self.flow_events, event,
-                                                  external_id="CONS-8", enqueue=False)
+        message = self.env["hc.message"]._receive_post(self.flow_events.backend_id, self.flow_events, event,
+                                                       external_id="CONS-8")
         message.write({"state": "queued"})
         caught = postponed(self, message._job_process)
         self.assertTrue(caught.ignore_retry)
@@ -98,7 +98,7 @@ class TestConsumption(InventorySetup, TransactionCase):
         # An item message received after the event does not hold it: only earlier ones do.
         bringing.write({"state": "exception"})  # that message failed
         with trap_jobs():
-            self.env["hc.message"]._receive(item_flow.backend_id, item_flow, {"code": "ITM-OTHER"})
+            self.env["hc.message"]._receive_post(item_flow.backend_id, item_flow, {"code": "ITM-OTHER"})
         message._job_process()
         self.assertEqual((message.state, message.error_category), ("exception", "mapping"))
         self.assertIn("unknown item ITM-SOON", message.error_message)

@@ -119,8 +119,7 @@ class TestCatalogPull(SimulatorMixin, BackendMixin, TransactionCase):
         # applied it yet: still waiting. The note on the message is only informative: if another
         # transaction holds the row, the wait stays a wait, not a counted failure.
         with trap_jobs():
-            supplier_page = self.env["hc.message"]._receive(self.backend, self.suppliers, [], batch_run=pending,
-                                                            page_number=1)
+            supplier_page = self.env["hc.message"]._receive_page(pending, [], page_number=1)
         pending.state = "done"
         self.assertGreater(supplier_page.id, page.id)
         with patch.object(type(page), "_write_apart", side_effect=OperationalError("could not serialize access")):

@@ -57,7 +57,7 @@ class MappedFlowCase(SimulatorMixin, TransactionCase):
 
     def receive(self, flow, payload):
         with trap_jobs() as trap:
-            message = self.env["hc.message"]._receive(flow.backend_id, flow, payload)
+            message = self.env["hc.message"]._receive_post(flow.backend_id, flow, payload)
             while trap.enqueued_jobs:
                 trap.perform_enqueued_jobs()
         return message

@@ -30,5 +30,4 @@ class TestOwnership(test_mapping.TestMappingVersions):
         partner.with_user(clerk).write({"phone": "+33 1 00 00 00 00"})  # not owned by the flow
         # a legacy-owned flow never pushes the objects back
         with self.assertRaisesRegex(UserError, "never pushes it back"):
-            self.env["hc.message"]._receive(self.backend, self.flow, {"ref": "x"}, direction="outbound",
-                                            record=partner)
+            self.env["hc.message"]._receive_push(self.flow, {"ref": "x"}, record=partner)

@@ -27,7 +27,7 @@ class TestSyncStatus(TransactionCase):
 
     def receive(self, payload):
         with trap_jobs():
-            return self.Message._receive(self.backend, self.flow, payload, external_id=payload["id"])
+            return self.Message._receive_post(self.backend, self.flow, payload, external_id=payload["id"])
 
     def test_states_follow_latest_message(self):
         never = self.env["res.partner"].create({"name": "Never synced"})

@@ -1,0 +1,231 @@
+"""Running a message: queueing its job, the job run (waits, dispatch to the handler, the final
+state always written) and failure handling — ``lifecycle.classify`` decides, this file writes.
+"""
+
+import logging
+import traceback
+from datetime import datetime
+
+from psycopg2 import OperationalError
+
+from odoo import models
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..exceptions import PermanentError, ReferenceWait
+from ..lifecycle import DONE, EXCEPTION, PENDING, PROCESSING, QUEUED, classify
+from ..transports.errors import TransportError
+
+_logger = logging.getLogger(__name__)
+
+# queue_job states of a job that has not started yet.
+WAITING_JOB_STATES = ("wait_dependencies", "pending", "enqueued")
+
+
+def current_job_attempt(env, default=1):
+    """Number of the attempt running now: 1 + the retries queue_job has stored for this job."""
+    job_uuid = env.context.get("job_uuid")
+    job = job_uuid and env["queue.job"].sudo().search_fetch([("uuid", "=", job_uuid)], ["retry"], limit=1)
+    return job.retry + 1 if job else default
+
+
+class HcMessage(models.Model):
+    _inherit = "hc.message"
+
+    # --- jobs -------------------------------------------------------------------------------------
+    def _ordering_key(self):
+        self.ensure_one()
+        if not self.external_id:
+            return None
+        return f"{self.backend_id.id}:{self.object_type or ''}:{self.external_id}"
+
+    def _enqueue(self, eta=None):
+        """Queue one processing job per message, unless its previous job is still waiting to run
+        (a retry asked while the job waits queues nothing new). A new message has no job: no
+        lookup, which queue_job's identity keys would cost on every accepted event."""
+        uuids = self.filtered("job_uuid").mapped("job_uuid")
+        waiting = set()
+        if uuids:
+            jobs = self.env["queue.job"].sudo().search_fetch(
+                [("uuid", "in", uuids), ("state", "in", WAITING_JOB_STATES)], ["uuid"]
+            )
+            waiting = set(jobs.mapped("uuid"))
+        for message in self:
+            if message.job_uuid in waiting:
+                message.write({"state": QUEUED})
+                continue
+            flow = message.flow_id
+            urgent = bool(flow) and flow._handler()._is_urgent(message)
+            channel = message.backend_id._channel_name(urgent=True) if urgent else (
+                flow or message.backend_id)._channel_for_jobs()
+            # The job acts with the backend's integration user's rights, never as superuser.
+            job = (
+                message.with_user(message.backend_id._job_user())
+                .with_delay(
+                    priority=0 if urgent else (flow.priority if flow else 10),
+                    channel=channel,
+                    max_retries=flow.max_attempts if flow else 5,
+                    description=message.display_name,
+                    eta=eta,
+                )
+                ._job_process()
+            )
+            message.write({"state": QUEUED, "job_uuid": job.uuid if job else message.job_uuid})
+
+    def _job_process(self):
+        """queue_job entry point. The job runs as the backend's integration user; the message's
+        own bookkeeping (states, failures, timings) is the integration's and is written whatever
+        that user may do, while the business effect has exactly that user's rights (_dispatch)."""
+        self.ensure_one()
+        return self.sudo()._process()
+
+    def _process(self):
+        """Apply (inbound) or send (outbound) one message.
+
+        The state change to *processing* and the handler's effects run in one savepoint. The
+        final state is always written: in this transaction on success or permanent failure (every
+        exception is caught), in a separate committed one before a retry, since queue_job rolls
+        the job's transaction back. A worker killed mid-way leaves the message *queued* and its
+        job requeued by queue_job; handlers are idempotent, so running it again is harmless.
+        """
+        self.ensure_one()
+        if self.state not in PENDING:
+            return f"nothing to do: message already {self.state}"
+        self._take_backend_slot()
+        self._wait_for_predecessors()
+        self._wait_for_others()
+        attempt = self._current_attempt()
+        started = datetime.now()  # with microseconds: durations are in ms, stored times in s
+        # The happy path leaves no chatter note: started/done times and attempts are fields, and
+        # two tracking notes per message cost more than the rest of the bookkeeping. Failures,
+        # retries and operator actions stay tracked.
+        untracked = self.with_context(tracking_disable=True)
+        try:
+            with self.env.cr.savepoint():
+                # Inside the savepoint: rolled back with the handler's effects, which also
+                # releases the row lock before a retry writes the state apart.
+                untracked.write({
+                    "state": PROCESSING, "started_at": started.replace(microsecond=0), "attempt_count": attempt,
+                    "wait_reason": False,
+                })
+                self.flush_recordset()
+                result = self._dispatch()
+        except ReferenceWait as exc:
+            # After the savepoint's rollback released the row; the message keeps its state.
+            self.invalidate_recordset()
+            self._note_wait(str(exc))
+            raise
+        except RetryableJobError:
+            raise
+        except OperationalError as exc:
+            if exc.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                raise  # a concurrent transaction won: queue_job runs the job again on a fresh snapshot
+            self.invalidate_recordset()
+            return self._handle_failure(exc, attempt, started)
+        except Exception as exc:  # noqa: BLE001 - every failure must reach a visible state
+            self.invalidate_recordset()
+            return self._handle_failure(exc, attempt, started)
+        untracked._mark_done(started, result)
+        return result
+
+    def _handle_failure(self, exc, attempt, started):
+        """Write what ``lifecycle.classify`` decides: retry later (raising ``RetryableJobError``),
+        or move the message to the exception queue (returning the reason)."""
+        if isinstance(exc, TransportError) and exc.transient and self.backend_id:
+            self.backend_id._sync_breaker_state_apart()
+        decision = classify(exc, attempt, self._max_attempts(), translate=self.env._)
+        if decision.unexpected:
+            _logger.exception("Integration message %s failed unexpectedly", self.id)
+        vals = self._failure_values(exc, decision.state, decision.category, started, decision.reason)
+        if decision.retry and not decision.spends_attempt:
+            self._postpone(decision.reason, decision.retry_after, vals, cause=exc)
+        if decision.retry:
+            self._write_apart(vals)
+            raise RetryableJobError(decision.reason, seconds=decision.retry_after) from exc
+        if getattr(exc, "keep", None):
+            exc.keep()
+        for key, count in getattr(exc, "counts", {}).items():
+            vals[f"count_{key}"] = count
+        self.write(vals)
+        self._notify_exception()
+        return decision.reason
+
+    def _dispatch(self):
+        if not self.flow_id:
+            raise PermanentError(self.env._("The message has no flow: nothing knows how to apply it."))
+        # The business effect has the backend's integration user's rights, in the backend's company
+        # (first of its allowed companies, as a multi-company user works: shared records such as
+        # products name taxes of several companies). A user without access to that company fails
+        # here with an access error the exception queue shows.
+        user_id = self.backend_id._job_user()
+        message = self.with_user(user_id)
+        if self.company_id:
+            others = self.env["res.users"].browse(user_id).company_ids.ids
+            message = message.with_context(
+                allowed_company_ids=[self.company_id.id, *(c for c in others if c != self.company_id.id)])
+        flow = message.flow_id
+        handler = flow._handler()
+        if message.direction == "inbound":
+            # Checked again when applied: the list may have shrunk since the flow was configured.
+            if flow.model_name and not self.env["hc.allowed.model"]._is_allowed(flow.model_name):
+                raise PermanentError(flow._model_refusal(), category="security")
+            return handler._import_message(message)
+        return handler._export_message(message)
+
+    def _mark_done(self, started, result):
+        done = datetime.now()
+        vals = {
+            "state": DONE,
+            "done_at": done.replace(microsecond=0),
+            "duration_ms": int((done - started).total_seconds() * 1000),
+            "error_category": False,
+            "error_message": False,
+            "error_traceback": False,
+        }
+        if isinstance(result, dict):
+            if result.get("response") is not None:
+                vals["response"] = self._cap(self._redact(self.flow_id, result["response"]))
+            for key in ("created", "updated", "unchanged", "failed"):
+                if key in result.get("counts", {}):
+                    vals[f"count_{key}"] = result["counts"][key]
+        self.write(vals)
+        self.sudo().payload_raw = False
+
+    def _failure_values(self, exc, state, category, started, message):
+        done = datetime.now()
+        return {
+            "state": state,
+            "started_at": started.replace(microsecond=0),
+            "attempt_count": self._current_attempt(),
+            "error_category": category,
+            "error_message": message,
+            "error_traceback": "".join(traceback.format_exception(exc))[-20000:],
+            "done_at": done.replace(microsecond=0) if state == EXCEPTION else False,
+            "duration_ms": int((done - started).total_seconds() * 1000),
+            "wait_reason": False,
+        }
+
+    def _write_apart(self, vals):
+        """Write in a separate committed transaction: survives the job's rollback."""
+        with self.env.registry.cursor() as cr:
+            self.with_env(self.env(cr=cr)).sudo().write(vals)
+
+    def _current_attempt(self):
+        return current_job_attempt(self.env, default=self.attempt_count + 1)
+
+    def _max_attempts(self):
+        return max(self.flow_id.max_attempts if self.flow_id else 5, 1)
+
+    def _notify_exception(self):
+        """Schedule an activity for the backend's responsible people."""
+        backend = self.backend_id
+        users = backend.responsible_user_id or backend.responsible_group_id.user_ids[:1]
+        if not users:
+            return
+        self.sudo().activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("Integration exception: %s", (self.error_message or "")[:80]),
+            user_id=users.id,
+        )
+
