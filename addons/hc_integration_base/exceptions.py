@@ -5,8 +5,8 @@ category, optional counts, and ``keep``: what must stay recorded although the ha
 are rolled back). ``ReferenceWait``: the message names records still being received; it is
 postponed without spending an attempt, its reason shown on the message while it waits.
 
-``IdempotencyConflict`` is the base's own: an inbound post repeats an idempotency key with another
-body (the inbound API answers 409).
+``KeyAlreadyUsed`` is the base's own: a post through the inbound API repeats an idempotency key (the
+API answers 200 with the message holding it, or 409 when the body differs).
 """
 
 from odoo.exceptions import UserError
@@ -15,7 +15,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from .lifecycle.errors import PermanentError
 
-__all__ = ["IdempotencyConflict", "PermanentError", "ReferenceWait"]
+__all__ = ["KeyAlreadyUsed", "PermanentError", "ReferenceWait"]
 
 
 class ReferenceWait(RetryableJobError):
@@ -26,10 +26,11 @@ class ReferenceWait(RetryableJobError):
         super().__init__(msg, seconds=10, ignore_retry=True)
 
 
-class IdempotencyConflict(UserError):
-    """An idempotency key already used with another body: nothing is stored; ``original`` is the
-    message holding the key."""
+class KeyAlreadyUsed(UserError):
+    """An inbound post repeats an idempotency key: nothing is stored. ``original`` is the message
+    holding the key; ``same_body`` whether the post's body is the one it was stored with."""
 
-    def __init__(self, message, original):
+    def __init__(self, message, original, same_body):
         super().__init__(message)
         self.original = original
+        self.same_body = same_body

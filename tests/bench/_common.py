@@ -13,6 +13,14 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDON = ROOT / "addons" / "hc_integration_base"
+# Prepended to the name of every database the benchmarks and reliability scripts create, so that
+# two checkouts on one machine can run them at once without touching each other's databases.
+DB_PREFIX = os.environ.get("HC_DB_PREFIX", "")
+
+
+def dbname(name):
+    """The name of database ``name`` for this checkout (``HC_DB_PREFIX`` + ``name``)."""
+    return DB_PREFIX + name
 
 
 def plain_imports():

@@ -1,14 +1,25 @@
-# Helpers for code run inside `odoo-bin shell` by the benchmarks (prepended to each driver).
-# ruff: noqa: F821 - `env` is the shell's
+"""Helpers of the code the benchmarks and reliability scripts run inside Odoo.
+
+The drivers (``_pull_driver``, ``_reconcile_driver``, ``tests/reliability/_in_odoo``) are plain
+modules: ``_odoo_shell.run_in_odoo(db, "module:function")`` starts ``odoo-bin shell`` on the
+database, imports the module and calls ``function(env)``. Parameters come from ``HC_BENCH_*``
+environment variables (``params()``); a driver prints its figures as one ``RESULT {json}`` line
+(``result()``).
+"""
+
 import gc
 import json
 import os
-import time
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 
 JOB_MODELS = ("hc.batch.run", "hc.message", "hc.reconciliation")
+
+
+def params():
+    """``{name: text}`` of the ``HC_BENCH_<NAME>`` environment variables ``run_in_odoo`` set."""
+    return {key[9:].lower(): value for key, value in os.environ.items() if key.startswith("HC_BENCH_")}
 
 
 def status(key):
@@ -53,14 +64,14 @@ def drain(env):
         largest = max(largest, status("VmRSS:"))
 
 
-def pull(xmlid):
+def pull(env, xmlid):
     """Pull the flow now and run its jobs to the end (here, in this process)."""
     env.ref(xmlid).action_pull_now()
     env.cr.commit()
     return drain(env)
 
 
-def point_backends_at(url, wsdl=None):
+def point_backends_at(env, url, wsdl=None):
     env["hc.backend"].browse(env.ref("hc_integration_base.demo_backend_rest").id).write(
         {"base_url": url, "read_timeout": 60})
     if wsdl:
@@ -69,7 +80,3 @@ def point_backends_at(url, wsdl=None):
 
 def result(**values):
     print("RESULT " + json.dumps(values))
-
-
-PARAMS = {key[9:].lower(): value for key, value in os.environ.items() if key.startswith("HC_BENCH_")}
-_ = time

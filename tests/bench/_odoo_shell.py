@@ -1,8 +1,9 @@
 """Run Python inside Odoo (``odoo-bin shell``) on a database of the suite, as its own process.
 
 Benchmarks use it to measure in a process of their own (memory figures are per process) and
-to prepare data with the ORM while a server runs. The code reads its parameters from the
-environment and prints one ``RESULT {json}`` line.
+to prepare data with the ORM while a server runs. What runs there is a function of a real module
+(``_pull_driver``, ``_reconcile_driver``, ``tests/reliability/_in_odoo``): it reads its parameters
+from the environment and prints one ``RESULT {json}`` line.
 """
 
 import json
@@ -70,14 +71,19 @@ def copy_database(template, name):
     return name
 
 
-def run_in_odoo(db, code, **params):
-    """Run ``code`` in ``odoo-bin shell`` on ``db``; return what it printed after ``RESULT``."""
+def run_in_odoo(db, target, **params):
+    """Run ``target`` (``"module:function"``, a module of tests/bench or tests/reliability) in
+    ``odoo-bin shell`` on ``db``: the shell imports the module and calls ``function(env)``, with
+    ``params`` as ``HC_BENCH_<NAME>`` environment variables. Returns what it printed after ``RESULT``."""
+    module, _, function = target.partition(":")
     python, src, conf = _setup_env()
     env = {**os.environ, **{f"HC_BENCH_{k.upper()}": str(v) for k, v in params.items()}}
+    folders = [str(ROOT / "tests" / "bench"), str(ROOT / "tests" / "reliability")]
+    launcher = f"import sys\nsys.path[:0] = {folders!r}\nimport {module}\n{module}.{function or 'main'}(env)\n"
     result = subprocess.run(
         [python, f"{src}/odoo-bin", "shell", "-c", conf, "-d", db, "--no-http", "--log-level", "warn",
          "--max-cron-threads", "0"],
-        input=code, capture_output=True, text=True, env=env, check=False, timeout=3600,
+        input=launcher, capture_output=True, text=True, env=env, check=False, timeout=3600,
     )
     for line in result.stdout.splitlines():
         if line.startswith("RESULT "):

@@ -1,31 +1,25 @@
-# Runs inside `odoo-bin shell` after _in_odoo_common.py (see bench_import.py). Brings the
-# simulator's N items into products with their vendor price line, three ways:
-#   designed: the item catalog pull, paged (one job per page of 1,000), bindings, batched create
-#   naive:    the same handler, one message and one job per item
-#   native:   Odoo's own import (load() in chunks of 1,000 rows as the administrator, with the
-#             import screen's default of not tracking history); native_su: the same as superuser
-# ruff: noqa: F821 - `env` and the helpers are the shell's
+"""Run inside Odoo by bench_import.py (``run_in_odoo(db, "_pull_driver:main")``). Brings the
+simulator's N items into products with their vendor price line, three ways:
+
+- designed: the item catalog pull, paged (one job per page of 1,000), bindings, batched create;
+- naive:    the same handler, one message and one job per item;
+- native:   Odoo's own import (load() in chunks of 1,000 rows as the administrator, with the
+            import screen's default of not tracking history); native_su: the same as superuser.
+"""
+
+import time
+
 import requests
-
-mode = PARAMS["mode"]
-url = PARAMS["sim_url"]
-point_backends_at(url)
-pull("hc_procurement_sync.demo_flow_supplier_master")
-items = env.ref("hc_procurement_sync.demo_flow_item_catalog")
-items.page_size = 1000
-env.cr.commit()
+from _in_odoo_common import drain, params, point_backends_at, pull, reset_peak, result, status
 
 
-def counts():
+def counts(env):
     return (env["product.template"].search_count([("default_code", "=like", "ITM-%")]),
             env["product.supplierinfo"].search_count([("product_tmpl_id.default_code", "=like", "ITM-%")]),
             env["hc.binding"].search_count([("res_model", "=", "product.template")]))
 
 
-before = counts()
-
-
-def fetch_all():
+def fetch_all(url):
     session = requests.Session()
     rows, page = [], 1
     while True:
@@ -37,7 +31,7 @@ def fetch_all():
         page += 1
 
 
-if mode in ("native", "native_su"):
+def native(env, url, as_superuser=False):
     uoms = env["hc.value.map"].search([("code", "=", "legacy_uom")])._lookup_dict()
     vendors = {b.external_id: b.res_id for b in env["hc.binding"].search([("res_model", "=", "res.partner")])}
     fields = ["default_code", "name", "uom_id/.id", "tracking", "hc_critical", "barcode", "is_storable",
@@ -45,12 +39,13 @@ if mode in ("native", "native_su"):
               "seller_ids/delay", "seller_ids/min_qty", "seller_ids/product_uom_id/.id"]
     rows = [[it["code"], it["name"], str(uoms[it["uom_code"]]), it["tracking"], str(it["critical"]), it["barcode"],
              "True", "True", str(vendors[it["vendor_code"]]), str(it["price"]), it["vendor_item_code"],
-             str(it["lead_time_days"]), str(it["min_qty"]), str(uoms[it["purchase_uom_code"]])] for it in fetch_all()]
+             str(it["lead_time_days"]), str(it["min_qty"]), str(uoms[it["purchase_uom_code"]])]
+            for it in fetch_all(url)]
     # As the import screen runs it: the administrator's own rights (not the shell's superuser,
     # who skips every access check) and its default "do not track history" option.
     # native_su: the same as the shell's superuser, for the cost of those checks alone.
     Template = env["product.template"].with_context(tracking_disable=True)
-    if mode == "native":
+    if not as_superuser:
         Template = Template.with_user(env.ref("base.user_admin"))
     baseline = reset_peak()
     started = time.perf_counter()
@@ -61,25 +56,46 @@ if mode in ("native", "native_su"):
         env.cr.commit()
         env.invalidate_all()
     elapsed = time.perf_counter() - started
-    jobs, sampled = 0, status("VmRSS:")
-elif mode == "naive":
-    rows = fetch_all()
+    return baseline, elapsed, 0, status("VmRSS:"), errors
+
+
+def naive(env, url, items):
+    rows = fetch_all(url)
     baseline = reset_peak()
     started = time.perf_counter()
     Message = env["hc.message"]
     for item in rows:  # what a one-job-per-record design does with each record it receives
-        Message._receive(items.backend_id, items, item, external_id=item["code"])
+        Message._receive_post(items.backend_id, items, item, external_id=item["code"])
     env.cr.commit()
     jobs, sampled = drain(env)
     elapsed = time.perf_counter() - started
-    errors = []
-else:
+    return baseline, elapsed, jobs, sampled, []
+
+
+def designed(env):
     baseline = reset_peak()
     started = time.perf_counter()
-    jobs, sampled = pull("hc_procurement_sync.demo_flow_item_catalog")
+    jobs, sampled = pull(env, "hc_procurement_sync.demo_flow_item_catalog")
     elapsed = time.perf_counter() - started
-    errors = []
-products, sellers, bindings = (after - earlier for after, earlier in zip(counts(), before, strict=True))
-failed = env["hc.message"].search_count([("flow_id", "=", items.id), ("state", "=", "exception")])
-result(mode=mode, seconds=elapsed, products=products, sellers=sellers, bindings=bindings, jobs=jobs,
-       errors=len(errors) + failed, baseline_mib=baseline, peak_mib=status("VmHWM:"), sampled_mib=sampled)
+    return baseline, elapsed, jobs, sampled, []
+
+
+def main(env):
+    given = params()
+    mode, url = given["mode"], given["sim_url"]
+    point_backends_at(env, url)
+    pull(env, "hc_procurement_sync.demo_flow_supplier_master")
+    items = env.ref("hc_procurement_sync.demo_flow_item_catalog")
+    items.page_size = 1000
+    env.cr.commit()
+    before = counts(env)
+    if mode in ("native", "native_su"):
+        baseline, elapsed, jobs, sampled, errors = native(env, url, as_superuser=mode == "native_su")
+    elif mode == "naive":
+        baseline, elapsed, jobs, sampled, errors = naive(env, url, items)
+    else:
+        baseline, elapsed, jobs, sampled, errors = designed(env)
+    products, sellers, bindings = (after - earlier for after, earlier in zip(counts(env), before, strict=True))
+    failed = env["hc.message"].search_count([("flow_id", "=", items.id), ("state", "=", "exception")])
+    result(mode=mode, seconds=elapsed, products=products, sellers=sellers, bindings=bindings, jobs=jobs,
+           errors=len(errors) + failed, baseline_mib=baseline, peak_mib=status("VmHWM:"), sampled_mib=sampled)

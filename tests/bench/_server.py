@@ -8,18 +8,19 @@ import time
 from contextlib import contextmanager
 
 import requests
-from _common import ROOT
+from _common import ROOT, dbname
 from _odoo_shell import copy_database, ensure_database
 
 
 @contextmanager
-def running_suite(port=8369, template="hc_bench"):
+def running_suite(port=8369, template=None):
     """The suite running (run.sh) on a throwaway copy of the benchmark database.
 
     What a run stores never reaches the template the other scripts copy, and the copy's daily
     "start scheduled pulls" job is switched off: on a fresh copy it would start every demo pull
     in the middle of the measurement. Yields the URL, the process and the copy's name.
     """
+    template = template or dbname("hc_bench")
     ensure_database(template)
     db = f"{template}_run"
     copy_database(template, db)

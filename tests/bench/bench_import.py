@@ -22,15 +22,12 @@ Prints items per second, the ratios, and the process's resident memory before an
 import argparse
 import os
 import subprocess
-from pathlib import Path
 
-from _common import Simulators, table
+from _common import Simulators, dbname, table
 from _odoo_shell import copy_database, ensure_database, run_in_odoo
 
 # Another name keeps two checkouts' runs on one machine apart (each upgrades its own template).
-TEMPLATE = os.environ.get("HC_BENCH_TEMPLATE", "hc_bench")
-HERE = Path(__file__).parent
-DRIVER = (HERE / "_in_odoo_common.py").read_text() + (HERE / "_pull_driver.py").read_text()
+TEMPLATE = os.environ.get("HC_BENCH_TEMPLATE", dbname("hc_bench"))
 
 
 def one_way(mode, size):
@@ -38,7 +35,7 @@ def one_way(mode, size):
     copy_database(TEMPLATE, db)
     sims = Simulators(items=size, suppliers=40)
     try:
-        return run_in_odoo(db, DRIVER, mode=mode, sim_url=sims.rest_url)
+        return run_in_odoo(db, "_pull_driver:main", mode=mode, sim_url=sims.rest_url)
     finally:
         sims.stop()
         subprocess.run(["dropdb", "--if-exists", db], check=False, capture_output=True)

@@ -22,12 +22,14 @@ from urllib.parse import urlsplit
 
 import psycopg2
 import requests
-from _common import ROOT, plain_imports, table
+from _common import ROOT, dbname, plain_imports, table
 from _server import running_suite
 
 plain_imports()
 sys.path.insert(0, str(ROOT / "tests" / "reliability"))
 from _harness import OdooServer, copy_database, drop_database  # noqa: E402
+
+from hc_integration_base.lifecycle import PROCESSED  # noqa: E402
 
 HEADERS = {"Content-Type": "application/json", "X-API-Key": "demo-inbound-key"}
 PATH = "/hc/in/stores_rest/contacts"
@@ -102,8 +104,8 @@ def end_to_end(url, events, rate, db):
             with lock:
                 pending = [i for i in sent if i not in latencies and i not in failed]
             if pending:
-                cursor.execute("SELECT id, state FROM hc_message WHERE id = ANY(%s) AND state IN ('done', 'exception')",
-                               (pending,))
+                cursor.execute("SELECT id, state FROM hc_message WHERE id = ANY(%s) AND state = ANY(%s)",
+                               (pending, list(PROCESSED)))
                 now = time.perf_counter()
                 with lock:
                     for message_id, state in cursor.fetchall():
@@ -140,7 +142,7 @@ def end_to_end(url, events, rate, db):
 
 def web_node_alone(events, concurrency, workers):
     """The burst against a node without the job runner: the jobs stay queued in a copy."""
-    db = copy_database("hc_bench", "hc_bench_web_node")
+    db = copy_database(dbname("hc_bench"), dbname("hc_bench_web_node"))
     server = OdooServer(db, workers=workers, runner=False, logname="bench-web-node.log")
     try:
         server.start()

@@ -19,40 +19,16 @@ import statistics
 import subprocess
 import time
 import uuid
-from pathlib import Path
 
 import psycopg2
 import requests
-from _common import Simulators, table
+from _common import Simulators, dbname, table
 from _odoo_shell import copy_database, ensure_database, run_in_odoo
 from _server import running_suite
 
-DB = "hc_bench"
+DB = dbname("hc_bench")
 HEADERS = {"Content-Type": "application/json", "X-API-Key": "demo-inbound-key"}
-HERE = Path(__file__).parent
-DRIVER = (HERE / "_in_odoo_common.py").read_text() + (HERE / "_reconcile_driver.py").read_text()
 
-SETUP_CRITICAL = """
-import json, os
-run = os.environ["HC_BENCH_RUN"]
-count = int(os.environ["HC_BENCH_COUNT"])
-vendor = env["res.partner"].create({"name": f"Bench vendor {run}", "ref": "SUP-0001", "is_company": True})
-buy = env.ref("purchase_stock.route_warehouse0_buy")
-stock = env.ref("stock.stock_location_stock")
-pharmacy = env.ref("hc_inventory_sync.demo_location_pharmacy")
-codes = []
-for i in range(count):
-    code = f"CRIT-{run}-{i:03d}"
-    product = env["product.product"].create({
-        "name": f"Critical {code}", "default_code": code, "is_storable": True, "hc_critical": True,
-        "seller_ids": [(0, 0, {"partner_id": vendor.id, "price": 2.0})], "route_ids": [(6, 0, buy.ids)]})
-    env["stock.warehouse.orderpoint"].create(
-        {"product_id": product.id, "location_id": stock.id, "product_min_qty": 20, "product_max_qty": 100})
-    env["stock.quant"]._update_available_quantity(product, pharmacy, 25)
-    codes.append(code)
-env.cr.commit()
-print("RESULT " + json.dumps(codes))
-"""
 
 
 def percentile(values, share):
@@ -68,7 +44,7 @@ def reconciliation(sizes, items):
         sims = Simulators(items=items, extra=("--balances", str(size)))
         try:
             copy_database(DB, copy)
-            result = run_in_odoo(copy, DRIVER, items=items, sim_url=sims.rest_url)
+            result = run_in_odoo(copy, "_reconcile_driver:main", items=items, sim_url=sims.rest_url)
         finally:
             subprocess.run(["dropdb", "--if-exists", "--force", copy], check=False, capture_output=True)
             sims.stop()
@@ -85,7 +61,7 @@ def reconciliation(sizes, items):
 def replenishment(breaches, rate):
     run = uuid.uuid4().hex[:6]
     with running_suite(template=DB) as (url, _process, db):
-        codes = run_in_odoo(db, SETUP_CRITICAL, run=run, count=breaches)
+        codes = run_in_odoo(db, "_reconcile_driver:setup_critical", run=run, count=breaches)["codes"]
         references = []
         session = requests.Session()
         next_send = time.perf_counter()

@@ -14,25 +14,29 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent / "bench"))
 
-from _common import Simulators, free_port, table, wait_http  # noqa: E402, F401 - shared with the benchmarks
+from _common import Simulators, dbname, free_port, plain_imports, table, wait_http  # noqa: E402, F401 - shared
 from _odoo_shell import _setup_env, copy_database, ensure_database, run_in_odoo  # noqa: E402, F401
 
-TEMPLATE = "hc_bench"
-COMMON = (HERE.parent / "bench" / "_in_odoo_common.py").read_text()
+plain_imports()
+from hc_integration_base.lifecycle import PENDING  # noqa: E402
+
+TEMPLATE = dbname("hc_bench")
 
 
 def fresh_database(name):
-    """A copy of the benchmark database (three addons, demo data) for one round."""
+    """A copy of the benchmark database (three addons, demo data) for one round, named ``name``
+    (after ``HC_DB_PREFIX``)."""
     ensure_database(TEMPLATE)
-    return copy_database(TEMPLATE, name)
+    return copy_database(TEMPLATE, dbname(name))
 
 
 def drop_database(name):
     subprocess.run(["dropdb", "--if-exists", "--force", name], check=False, capture_output=True)
 
 
-def in_odoo(db, code, **params):
-    return run_in_odoo(db, COMMON + code, **params)
+def in_odoo(db, function, **params):
+    """Run ``function`` of ``_in_odoo`` (the reliability scripts' Odoo side) inside Odoo on ``db``."""
+    return run_in_odoo(db, f"_in_odoo:{function}", **params)
 
 
 class OdooServer:
@@ -92,9 +96,8 @@ def wait_until_drained(db, timeout=600, settle=3.0):
         busy = scalar(db, """
             SELECT (SELECT count(*) FROM queue_job WHERE state IN ('wait_dependencies', 'pending', 'enqueued',
                                                                     'started'))
-                 + (SELECT count(*) FROM hc_message WHERE state IN ('new', 'queued', 'processing',
-                                                                     'failed_retrying'))
-                 + (SELECT count(*) FROM hc_batch_run WHERE state = 'running')""")
+                 + (SELECT count(*) FROM hc_message WHERE state = ANY(%s))
+                 + (SELECT count(*) FROM hc_batch_run WHERE state = 'running')""", (list(PENDING),))
         if busy == 0:
             quiet_since = quiet_since or time.monotonic()
             if time.monotonic() - quiet_since >= settle:

@@ -17,6 +17,7 @@ import time
 
 import requests
 from _harness import (
+    PENDING,
     OdooServer,
     Simulators,
     drop_database,
@@ -28,22 +29,6 @@ from _harness import (
     wait_until_drained,
 )
 
-SETUP = """
-point_backends_at(PARAMS["rest_url"], PARAMS["wsdl_url"])
-pull("hc_procurement_sync.demo_flow_supplier_master")
-vendor = env["res.partner"].search([("ref", "=", "SUP-0001")], limit=1)
-for code in ("CRASH-1", "CRASH-2"):
-    env["product.product"].create({"name": code, "default_code": code, "is_storable": True,
-                                   "seller_ids": [(0, 0, {"partner_id": vendor.id, "price": 3.0})]})
-env.ref("hc_procurement_sync.demo_flow_item_catalog").page_size = int(PARAMS["page_size"])
-env.cr.commit()
-result(vendor=vendor.id, products=env["product.template"].search_count([("default_code", "=like", "ITM-%")]))
-"""
-START_PULL = """
-run = env["hc.batch.run"].browse(env.ref("hc_procurement_sync.demo_flow_item_catalog").action_pull_now()["res_id"])
-env.cr.commit()
-result(run=run.id)
-"""
 HEADERS = {"Content-Type": "application/json", "X-API-Key": "demo-inbound-key"}
 
 
@@ -84,9 +69,10 @@ def one_round(index, items, events, kill_at, page_size, rate):
     server = OdooServer(db, logname=f"crash-{index}.log")
     server.log.unlink(missing_ok=True)
     try:
-        before = in_odoo(db, SETUP, rest_url=sims.rest_url, wsdl_url=sims.wsdl_url, page_size=page_size)["products"]
+        before = in_odoo(db, "crash_setup", rest_url=sims.rest_url, wsdl_url=sims.wsdl_url,
+                         page_size=page_size)["products"]
         server.start()
-        run = in_odoo(db, START_PULL)["run"]
+        run = in_odoo(db, "start_catalog_pull")["run"]
         stream = EventStream(server.url, f"REQ-K{index}", events, rate)
         stream.start()
         pages = -(-items // page_size)
@@ -112,8 +98,7 @@ def one_round(index, items, events, kill_at, page_size, rate):
                              "ON pt.id = si.product_tmpl_id WHERE pt.default_code LIKE 'ITM-%%'")
         rfqs = dict(query(db, "SELECT origin, count(*) FROM purchase_order WHERE origin LIKE %s GROUP BY origin",
                           (f"REQ-K{index}-%",)))
-        stuck = scalar(db, "SELECT count(*) FROM hc_message WHERE state IN ('new', 'queued', 'processing', "
-                           "'failed_retrying')")
+        stuck = scalar(db, "SELECT count(*) FROM hc_message WHERE state = ANY(%s)", (list(PENDING),))
         exceptions = scalar(db, "SELECT count(*) FROM hc_message WHERE state = 'exception'")
         requeued = server.log.read_text(errors="replace").count("Re-queued dead job")
         res = {

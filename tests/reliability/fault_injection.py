@@ -37,43 +37,6 @@ from _harness import (
     wait_until_drained,
 )
 
-SETUP = """
-point_backends_at(PARAMS["rest_url"], PARAMS["wsdl_url"])
-pull("hc_procurement_sync.demo_flow_supplier_master")
-for function in env["queue.job.function"].search([("method", "in", ("_job_process", "_job_fetch_page"))]):
-    function.retry_pattern = {1: 1, 2: 2, 3: 4, 4: 8}
-env["hc.backend"].browse(env.ref("hc_integration_base.demo_backend_soap").id).write(
-    {"read_timeout": 2, "breaker_threshold": 5, "breaker_cooldown": 30})
-env["hc.backend"].browse(env.ref("hc_integration_base.demo_backend_rest").id).write(
-    {"read_timeout": 2, "breaker_threshold": 1000})
-env.ref("hc_procurement_sync.demo_flow_item_catalog").page_size = 100
-vendors = env["res.partner"].search([("ref", "=like", "SUP-%"), ("supplier_rank", ">", 0)], limit=5)
-for i in range(4):
-    env["product.product"].create({"name": f"FAULT-{i}", "default_code": f"FAULT-{i}", "is_storable": True,
-                                   "seller_ids": [(0, 0, {"partner_id": vendors[i % len(vendors)].id, "price": 2.0})]})
-env.cr.commit()
-result(products=env["product.template"].search_count([("default_code", "=like", "ITM-%")]))
-"""
-CONFIRM = """
-count, prefix = int(PARAMS["count"]), PARAMS["prefix"]
-vendors = env["res.partner"].search([("ref", "=like", "SUP-%"), ("supplier_rank", ">", 0)], limit=5)
-products = env["product.product"].search([("default_code", "=like", "FAULT-%")])
-for i in range(count):
-    order = env["purchase.order"].create({
-        "partner_id": vendors[i % len(vendors)].id, "partner_ref": f"{prefix}-{i}",
-        "order_line": [(0, 0, {"product_id": products[i % len(products)].id, "product_qty": 1 + i % 7,
-                               "price_unit": 2.0})]})
-    order.button_confirm()
-    if i % 50 == 49:
-        env.cr.commit()
-env.cr.commit()
-result(confirmed=count)
-"""
-PULL = """
-run = env.ref("hc_procurement_sync.demo_flow_item_catalog").action_pull_now()["res_id"]
-env.cr.commit()
-result(run=run)
-"""
 HEADERS = {"Content-Type": "application/json", "X-API-Key": "demo-inbound-key"}
 
 
@@ -117,9 +80,9 @@ def main(argv=None):
     server.log.unlink(missing_ok=True)
     started = time.monotonic()
     try:
-        before = in_odoo(db, SETUP, rest_url=sims.rest_url, wsdl_url=sims.wsdl_url)["products"]
+        before = in_odoo(db, "fault_setup", rest_url=sims.rest_url, wsdl_url=sims.wsdl_url)["products"]
         first = scalar(db, "SELECT coalesce(max(id), 0) FROM hc_message")
-        in_odoo(db, CONFIRM, count=args.orders, prefix="FI")  # queued pushes, run once the server is up
+        in_odoo(db, "fault_confirm_orders", count=args.orders, prefix="FI")  # queued pushes, run once the server is up
         sims.admin("/_admin/faults", {"target": "soap", "error_rate": 0.2, "timeout_rate": 0.1,
                                       "timeout_after_store_rate": 0.05, "malformed_rate": 0.05,
                                       "soap_fault_rate": 0.05, "hang_seconds": 3, "fault_seed": 7})
@@ -127,7 +90,7 @@ def main(argv=None):
                                       "timeout_rate": 0.1, "malformed_rate": 0.05, "hang_seconds": 3,
                                       "fault_seed": 11})
         server.start()
-        run = in_odoo(db, PULL)["run"]
+        run = in_odoo(db, "start_catalog_pull")["run"]
         accepted = []
         poster = threading.Thread(target=post_events, args=(server.url, "FI-REQ", args.events, args.rate, accepted))
         poster.start()
@@ -144,7 +107,7 @@ def main(argv=None):
         watcher.start()
         sims.admin("/_admin/take-down", {"target": "soap"})
         outage_first = scalar(db, "SELECT coalesce(max(id), 0) FROM hc_message")
-        in_odoo(db, CONFIRM, count=args.outage_orders, prefix="OUT")
+        in_odoo(db, "fault_confirm_orders", count=args.outage_orders, prefix="OUT")
         time.sleep(max(0.0, args.outage))
         sims.admin("/_admin/bring-up", {"target": "soap"})
         back = time.monotonic()

@@ -45,12 +45,6 @@ LAUGHS = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
 <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]><r><name>&lol4;</name></r>"""
 DTD_ONLY = b"""<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://127.0.0.1:1/evil.dtd"><r><id>1</id></r>"""
-PULL = """
-point_backends_at(PARAMS["rest_url"])
-pull("hc_procurement_sync.demo_flow_supplier_master")
-pull("hc_procurement_sync.demo_flow_item_catalog")
-result(ok=1)
-"""
 
 
 def rejected_cases():
@@ -88,7 +82,7 @@ def main(argv=None):
         # Hostile strings in the legacy system's own data: supplier and item names pulled by Odoo.
         for i, text in enumerate(HOSTILE):
             sims.admin(f"/_admin/items/ITM-{i + 1:06d}", {"name": text, "vendor_item_code": text[:60]})
-        in_odoo(db, PULL, rest_url=sims.rest_url)
+        in_odoo(db, "hostile_pull", rest_url=sims.rest_url)
         server.start()
         session = requests.Session()
         url = server.url + "/hc/in/stores_rest/contacts"

@@ -20,6 +20,7 @@ import time
 from _harness import (
     OdooServer,
     copy_database,
+    dbname,
     drop_database,
     free_port,
     fresh_database,
@@ -28,23 +29,6 @@ from _harness import (
     table,
     wait_until_drained,
 )
-
-ENQUEUE = """
-contacts, records, versions = int(PARAMS["contacts"]), int(PARAMS["records"]), int(PARAMS["versions"])
-backend = env.ref("hc_integration_base.demo_backend_rest")
-flow = env.ref("hc_integration_base.demo_flow_contacts_inbound")
-env["hc.backend"].browse(backend.id).job_capacity = 0  # no per-backend cap: the nodes are the limit
-Message = env["hc.message"]
-first = (Message.search([], order="id desc", limit=1).id or 0) + 1
-for i in range(contacts):
-    Message._receive(backend, flow, {"id": f"SC-{i:05d}", "name": f"Scale contact {i}"}, external_id=f"SC-{i:05d}")
-for version in range(1, versions + 1):
-    for i in range(records):
-        Message._receive(backend, flow, {"id": f"SV-{i:04d}", "name": f"Versioned {i} v{version}"},
-                         external_id=f"SV-{i:04d}")
-env.cr.commit()
-result(first=first, queued=Message.search_count([("id", ">=", first), ("state", "=", "queued")]))
-"""
 
 
 class Balancer(threading.Thread):
@@ -126,10 +110,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     total = args.contacts + args.records * args.versions
     template = fresh_database("hc_scale_template")
-    first = in_odoo(template, ENQUEUE, contacts=args.contacts, records=args.records, versions=args.versions)["first"]
+    first = in_odoo(template, "scale_enqueue", contacts=args.contacts, records=args.records,
+                    versions=args.versions)["first"]
     rows, ok, speeds = [], True, {}
     for nodes in (1, 2):
-        db = copy_database(template, f"hc_scale_{nodes}")  # the same queued workload for both runs
+        db = copy_database(template, dbname(f"hc_scale_{nodes}"))  # the same queued workload for both runs
         elapsed, drained, counts = drain_with(db, nodes, args.workers, args.capacity)
         done = scalar(db, "SELECT count(*) FROM hc_message WHERE state = 'done' AND id >= %s", (first,))
         duplicates = scalar(db, """SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM hc_binding

@@ -6,20 +6,13 @@ import time
 
 from _harness import OdooServer, Simulators, drop_database, fresh_database, in_odoo, query, wait_until_drained
 
-START = """
-point_backends_at(PARAMS["rest_url"], PARAMS["wsdl_url"])
-env["hc.flow"]._cron_scheduled_pulls()
-env.cr.commit()
-result(runs=env["hc.batch.run"].search_count([("trigger", "=", "scheduled")]))
-"""
-
 
 def test_scheduled_pulls_started_together_end_without_exceptions():
     db = fresh_database("hc_scheduled_pulls")
     sims = Simulators(items=1000, suppliers=40)
     server = OdooServer(db, workers=3, logname="scheduled-pulls.log")
     try:
-        started = in_odoo(db, START, rest_url=sims.rest_url, wsdl_url=sims.wsdl_url)
+        started = in_odoo(db, "start_scheduled_pulls", rest_url=sims.rest_url, wsdl_url=sims.wsdl_url)
         assert started["runs"] >= 4, started  # suppliers, items, demand signals, stock balances
         server.start()
         began = time.monotonic()

@@ -9,7 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from odoo import http
 from odoo.http import request
 
-from ..exceptions import IdempotencyConflict
+from ..exceptions import KeyAlreadyUsed
 from ..mapping.paths import xml_getter
 from ..payload.inbound import (
     JSON_TYPES,
@@ -196,12 +196,12 @@ class InboundController(http.Controller):
                 idempotency_key=key,
                 payload_hash=digest,
             )
-        except IdempotencyConflict as exc:
-            raise InboundError(
-                409, "idempotency_conflict", "This Idempotency-Key was already used with a different body.",
-            ) from exc
-        if message.duplicate_of_id:  # a repeat: stored as a duplicate, answered with the original
-            return _json(self._answer(message.duplicate_of_id, duplicate=True), status=200)
+        except KeyAlreadyUsed as repeat:
+            if not repeat.same_body:
+                raise InboundError(
+                    409, "idempotency_conflict", "This Idempotency-Key was already used with a different body.",
+                ) from repeat
+            return _json(self._answer(repeat.original, duplicate=True), status=200)
         answer = self._answer(message)
         answer["accepted_in_ms"] = round((time.monotonic() - started) * 1000, 1)
         return _json(

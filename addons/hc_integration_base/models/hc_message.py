@@ -14,14 +14,13 @@ import uuid
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..exceptions import IdempotencyConflict
+from ..exceptions import KeyAlreadyUsed
 from ..lifecycle import (
     CATEGORIES,
     DROPPED,
     DUPLICATE,
     NEW,
     PENDING,
-    REPLAYABLE,
     RETRYABLE,
     STATE_LABELS,
     STATES,
@@ -86,7 +85,6 @@ class HcMessage(models.Model):
     )
     is_terminal = fields.Boolean(compute="_compute_state_flags", help="Nothing will happen to it any more.")
     is_retryable = fields.Boolean(compute="_compute_state_flags", help="An operator may queue it again as it is.")
-    is_replayable = fields.Boolean(compute="_compute_state_flags", help="An operator may replay an edited copy.")
     is_dropped = fields.Boolean(compute="_compute_state_flags", help="Ended for good without being applied.")
     attempt_count = fields.Integer(readonly=True, copy=False)
     received_at = fields.Datetime(default=fields.Datetime.now, readonly=True, copy=False)
@@ -130,7 +128,6 @@ class HcMessage(models.Model):
             message.is_pending = state in PENDING
             message.is_terminal = state in TERMINAL
             message.is_retryable = state in RETRYABLE
-            message.is_replayable = state in REPLAYABLE
             message.is_dropped = state in DROPPED
 
     def _search_is_pending(self, operator, value):
@@ -235,9 +232,9 @@ class HcMessage(models.Model):
         """One inbound event as the legacy system posts it: the inbound API (``payload_hash``: the
         SHA-256 of the body as received), or a record of a page sent again alone by a resync.
 
-        Stored and queued. A repeated idempotency key is stored as a duplicate of the message
-        holding it (no job, no second effect); the same key with another body (both hashes known
-        and different) raises ``IdempotencyConflict`` and stores nothing.
+        Stored and queued. A repeated idempotency key makes no second effect: a post through the
+        inbound API (it gives ``payload_hash``) stores nothing and raises ``KeyAlreadyUsed`` for
+        the API to answer; any other is stored as a duplicate of the message holding the key.
         """
         vals = self._message_values(backend, flow, payload, "inbound", external_id=external_id)
         vals.update(idempotency_key=idempotency_key, payload_hash=payload_hash)
@@ -314,8 +311,8 @@ class HcMessage(models.Model):
     def _store(self, vals):
         """INSERT one message and queue its job, after the one idempotency check of every entry
         point: a key already used for the backend and direction makes the new message a duplicate
-        of the one holding it (stored without a job). The lookup runs once; the unique index
-        catches a concurrent twin that stored the key meanwhile."""
+        of the one holding it (stored without a job), or for an inbound API post ``KeyAlreadyUsed``.
+        The lookup runs once; the unique index catches a concurrent twin that stored the key meanwhile."""
         Message = self.sudo().with_context(
             tracking_disable=True, mail_create_nosubscribe=True, mail_create_nolog=True
         )
@@ -331,11 +328,10 @@ class HcMessage(models.Model):
                 if "idempotency" not in str(exc):
                     raise
                 original = self._find_by_key(vals["backend_id"], vals["direction"], key)
-        if vals.get("payload_hash") and original.payload_hash and vals["payload_hash"] != original.payload_hash:
-            raise IdempotencyConflict(
-                self.env._("Idempotency key %(key)s was already used with a different body (message %(id)s).",
-                           key=key, id=original.id),
-                original,
+        if vals.get("payload_hash"):  # the inbound API answers the caller itself
+            raise KeyAlreadyUsed(
+                self.env._("Idempotency key %(key)s was already used (message %(id)s).", key=key, id=original.id),
+                original, same_body=original.payload_hash == vals["payload_hash"],
             )
         vals.update(state=DUPLICATE, duplicate_of_id=original.id)
         vals.pop("payload_raw", None)

@@ -171,7 +171,11 @@ class HcMessage(models.Model):
             if flow.model_name and not self.env["hc.allowed.model"]._is_allowed(flow.model_name):
                 raise PermanentError(flow._model_refusal(), category="security")
             return handler._import_message(message)
-        return handler._export_message(message)
+        result = handler._export_message(message)
+        record = message.record_ref
+        if record and hasattr(record, "_hc_on_pushed"):  # the record's event (hc.sync.mixin)
+            record._hc_on_pushed(message)
+        return result
 
     def _mark_done(self, started, result):
         done = datetime.now()

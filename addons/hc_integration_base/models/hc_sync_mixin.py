@@ -238,6 +238,11 @@ class HcSyncMixin(models.AbstractModel):
                 })
         return result
 
+    def _hc_on_pushed(self, message):
+        """Event: ``message`` sent this record and its answer is recorded (the push handler ran
+        without failing), in the job's transaction and with its rights. Domain addons implement
+        it to follow up on a push of another addon's handler instead of inheriting the handler."""
+
     def _hc_messages_domain(self):
         return [("res_model", "=", self._name), ("res_id", "in", self.ids)]
 

@@ -25,6 +25,7 @@ class TestDashboardFigures(TransactionCase):
         now = fields.Datetime.now()
         with trap_jobs():
             message = self.env["hc.message"]._receive_post(flow.backend_id, flow, {"name": "x"})
+        message.flush_recordset()  # queued when stored: written before the SQL below rewrites it
         self.env.cr.execute(
             "UPDATE hc_message SET state = %s, received_at = %s, done_at = %s, duration_ms = %s WHERE id = %s",
             (state, now - timedelta(minutes=minutes_ago + 1), now - timedelta(minutes=minutes_ago)

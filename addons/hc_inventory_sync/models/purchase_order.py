@@ -1,6 +1,6 @@
 from datetime import datetime, timezone
 
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.tools import SQL
 
 
@@ -13,16 +13,12 @@ class PurchaseOrder(models.Model):
         "threshold and created this urgent order.",
     )
 
-
-class HcHandlerPurchaseOrder(models.AbstractModel):
-    _inherit = "hc.handler.purchase_order"
-
-    @api.model
-    def _export_message(self, message):
-        result = super()._export_message(message)
-        order = message.record_ref
-        trigger = order.hc_trigger_message_id.sudo() if order else None
-        if trigger and not trigger.replenishment_acked_at and order.hc_remote_state == "accepted":
+    def _hc_on_pushed(self, message):
+        """An urgent order the gateway accepted: the time from the event that triggered it to the
+        acknowledgement goes on that event's message."""
+        res = super()._hc_on_pushed(message)
+        trigger = self.hc_trigger_message_id.sudo()
+        if trigger and not trigger.replenishment_acked_at and self.hc_remote_state == "accepted":
             # create_date keeps the microseconds of the event's arrival (received_at is to the second).
             arrived = self.env.execute_query(SQL("SELECT create_date FROM hc_message WHERE id = %s", trigger.id))[0][0]
             now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -30,4 +26,4 @@ class HcHandlerPurchaseOrder(models.AbstractModel):
                 "replenishment_acked_at": fields.Datetime.now(),
                 "replenishment_latency_ms": max(int((now - arrived).total_seconds() * 1000), 0),
             })
-        return result
+        return res
