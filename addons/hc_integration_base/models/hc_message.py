@@ -224,7 +224,6 @@ class HcMessage(models.Model):
         cap = self._payload_cap()
         return text if len(text) <= cap else text[:cap] + "\n[... truncated]"
 
-
     # --- entry points: every message is stored by one of these -----------------------------------
     @api.model
     def _receive_post(self, backend, flow, payload, *, external_id=None, correlation_id=None,
@@ -317,17 +316,20 @@ class HcMessage(models.Model):
             tracking_disable=True, mail_create_nosubscribe=True, mail_create_nolog=True
         )
         key = vals.get("idempotency_key")
+        original = key and self._find_by_key(vals["backend_id"], vals["direction"], key)
         if not key:
-            return Message.create(vals)._enqueue_new()
-        original = self._find_by_key(vals["backend_id"], vals["direction"], key)
-        if not original:
+            message = Message.create(vals)
+        elif not original:
             try:
                 with self.env.cr.savepoint():
-                    return Message.create(vals)._enqueue_new()
+                    message = Message.create(vals)
             except Exception as exc:  # unique index hit by a concurrent twin
                 if "idempotency" not in str(exc):
                     raise
                 original = self._find_by_key(vals["backend_id"], vals["direction"], key)
+        if not original:
+            message._enqueue()
+            return message
         if vals.get("payload_hash"):  # the inbound API answers the caller itself
             raise KeyAlreadyUsed(
                 self.env._("Idempotency key %(key)s was already used (message %(id)s).", key=key, id=original.id),
@@ -336,10 +338,6 @@ class HcMessage(models.Model):
         vals.update(state=DUPLICATE, duplicate_of_id=original.id)
         vals.pop("payload_raw", None)
         return Message.create(vals)
-
-    def _enqueue_new(self):
-        self._enqueue()
-        return self
 
     @api.model
     def _find_by_key(self, backend_id, direction, key):
