@@ -40,7 +40,6 @@ def secret_columns(env):
     )
 
 
-
 class HcBackend(models.Model):
     _inherit = "hc.backend"
 
