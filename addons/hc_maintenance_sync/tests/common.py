@@ -69,8 +69,8 @@ class MaintenanceMixin(SimulatorMixin):
         message and the jobs queued (not run)."""
         self.cmms.state.plant(work_order)
         with trap_jobs() as trap:
-            message = self.env["hc.message"]._receive(self.backend, self.events, work_order,
-                                                      external_id=work_order["wonum"])
+            message = self.env["hc.message"]._receive_post(self.backend, self.events, work_order,
+                                                           external_id=work_order["wonum"])
             jobs = list(trap.enqueued_jobs)
         return message, jobs
 

@@ -27,7 +27,7 @@ class TestRoutingTour(HttpCase):
         with trap_jobs():
             for wonum, asset, title in (("WO-T1", "AST-T1", "Ventilator down (tour)"),
                                         ("WO-T2", "AST-T2", "Pump occluded (tour)")):
-                messages |= env["hc.message"]._receive(backend, flow, {
+                messages |= env["hc.message"]._receive_post(backend, flow, {
                     "wonum": wonum, "worktype": "EM", "assetnum": asset, "description": title, "wopriority": 2,
                 }, external_id=wonum)
         for message in messages:
