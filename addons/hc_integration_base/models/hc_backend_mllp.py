@@ -12,7 +12,8 @@ import uuid
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
-from ..lifecycle import DUPLICATE, EXCEPTION
+from ..exceptions import KeyAlreadyUsed
+from ..lifecycle import EXCEPTION
 from ..payload import hl7v2
 from ..transports.mllp import MllpTransport
 from ..transports.rest import get_client
@@ -145,28 +146,34 @@ class HcBackend(models.Model):
                 "format to read it; nothing was stored.", code=hl7v2.ERR_APPLICATION, ack="AE"), flow=unreadable[0])
         control = message.control_id
         digest = hl7v2.content_hash(message.raw or message.to_er7())
-        keys = {self._hl7_key(flow, control): flow.id for flow in flows}
-        found = Message.search([("backend_id", "=", backend.id), ("direction", "=", "inbound"),
-                                ("idempotency_key", "in", list(keys)), ("state", "!=", DUPLICATE)])
-        originals = {flow.id: Message for flow in flows}
-        for original in found:
-            originals[keys[original.idempotency_key]] = original
-        conflict = next((m for m in originals.values() if m and m.payload_hash != digest), None)
-        if conflict:
+        # hc.message._store makes the one idempotency check of each flow's key: a repeat raises
+        # KeyAlreadyUsed (nothing stored). Another content under a used key refuses the whole frame:
+        # the savepoint takes back what the other flows stored meanwhile.
+        correlation = uuid.uuid4().hex
+        stored, originals = Message, Message
+        try:
+            with self.env.cr.savepoint():
+                for flow in flows:
+                    try:
+                        stored |= Message._receive_post(
+                            backend, flow, message.raw or message.to_er7(), external_id=control or None,
+                            correlation_id=correlation, idempotency_key=self._hl7_key(flow, control),
+                            payload_hash=digest)
+                    except KeyAlreadyUsed as repeat:
+                        if not repeat.same_body:
+                            raise
+                        originals |= repeat.original
+        except KeyAlreadyUsed as used:
+            conflict = used.original
             return backend._hl7_refusal(message, hl7v2.Hl7Error(
                 f"MSH-10 {control} was already used by another message (received {conflict.received_at} UTC, "
                 f"message {conflict.id}); a new message needs a new control id.",
                 code="205", location="MSH^1^10", ack="AE"), flow=conflict.flow_id)
-        correlation = next((m.correlation_id for m in originals.values() if m), None) or uuid.uuid4().hex
-        stored = Message
-        for flow in flows:
-            if originals[flow.id]:
-                continue
-            stored |= Message._receive(
-                backend, flow, message.raw or message.to_er7(), external_id=control or None,
-                correlation_id=correlation, idempotency_key=self._hl7_key(flow, control), payload_hash=digest,
-                key_checked=True)
-        kept = stored | Message.browse([m.id for m in originals.values() if m])
+        if originals:  # a repeat: the messages it adds (a flow taking the type since) join its correlation
+            correlation = originals[:1].correlation_id
+            if stored:
+                stored.write({"correlation_id": correlation})
+        kept = stored | originals
         return {"code": "AA", "reason": "", "error_code": "", "messages": kept.sorted("id"),
                 "duplicate": not stored, "correlation_id": correlation}
 
