@@ -19,15 +19,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "bench"))
 sys.path.insert(0, str(HERE / "reliability"))
 
-from _harness import OdooServer, drop_database, free_port, query, wait_until_drained  # noqa: E402
+from _harness import OdooServer, dbname, drop_database, free_port, query, wait_until_drained  # noqa: E402
 from _mllp import Listener  # noqa: E402
 from _odoo_shell import copy_database, ensure_database  # noqa: E402
 
 from legacy_sim import hl7_peer  # noqa: E402
 
 # The demo database the benchmarks keep up to date, and this test's copy of it.
-TEMPLATE = os.environ.get("HC_HL7_TEMPLATE", "hc_bench")
-DB = os.environ.get("HC_HL7_DB", "hc_hl7_mllp")
+TEMPLATE = os.environ.get("HC_HL7_TEMPLATE", dbname("hc_bench"))
+DB = os.environ.get("HC_HL7_DB", dbname("hc_hl7_mllp"))
 
 def segments(ack_text):
     assert ack_text, "no ACK came"
