@@ -1,5 +1,5 @@
-"""python -m legacy_sim --rest-port 8091 --soap-port 8092 [--hr-port 8093] [--cmms-port 8094] [--items N]
-[--rest-faults k=v,...]"""
+"""python -m legacy_sim --rest-port 8091 --soap-port 8092 [--hr-port 8093] [--cmms-port 8094]
+[--finance-port 8095] [--items N] [--rest-faults k=v,...] [--finance-faults k=v,...]"""
 
 import argparse
 import signal
@@ -7,10 +7,12 @@ import threading
 
 from . import start_simulators
 from .cmms import start_cmms
+from .finance import start_finance_simulator
 from .hr import start_hr_simulator
 
 HR_PORT = 8093
 CMMS_PORT = 8094
+FINANCE_PORT = 8095
 
 
 def _faults(text):
@@ -37,6 +39,10 @@ def main(argv=None):
     parser.add_argument("--assets", type=int, default=30)
     parser.add_argument("--work-orders", type=int, default=6)
     parser.add_argument("--cmms-faults", default="", help="e.g. timeout_after_store_rate=0.5,hang_seconds=3")
+    parser.add_argument("--finance-port", type=int, default=None,
+                        help=f"finance system, approved budgets (default {FINANCE_PORT}; skipped when that port is "
+                        "taken); -1: none")
+    parser.add_argument("--finance-faults", default="")
     args = parser.parse_args(argv)
     sims = start_simulators(
         args.host, args.rest_port, args.soap_port, items=args.items, suppliers=args.suppliers,
@@ -48,6 +54,7 @@ def main(argv=None):
     print(f"SOAP simulator: {sims.wsdl_url}", flush=True)
     hr = _start_hr(args)
     cmms = _start_cmms(args)
+    finance = _start_finance(args)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -56,6 +63,8 @@ def main(argv=None):
         hr.stop()
     if cmms:
         cmms.stop()
+    if finance:
+        finance.stop()
     sims.stop()
 
 
@@ -91,6 +100,22 @@ def _start_cmms(args):
     cmms.set_faults(**_faults(args.cmms_faults))
     print(f"CMMS simulator: {cmms.url}", flush=True)
     return cmms
+def _start_finance(args):
+    """The finance system beside the others, as the HR one: its default port being taken leaves the
+    others running."""
+    if args.finance_port is not None and args.finance_port < 0:
+        return None
+    try:
+        finance = start_finance_simulator(
+            args.host, FINANCE_PORT if args.finance_port is None else args.finance_port, seed=args.seed)
+    except OSError as exc:
+        if args.finance_port is not None:
+            raise
+        print(f"Finance simulator not started: port {FINANCE_PORT}: {exc}", flush=True)
+        return None
+    finance.set_faults(**_faults(args.finance_faults))
+    print(f"Finance simulator: {finance.url}", flush=True)
+    return finance
 
 
 if __name__ == "__main__":
