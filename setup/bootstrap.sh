@@ -51,6 +51,8 @@ install_debs() {
 
 # --- 3. Virtualenv --------------------------------------------------------------------------
 QUEUE_JOB_SPEC='odoo-addon-queue-job==19.0.*'
+# OCA's budgets (crossovered.budget): Community has no budget model; hc_budget_sync builds on it.
+BUDGET_SPEC='odoo-addon-account-budget-oca==19.0.*'
 install_python() {
     local src="$1"
     if [ ! -x "$PY" ]; then
@@ -61,7 +63,7 @@ install_python() {
     fi
     local stamp="$HC_VENV/.hc-requirements.sha256" want
     want="$(cat "$src/requirements.txt" "$HC_REPO/requirements.txt" "$HC_REPO/test-requirements.txt" \
-            <(echo "$QUEUE_JOB_SPEC") | sha256sum | cut -d' ' -f1)"
+            <(echo "$QUEUE_JOB_SPEC") <(echo "$BUDGET_SPEC") | sha256sum | cut -d' ' -f1)"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -n "$(queue_job_addons_dir)" ]; then
         return 0
     fi
@@ -72,8 +74,10 @@ install_python() {
     # Odoo's pins act as constraints so the suite's packages never move what Odoo needs.
     "$PY" -m pip install "${pipq[@]}" -c "$src/requirements.txt" \
         -r "$HC_REPO/requirements.txt" -r "$HC_REPO/test-requirements.txt"
-    "$PY" -m pip install "${pipq[@]}" --no-deps "$QUEUE_JOB_SPEC"
+    "$PY" -m pip install "${pipq[@]}" --no-deps "$QUEUE_JOB_SPEC" "$BUDGET_SPEC"
     [ -n "$(queue_job_addons_dir)" ] || die "queue_job was installed but its addon folder was not found."
+    [ -f "$(queue_job_addons_dir)/account_budget_oca/__manifest__.py" ] \
+        || die "account_budget_oca was installed but not beside queue_job."
     echo "$want" > "$stamp"
 }
 

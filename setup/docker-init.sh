@@ -6,7 +6,7 @@
 set -o errexit -o nounset -o pipefail
 
 DB="${HC_DEMO_DB:-hc_demo}"
-ADDONS="hc_integration_base,hc_procurement_sync,hc_inventory_sync,hc_workforce_sync,hc_maintenance_sync"
+ADDONS="hc_integration_base,hc_procurement_sync,hc_inventory_sync,hc_workforce_sync,hc_maintenance_sync,hc_budget_sync"
 CONF="${ODOO_RC:-/etc/odoo/odoo.conf}"
 
 for _ in $(seq 1 60); do

@@ -21,7 +21,7 @@ HC_SIM_HL7_PORT="${HC_SIM_HL7_PORT:-2575}"
 HC_MLLP_PORT="${HC_MLLP_PORT:-2576}"
 HC_DEMO_DB="${HC_DEMO_DB:-hc_demo}"
 HC_PYTHON="${HC_PYTHON:-python3}"
-HC_ADDONS="hc_integration_base,hc_procurement_sync,hc_inventory_sync,hc_workforce_sync,hc_maintenance_sync"
+HC_ADDONS="hc_integration_base,hc_procurement_sync,hc_inventory_sync,hc_workforce_sync,hc_maintenance_sync,hc_budget_sync"
 
 PY="$HC_VENV/bin/python"
 

@@ -23,6 +23,7 @@ def test_services_and_images():
     assert dockerfile.is_file()
     assert re.search(r"^FROM odoo:19\.0$", dockerfile.read_text(), re.M)
     assert "odoo-addon-queue-job==19.0.*" in dockerfile.read_text()
+    assert "odoo-addon-account-budget-oca==19.0.*" in dockerfile.read_text()
     assert "--no-deps" in dockerfile.read_text()
 
 
@@ -59,14 +60,15 @@ def test_simulators_reachable_from_odoo_as_localhost():
     services = _compose()["services"]
     assert services["odoo"]["network_mode"] == "service:simulators"
     ports = {p.split(":")[0] for p in services["simulators"]["ports"]}
-    assert {"8069", "8091", "8092", "8093", "8094"} <= ports
+    assert {"8069", "8091", "8092", "8093", "8094", "8095"} <= ports
     assert "--hr-port" in services["simulators"]["command"]
     assert "--cmms-port" in services["simulators"]["command"]
+    assert "--finance-port" in services["simulators"]["command"]
     assert "legacy_sim" in services["simulators"]["command"]
 
 
 ADDONS = {"hc_integration_base", "hc_procurement_sync", "hc_inventory_sync", "hc_workforce_sync",
-          "hc_maintenance_sync"}
+          "hc_maintenance_sync", "hc_budget_sync"}
 
 
 def _served_database(services):

@@ -1,0 +1,3 @@
+from . import test_budget_pull
+from . import test_budget_amounts
+from . import test_budget_policy
