@@ -72,8 +72,8 @@ class HcHandlerBudget(models.AbstractModel):
             raise PermanentError(self.env._("Budget line %(ref)s: its period is not two dates (YYYY-MM-DD).",
                                             ref=document["reference"]), category="validation") from exc
         if date_to < date_from:
-            raise PermanentError(self.env._("Budget line %(ref)s: its period ends (%(to)s) before it starts "
-                                            "(%(from)s).", ref=document["reference"], to=date_to, **{"from": date_from}),
+            raise PermanentError(self.env._("Budget line %(ref)s: its period ends (%(end)s) before it starts "
+                                            "(%(start)s).", ref=document["reference"], end=date_to, start=date_from),
                                  category="validation")
         return date_from, date_to
 

@@ -72,8 +72,11 @@ class PurchaseOrder(models.Model):
 
     def _hc_overrun_text(self, overruns):
         currency = self.company_id.currency_id
-        money = lambda value: f"{currency.symbol} {value:,.2f}" if currency.position == "before" \
-            else f"{value:,.2f} {currency.symbol}"
+
+        def money(value):
+            return f"{currency.symbol} {value:,.2f}" if currency.position == "before" \
+                else f"{value:,.2f} {currency.symbol}"
+
         return "\n".join(self.env._(
             "Cost centre %(centre)s, budget %(budget)s: budget %(planned)s, committed %(committed)s, remaining "
             "%(remaining)s; this order %(amount)s.",

@@ -17,9 +17,12 @@ class TestBudgetPull(BudgetMixin, TransactionCase):
         for name in WRITTEN:
             cls = type(self.env[name])
             for method in ("create", "write"):
-                def counted(records, *args, _original=getattr(cls, method), _name=name, **kwargs):
+                original = getattr(cls, method)
+
+                def counted(records, *args, _original=original, _name=name, **kwargs):
                     counts[_name] += 1
                     return _original(records, *args, **kwargs)
+
                 patches.append(patch.object(cls, method, counted))
         return counts, patches
 
