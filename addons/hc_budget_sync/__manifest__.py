@@ -20,5 +20,10 @@
     "demo": [
         "demo/hc_budget_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "hc_budget_sync/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }
