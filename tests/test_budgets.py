@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "bench"))
 sys.path.insert(0, str(HERE / "reliability"))
 
-from _common import ROOT, Simulators, free_port  # noqa: E402
+from _common import ROOT, Simulators, free_port, wait_http  # noqa: E402
 from _harness import OdooServer, drop_database, query, wait_until_drained  # noqa: E402
 from _odoo_shell import _fingerprint, _setup_env, copy_database  # noqa: E402
 from test_new_systems import RpcError, WebClient  # noqa: E402
@@ -75,7 +75,10 @@ def ref(admin, xmlid):
 
 
 def wait(db, what):
-    assert wait_until_drained(db, timeout=240, settle=1.5), f"jobs still running after {what}"
+    if not wait_until_drained(db, timeout=240, settle=1.5):
+        pending = query(db, "SELECT id, state, wait_reason, error_message FROM hc_message "
+                            "WHERE state NOT IN ('done', 'exception', 'ignored') ORDER BY id")
+        raise AssertionError(f"jobs still running after {what}: {pending}")
 
 
 def pull(admin, db, flow_id, what):
@@ -100,6 +103,8 @@ def test_budgets_pulled_and_purchases_held_to_them():
     sims = Simulators(items=20, suppliers=10, extra=("--hr-port", str(hr_port), "--employees", "20",
                                                      "--finance-port", str(finance_port)))
     finance = f"http://127.0.0.1:{finance_port}"
+    wait_http(f"http://127.0.0.1:{hr_port}/health", process=sims.process)
+    wait_http(f"{finance}/fin/api/v2/ping", process=sims.process)
     for line_id in (f"BL-{YEAR}-CLIN-4110", f"BL-{YEAR}-SUPP-4160", f"BL-{YEAR}-ADM-4100"):
         requests.post(f"{finance}/_admin/budget-lines/{line_id}", json={"approvedAmount": "1000.00"},
                       timeout=5).raise_for_status()

@@ -112,8 +112,10 @@ class PurchaseOrder(models.Model):
         return result
 
     def _hc_budget_warn(self):
+        headline = self.env._("Confirmed over budget.") if self.state == "purchase" \
+            else self.env._("Over budget: warned.")
         self.message_post(
-            body=Markup("<p>%s</p><p>%s</p>") % (self.env._("Confirmed over budget."),
+            body=Markup("<p>%s</p><p>%s</p>") % (headline,
                                                   escape(self.hc_budget_note).replace("\n", Markup("<br/>"))),
             message_type="comment", subtype_xmlid="mail.mt_note")
         self.env.user._bus_send("simple_notification", {
@@ -126,15 +128,24 @@ class PurchaseOrder(models.Model):
         self.message_post(
             body=Markup("<p>%s</p><p>%s</p>") % (self.env._("Held for the budget owner's approval."), note),
             message_type="comment", subtype_xmlid="mail.mt_note")
-        for owner in self.sudo().hc_budget_ids.creating_user_id:
+        budgets = self.sudo().hc_budget_ids
+        owners = budgets.creating_user_id
+        if any(not budget.creating_user_id for budget in budgets):
+            owners |= self.env.ref("account.group_account_manager").sudo().all_user_ids.filtered("active")[:1]
+        for owner in owners:
             self.sudo().activity_schedule(
                 "hc_budget_sync.mail_activity_budget_approval", user_id=owner.id,
                 summary=self.env._("Approve %s over budget", self.name), note=note)
 
     # --- approval ------------------------------------------------------------------------------------
     def _hc_may_approve_budget(self):
+        """The owners of the budgets it overran; for a budget without owner, the accounting managers."""
         self.ensure_one()
-        return self.env.user in self.sudo().hc_budget_ids.creating_user_id
+        budgets = self.sudo().hc_budget_ids
+        if self.env.user in budgets.creating_user_id:
+            return True
+        return any(not budget.creating_user_id for budget in budgets) \
+            and self.env.user.has_group("account.group_account_manager")
 
     def _approval_allowed(self):
         """An order held for budget is approved by its budget owner only (action_hc_budget_approve)."""
@@ -171,6 +182,13 @@ class PurchaseOrder(models.Model):
                           message_type="comment", subtype_xmlid="mail.mt_note")
         # The owner needs no purchase manager's rights to lift the hold; Odoo's own approval rule still applies.
         return self.sudo().button_approve()
+
+    def button_cancel(self):
+        result = super().button_cancel()
+        activity_type = self.env.ref("hc_budget_sync.mail_activity_budget_approval")
+        self.filtered(lambda o: o.state == "cancel").sudo().activity_ids.filtered(
+            lambda a: a.activity_type_id == activity_type).unlink()
+        return result
 
     def button_draft(self):
         result = super().button_draft()

@@ -113,3 +113,27 @@ class TestBudgetPolicy(BudgetOrderMixin, TransactionCase):
         order.button_confirm()
         self.assertEqual((order.state, order.hc_budget_state), ("purchase", "within"))
 
+
+    def test_cancelling_a_held_order_drops_the_owner_activity(self):
+        order = self.order(LAB, 1200)
+        self.confirm(order)
+        self.assertEqual(len(order.activity_ids), 1)
+        order.with_user(self.buyer).button_cancel()
+        self.assertEqual(order.state, "cancel")
+        self.assertFalse(order.activity_ids)
+        self.assertFalse(self.pushes(order))
+
+    def test_a_budget_without_owner_is_approved_by_an_accounting_manager(self):
+        self.budget(f"BUD-{YEAR}-CLIN").creating_user_id = False
+        accountant = new_test_user(self.env, login="hc_budget_accountant", name="Accounting manager",
+                                   groups="base.group_user,account.group_account_manager,"
+                                          "purchase.group_purchase_user")
+        order = self.order(LAB, 1200)
+        self.confirm(order)
+        self.assertEqual(order.state, "to approve")
+        with self.assertRaisesRegex(UserError, "Only the budget owner"):
+            order.with_user(self.owners["CLIN"]).action_hc_budget_approve()
+        with trap_jobs() as trap:
+            order.with_user(accountant).action_hc_budget_approve()
+        trap.assert_jobs_count(1)
+        self.assertEqual(order.state, "purchase")
