@@ -51,6 +51,16 @@ class CrossoveredBudget(models.Model):
             budget.hc_remaining = sum(lines.mapped("hc_remaining"))
 
     @api.model
+    def _hc_purchases_posts(self):
+        """At install: the Purchases position of every company that has expense accounts already, so
+        that the pages of a first pull, run side by side, find it rather than each making one."""
+        for company in self.env["res.company"].sudo().search([]):
+            if self.env["account.account"].sudo().search_count([
+                    ("company_ids", "in", company.id), ("account_type", "in", ("expense", "expense_direct_cost"))],
+                    limit=1):
+                self._hc_purchases_post(company)
+
+    @api.model
     def _hc_purchases_post(self, company):
         """The company's budgetary position of purchases: its expense accounts (made once)."""
         Post = self.env["account.budget.post"].sudo()

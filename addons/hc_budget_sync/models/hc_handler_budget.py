@@ -1,7 +1,10 @@
+from psycopg2 import IntegrityError
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.hc_integration_base.exceptions import PermanentError
+from odoo.addons.hc_integration_base.exceptions import PermanentError, ReferenceWait
+from odoo.addons.hc_integration_base.lifecycle.locks import try_xact_lock
 from odoo.addons.hc_integration_base.models.hc_binding import content_hash
 
 BUDGET = "crossovered.budget"
@@ -123,19 +126,7 @@ class HcHandlerBudget(models.AbstractModel):
         if document.get("state"):
             values["state"] = BUDGET_STATES[document["state"]]
         if not budget:
-            flow = message.flow_id.sudo()
-            budget = self.env[BUDGET].with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create({
-                "hc_policy": flow.hc_budget_policy or "warn",
-                "creating_user_id": (flow.hc_budget_owner_id or message.backend_id.responsible_user_id).id or False,
-                "state": "validate",
-                "company_id": company.id,
-                "date_from": date_from,
-                "date_to": date_to,
-                "hc_reference": reference,
-                **values,
-            })
-            self._bind(message, budget, reference)
-            return budget
+            return self._create_budget(message, reference, values, company, date_from, date_to)
         if date_from < budget.date_from:
             values["date_from"] = date_from
         if date_to > budget.date_to:
@@ -145,6 +136,34 @@ class HcHandlerBudget(models.AbstractModel):
         if changed:
             budget.write(changed)
         return budget
+
+    @api.model
+    def _create_budget(self, message, reference, values, company, date_from, date_to):
+        """A new budget for ``reference``, once: the pages of one pull run side by side and several
+        carry lines of the same budget. The page that takes the budget's lock creates it; another
+        waits (no attempt spent) and finds it on its next run, also when its snapshot was taken before
+        the first one committed (the binding's unique index refuses the second budget)."""
+        if not try_xact_lock(self.env.cr, f"hc.budget:{message.backend_id.id}:{reference}"):
+            raise ReferenceWait(self.env._("Budget %s is being created by another page of the pull.", reference))
+        try:
+            with self.env.cr.savepoint():
+                flow = message.flow_id.sudo()
+                owner = flow.hc_budget_owner_id or message.backend_id.responsible_user_id
+                budget = self.env[BUDGET].with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create({
+                    "hc_policy": flow.hc_budget_policy or "warn",
+                    "creating_user_id": owner.id or False,
+                    "state": "validate",
+                    "company_id": company.id,
+                    "date_from": date_from,
+                    "date_to": date_to,
+                    "hc_reference": reference,
+                    **values,
+                })
+                self._bind(message, budget, reference)
+                return budget
+        except IntegrityError as exc:
+            raise ReferenceWait(self.env._("Budget %s was just created by another page of the pull.",
+                                           reference)) from exc
 
     @api.model
     def _budget_post(self, message, company):

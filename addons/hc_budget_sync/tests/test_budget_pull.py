@@ -1,6 +1,10 @@
+from datetime import date
 from unittest.mock import patch
 
 from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.hc_integration_base.exceptions import ReferenceWait
+from odoo.addons.hc_integration_base.lifecycle.locks import lock_key
 
 from .common import ADM, LAB, MNT, YEAR, BudgetMixin
 
@@ -28,7 +32,9 @@ class TestBudgetPull(BudgetMixin, TransactionCase):
 
     def test_pull_makes_one_budget_per_reference_with_a_line_per_cost_centre(self):
         run = self.pull()
-        self.assertEqual(run.state, "done", run.error_message if "error_message" in run else "")
+        self.assertEqual(run.state, "done")
+        self.assertEqual((run.pages_done, run.count_created, run.count_failed), (3, 11, 0),
+                         run.page_message_ids.mapped(lambda m: (m.state, m.count_created, m.error_message)))
         budgets = self.env["crossovered.budget"].search([("hc_reference", "like", f"BUD-{YEAR}-")])
         self.assertEqual(sorted(budgets.mapped("hc_reference")),
                          [f"BUD-{YEAR}-ADM", f"BUD-{YEAR}-CLIN", f"BUD-{YEAR}-SUPP"])
@@ -82,3 +88,19 @@ class TestBudgetPull(BudgetMixin, TransactionCase):
         self.assertEqual(len(failed), 1)
         self.assertIn("CC-9999", failed.error_message)
         self.assertEqual(failed.error_category, "mapping")
+
+    def test_a_budget_another_page_is_creating_waits_for_it(self):
+        """Pages of one pull run side by side: the page that does not get the budget's lock waits (no
+        attempt spent) instead of making a second budget of the same reference."""
+        message = self.env["hc.message"].new({"backend_id": self.backend.id, "flow_id": self.flow.id})
+        other = self.registry.cursor()
+        self.addCleanup(other.close)
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(f"hc.budget:{self.backend.id}:BUD-RACE"),))
+        handler = self.env["hc.handler.budget"]
+        with self.assertRaisesRegex(ReferenceWait, "BUD-RACE is being created by another page"):
+            handler._create_budget(message, "BUD-RACE", {"name": "Race"}, self.env.company,
+                                   date(YEAR, 1, 1), date(YEAR, 12, 31))
+        other.rollback()
+        budget = handler._create_budget(message, "BUD-RACE", {"name": "Race"}, self.env.company,
+                                        date(YEAR, 1, 1), date(YEAR, 12, 31))
+        self.assertEqual(self.budget("BUD-RACE"), budget)
