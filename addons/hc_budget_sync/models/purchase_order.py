@@ -30,8 +30,9 @@ class PurchaseOrder(models.Model):
     _inherit = "purchase.order"
 
     hc_budget_state = fields.Selection(
-        BUDGET_STATES, string="Budget check", readonly=True, copy=False, tracking=True,
-        help="What the budgets of the order's cost centres said when it was confirmed.")
+        BUDGET_STATES, string="Budget check", readonly=True, copy=False,
+        help="What the budgets of the order's cost centres said when it was confirmed (empty: no budget "
+        "funds its cost centres).")
     hc_budget_note = fields.Text("Budget overrun", readonly=True, copy=False)
     hc_budget_ids = fields.Many2many(
         "crossovered.budget", "hc_purchase_order_budget_rel", "order_id", "budget_id", string="Budgets overrun",
@@ -50,25 +51,26 @@ class PurchaseOrder(models.Model):
 
     # --- the check -----------------------------------------------------------------------------------
     def _hc_budget_overruns(self):
-        """``[(budget line, committed, remaining, order amount)]``: the checked budget lines this order
-        would take past their remaining amount."""
+        """``(checked, [(budget line, committed, remaining, order amount)])``: whether a budget funds the
+        order's cost centres, and the budget lines this order would take past their remaining amount."""
         self.ensure_one()
         lines = self.order_line.filtered(lambda ln: not ln.display_type and ln.analytic_distribution)
         day = fields.Date.context_today(self, self.date_order) if self.date_order else fields.Date.context_today(self)
         BudgetLine = self.env["crossovered.budget.lines"]
-        overruns = []
+        overruns, checked = [], False
         for account in self.env["account.analytic.account"].sudo().browse(
                 sorted(distribution_accounts(lines.mapped("analytic_distribution")))).exists():
             amount = sum(ln._hc_amount() * distribution_share(ln.analytic_distribution, account.id) for ln in lines)
             if amount <= 0:
                 continue
             for budget_line in BudgetLine._hc_checked_lines(self.company_id, account, day):
+                checked = True
                 open_orders, actual = budget_line._hc_spend()[budget_line.id]
                 committed = open_orders + actual
                 remaining = budget_line.planned_amount - committed
                 if self.company_id.currency_id.compare_amounts(amount, remaining) > 0:
                     overruns.append((budget_line, committed, remaining, amount))
-        return overruns
+        return checked, overruns
 
     def _hc_overrun_text(self, overruns):
         currency = self.company_id.currency_id
@@ -88,7 +90,9 @@ class PurchaseOrder(models.Model):
     def button_confirm(self):
         checked = {}
         for order in self.filtered(lambda o: o.state in ("draft", "sent")):
-            overruns = order._hc_budget_overruns()
+            funded, overruns = order._hc_budget_overruns()
+            if not funded:
+                continue
             policy = max((line.crossovered_budget_id.hc_policy for line, *_rest in overruns),
                          key=POLICY_RANK.get, default=None)
             if policy == "block":

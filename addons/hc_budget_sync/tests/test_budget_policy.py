@@ -111,7 +111,14 @@ class TestBudgetPolicy(BudgetOrderMixin, TransactionCase):
         self.budget(f"BUD-{YEAR}-ADM").action_budget_done()
         order = self.order(ADM, 5000)
         order.button_confirm()
-        self.assertEqual((order.state, order.hc_budget_state), ("purchase", "within"))
+        self.assertEqual((order.state, order.hc_budget_state), ("purchase", False), "no budget funds it now")
+
+    def test_an_order_on_no_cost_centre_is_not_checked(self):
+        order = self.order(LAB, 5000)
+        order.order_line.analytic_distribution = False
+        trap, _result = self.confirm(order)
+        trap.assert_jobs_count(1)
+        self.assertEqual((order.state, order.hc_budget_state), ("purchase", False))
 
 
     def test_cancelling_a_held_order_drops_the_owner_activity(self):
