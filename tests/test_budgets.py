@@ -57,7 +57,7 @@ def ensure_template():
     if installed == "1":
         if stamp.exists() and stamp.read_text().strip() == fingerprint:
             return
-        action = ["-u", addons]
+        action = ["-i", addons, "-u", addons]  # addons new in this checkout are installed too
     else:
         drop_database(TEMPLATE)
         subprocess.run(["createdb", TEMPLATE], check=True, capture_output=True)
