@@ -31,6 +31,21 @@ def status(key):
     return 0.0
 
 
+def cpu_seconds(env):
+    """CPU seconds spent so far by this process and by the PostgreSQL backend of its cursor: the
+    work of a run, whatever else the machine is doing (wall-clock time is not, on a shared one)."""
+    env.cr.execute("SELECT pg_backend_pid()")
+    pid = env.cr.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        backend = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    except OSError:  # the database on another host: this process alone
+        backend = 0.0
+    times = os.times()
+    return times.user + times.system + backend
+
+
 def reset_peak():
     gc.collect()
     with open("/proc/self/clear_refs", "w") as handle:
