@@ -19,7 +19,12 @@ def sims():
     simulators.stop()
 
 
+# Simulators a module's tests share (fixtures of these names), reset before each test using them.
+RESET_BEFORE_EACH_TEST = ("sims", "peer", "gateway")
+
+
 @pytest.fixture(autouse=True)
 def _reset_simulators(request):
-    if "sims" in request.fixturenames:
-        request.getfixturevalue("sims").reset()
+    for name in RESET_BEFORE_EACH_TEST:
+        if name in request.fixturenames:
+            request.getfixturevalue(name).reset()

@@ -21,11 +21,6 @@ def peer():
     simulator.stop()
 
 
-@pytest.fixture(autouse=True)
-def _reset_peer(request):
-    if "peer" in request.fixturenames:
-        request.getfixturevalue("peer").reset()
-
 
 def client(peer, **options):
     options.setdefault("connect_timeout", 2)

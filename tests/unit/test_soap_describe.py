@@ -3,24 +3,9 @@ when choosing the operation of a push flow, and what drafts its mappings."""
 
 import pytest
 
-from hc_integration_base.transports.auth import build_auth
 from hc_integration_base.transports.errors import TransportError
 from hc_integration_base.transports.soap import SoapClient
 from legacy_sim import start_simulators
-from legacy_sim.supply_gateway import GATEWAY_PASSWORD, GATEWAY_USER, start_supply_gateway
-
-
-@pytest.fixture(scope="module")
-def gateway():
-    server = start_supply_gateway()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def client(gateway):
-    auth = build_auth({"type": "basic", "username": GATEWAY_USER, "password": GATEWAY_PASSWORD})
-    return SoapClient(gateway.wsdl_url, auth=auth, connect_timeout=2, read_timeout=5)
 
 
 def flat(nodes):

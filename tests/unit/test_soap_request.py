@@ -7,25 +7,11 @@ from hc_integration_base.transports.auth import build_auth
 from hc_integration_base.transports.errors import TransportError
 from hc_integration_base.transports.soap import SoapClient
 from legacy_sim import start_simulators
-from legacy_sim.supply_gateway import GATEWAY_PASSWORD, GATEWAY_USER, start_supply_gateway
 
 ORDER = {"reference": "P00042", "vendor_code": "SUP-0001", "currency": "EUR", "order_date": "2026-01-02",
          "idempotency_key": "P00042:create:0", "action": "create",
          "lines": [{"line_ref": "7", "item_code": "ITM-000001", "quantity": 2.0, "uom_code": "Units",
                     "unit_price": 3.5}]}
-
-
-@pytest.fixture(scope="module")
-def gateway():
-    server = start_supply_gateway()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def client(gateway):
-    auth = build_auth({"type": "basic", "username": GATEWAY_USER, "password": GATEWAY_PASSWORD})
-    return SoapClient(gateway.wsdl_url, auth=auth, connect_timeout=2, read_timeout=5)
 
 
 def test_lists_fill_the_repeated_child_of_their_wrapper(gateway, client):

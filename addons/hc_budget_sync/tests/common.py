@@ -2,7 +2,7 @@ from datetime import date
 
 from odoo.tests import new_test_user
 
-from odoo.addons.hc_integration_base.tests.common import SimulatorMixin
+from odoo.addons.hc_integration_base.tests.common import HcIntegrationMixin
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 # Importable: the base addon's tests.common puts the repository on sys.path.
@@ -14,7 +14,7 @@ LAB, MNT, ADM = "CC-4110", "CC-4160", "CC-4100"
 YEAR = date.today().year  # the simulator serves the current fiscal year, as orders are dated today
 
 
-class BudgetMixin(SimulatorMixin):
+class BudgetMixin(HcIntegrationMixin):
     """The HR simulator (cost centres) and the finance simulator (approved budgets of ``YEAR``) on free
     loopback ports, the demo backends pointed at them; cost centres pulled; budget owners as users
     whose e-mails the finance system names."""
@@ -25,7 +25,6 @@ class BudgetMixin(SimulatorMixin):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.hr = hr_sim.start_hr_simulator(port=0, employees=10)
         cls.addClassCleanup(cls.hr.stop)
         cls.finance = finance_sim.start_finance_simulator(port=0, years=(YEAR,))

@@ -1,6 +1,7 @@
 from datetime import date
 from unittest.mock import patch
 
+from odoo import sql_db
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.hc_integration_base.exceptions import ReferenceWait
@@ -93,7 +94,7 @@ class TestBudgetPull(BudgetMixin, TransactionCase):
         """Pages of one pull run side by side: the page that does not get the budget's lock waits (no
         attempt spent) instead of making a second budget of the same reference."""
         message = self.env["hc.message"].new({"backend_id": self.backend.id, "flow_id": self.flow.id})
-        other = self.registry.cursor()
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()  # another session (the registry's is the test's)
         self.addCleanup(other.close)
         other.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(f"hc.budget:{self.backend.id}:BUD-RACE"),))
         handler = self.env["hc.handler.budget"]

@@ -1,44 +1,28 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from .common import BackendMixin
+from .common import HcIntegrationCase, MessageCase
 
 
 @tagged("post_install", "-at_install")
-class TestAlertEpisodes(BackendMixin, TransactionCase):
+class TestAlertEpisodes(MessageCase):
     """An alert rule is announced once when it crosses its threshold and once when it clears,
     however its figures move in between (the cron runs every five minutes)."""
+
+    BACKEND = {"code": "alerts", "alert_error_rate": 40, "alert_backlog": 2, "alert_oldest_minutes": 30}
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.setup_users()
-        cls.backend = cls.create_backend(
-            code="alerts", responsible_user_id=cls.users["operator"].id,
-            alert_error_rate=40, alert_backlog=2, alert_oldest_minutes=30,
-        )
-        cls.flow = cls.env["hc.flow"].create({
-            "name": "Contacts", "code": "contacts", "backend_id": cls.backend.id, "object_type": "generic",
-            "model_id": cls.env.ref("base.model_res_partner").id, "direction": "inbound",
-        })
         cls.Backend = cls.env["hc.backend"]
 
-    def setUp(self):
-        super().setUp()
-        self.registry_enter_test_mode()  # a failed message writes its state on a cursor of its own
-
-    def receive(self, *ids, flow=None):
+    def contacts(self, *ids):
         with trap_jobs():
-            return self.env["hc.message"].concat(*(
-                self.env["hc.message"]._receive_post(self.backend, flow or self.flow, {"id": i, "name": i},
-                                                     external_id=i)
-                for i in ids
-            ))
+            return self.Message.concat(*(self.contact({"id": i, "name": i}) for i in ids))
 
     def age(self, messages, minutes):
         self.env.cr.execute(
@@ -57,7 +41,7 @@ class TestAlertEpisodes(BackendMixin, TransactionCase):
         self.Backend._cron_check_alerts()
         self.assertFalse(self.backend.alert_open_rules)
         self.assertFalse(self.posts("Integration alert"))
-        first = self.receive("A1", "A2", "A3")
+        first = self.contacts("A1", "A2", "A3")
         self.age(first, 40)
         self.Backend._cron_check_alerts()
         self.assertEqual(self.backend.alert_open_rules, f"backlog oldest:{self.flow.id}")
@@ -67,7 +51,7 @@ class TestAlertEpisodes(BackendMixin, TransactionCase):
         self.assertEqual(self.alert_activities().user_id, self.users["operator"])
 
         # Five minutes later: two more messages wait and the oldest has aged.
-        second = self.receive("A4", "A5")
+        second = self.contacts("A4", "A5")
         self.age(first, 45)
         self.Backend._cron_check_alerts()
         self.assertIn("5 messages wait to be processed", self.backend.alert_state, "the figures stay current")
@@ -91,14 +75,13 @@ class TestAlertEpisodes(BackendMixin, TransactionCase):
     def test_each_rule_opens_and_closes_on_its_own(self):
         self.backend.alert_oldest_minutes = 0
         with trap_jobs():
-            bad = self.env["hc.message"]._receive_post(self.backend, self.flow, {"id": "B0", "nope": 1},
-                                                       external_id="B0")
+            bad = self.contact({"id": "B0", "nope": 1})
         bad._job_process()
         self.assertEqual(bad.state, "exception")
         self.Backend._cron_check_alerts()
         self.assertEqual(self.backend.alert_open_rules, "error_rate")
         self.assertEqual(len(self.posts("Integration alert")), 1)
-        pending = self.receive("B1", "B2", "B3")
+        pending = self.contacts("B1", "B2", "B3")
         self.Backend._cron_check_alerts()
         self.assertEqual(self.backend.alert_open_rules, "backlog error_rate")
         alerts = self.posts("Integration alert")
@@ -120,20 +103,16 @@ class TestAlertEpisodes(BackendMixin, TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestFlowLatencyClass(BackendMixin, TransactionCase):
+class TestFlowLatencyClass(HcIntegrationCase):
     """A flow's latency class and criticality set its channel and its oldest-pending alert."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.backend = cls.create_backend(code="lat", alert_backlog=0, alert_error_rate=0, alert_oldest_minutes=30)
-        partner_model = cls.env.ref("base.model_res_partner").id
         cls.flows = {
-            latency: cls.env["hc.flow"].create({
-                "name": f"Flow {latency}", "code": latency, "backend_id": cls.backend.id, "object_type": "generic",
-                "model_id": partner_model, "direction": "inbound", "latency_class": latency,
-            })
+            latency: cls.create_flow(latency, cls.backend, name=f"Flow {latency}", object_type="generic",
+                                     latency_class=latency)
             for latency in ("realtime", "minutes", "daily")
         }
 
@@ -154,10 +133,9 @@ class TestFlowLatencyClass(BackendMixin, TransactionCase):
         self.assertEqual(self.flows["daily"]._alert_oldest_minutes(), 0, "0 on the backend: no age alert")
 
     def test_realtime_flow_alerts_first(self):
-        Message = self.env["hc.message"]
         with trap_jobs():
             messages = {
-                latency: Message._receive_post(self.backend, flow, {"id": latency}, external_id=latency)
+                latency: self.receive(flow, {"id": latency}, jobs=None, external_id=latency)
                 for latency, flow in self.flows.items()
             }
         self.env.cr.execute(
@@ -181,8 +159,35 @@ class TestFlowLatencyClass(BackendMixin, TransactionCase):
         self.assertEqual(self.flows["realtime"].channel, "root.hc.lat.urgent")
         self.assertEqual(self.flows["minutes"].channel, "root.hc.lat")
         with trap_jobs() as trap:
-            message = self.env["hc.message"]._receive_post(
-                self.backend, self.flows["realtime"], {"id": "R1"}, external_id="R1")
+            message = self.receive(self.flows["realtime"], {"id": "R1"}, jobs=None, external_id="R1")
             trap.assert_enqueued_job(message._job_process, properties={"channel": "root.hc.lat.urgent"})
         self.flows["realtime"].latency_class = "minutes"
         self.assertEqual(self.flows["realtime"].channel, "root.hc.lat")
+
+
+@tagged("post_install", "-at_install")
+class TestBackendAlerts(MessageCase):
+    def test_thresholds_raise_one_alert_per_episode(self):
+        self.backend.write({"alert_error_rate": 40, "alert_backlog": 2, "alert_oldest_minutes": 0})
+        Backend = self.env["hc.backend"]
+        Backend._cron_check_alerts()
+        self.assertFalse(self.backend.activity_ids, "healthy: no alert")
+        with trap_jobs():
+            pending = [self.contact({"id": f"A{i}", "name": "x"}) for i in range(3)]
+        bad = self.contact({"id": "A9", "nope": 1})
+        bad._job_process()
+        Backend._cron_check_alerts()
+        self.assertIn("3 messages wait to be processed", self.backend.alert_state)
+        self.assertIn("Error rate 100%", self.backend.alert_state)
+        alerts = self.backend.activity_ids.filtered(lambda a: a.summary.startswith("Integration alert"))
+        self.assertEqual(len(alerts), 1)
+        self.assertEqual(alerts.user_id, self.users["operator"])
+        Backend._cron_check_alerts()
+        alerts = self.backend.activity_ids.filtered(lambda a: a.summary.startswith("Integration alert"))
+        self.assertEqual(len(alerts), 1, "the same episode alerts once")
+        for message in pending:
+            message._job_process()
+        self.backend.alert_error_rate = 90
+        Backend._cron_check_alerts()
+        self.assertFalse(self.backend.alert_state, "25% errors is under 90%, nothing waits: back to normal")
+        self.assertIn("Back to normal", self.backend.message_ids[0].body)

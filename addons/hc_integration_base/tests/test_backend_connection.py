@@ -3,10 +3,10 @@ import time
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
 from ..transports.errors import TransportError
-from .common import BackendMixin, SimulatorMixin
+from .common import HcIntegrationCase
 
 
 def _closed_port():
@@ -16,24 +16,23 @@ def _closed_port():
 
 
 @tagged("post_install", "-at_install")
-class TestBackendConnection(SimulatorMixin, BackendMixin, TransactionCase):
+class TestBackendConnection(HcIntegrationCase):
     """Test connection against the real simulators, for every protocol and auth type."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.start_simulators()
-
-    def setUp(self):
-        super().setUp()
-        self.sims.reset()
 
     def rest_backend(self, **values):
         vals = {"base_url": self.sims.rest_url, "health_path": "/api/v1/health"}
         vals.update(values)
         vals.setdefault("code", f"rest_{vals.get('auth_type', 'none')}")
         return self.create_backend(**vals)
+
+    def keyed_backend(self, code, **values):
+        """A REST backend of the simulator with its API key."""
+        return self.rest_backend(code=code, auth_type="api_key", api_key="sim-api-key", **values)
 
     def soap_backend(self, **values):
         vals = {
@@ -68,24 +67,13 @@ class TestBackendConnection(SimulatorMixin, BackendMixin, TransactionCase):
             with self.subTest(auth_type=auth_type):
                 backend = self.rest_backend(auth_type=auth_type, **values)
                 self.assertConnection(backend, True, "Connection OK")
-        query_key = self.rest_backend(
-            code="rest_api_key_query",
-            auth_type="api_key",
-            api_key="sim-api-key",
-            api_key_name="api_key",
-            api_key_location="query",
-        )
+        query_key = self.keyed_backend("rest_api_key_query", api_key_name="api_key", api_key_location="query")
         self.assertConnection(query_key, True, "Connection OK")
 
     def test_rest_wrong_credentials(self):
         backend = self.rest_backend(auth_type="api_key", api_key="wrong-key")
         self.assertConnection(backend, False, "401")
-        backend = self.rest_backend(
-            code="rest_forbidden",
-            auth_type="api_key",
-            api_key="sim-api-key",
-            health_path="/api/v1/forbidden",
-        )
+        backend = self.keyed_backend("rest_forbidden", health_path="/api/v1/forbidden")
         self.assertConnection(backend, False, "403")
         oauth = self.rest_backend(
             code="rest_oauth_bad",
@@ -140,7 +128,7 @@ class TestBackendConnection(SimulatorMixin, BackendMixin, TransactionCase):
 
     def test_timeout(self):
         self.sims.set_faults("rest", timeout_rate=1.0, hang_seconds=3)
-        backend = self.rest_backend(code="slow", auth_type="api_key", api_key="sim-api-key", read_timeout=0.5)
+        backend = self.keyed_backend("slow", read_timeout=0.5)
         started = time.monotonic()
         self.assertConnection(backend, False, "No answer within")
         self.assertLess(time.monotonic() - started, 2.5)
@@ -164,7 +152,7 @@ class TestBackendConnection(SimulatorMixin, BackendMixin, TransactionCase):
                 self.assertEqual(caught.exception.category, "security")
 
     def test_classification_of_failures(self):
-        backend = self.rest_backend(code="classify", auth_type="api_key", api_key="sim-api-key")
+        backend = self.keyed_backend("classify")
         client = backend._get_client()
         expectations = [
             ({"error_rate": 1.0, "status_code": 503}, "http_5xx", True),
@@ -186,13 +174,7 @@ class TestBackendConnection(SimulatorMixin, BackendMixin, TransactionCase):
 
     # --- circuit breaker ------------------------------------------------------------------------------
     def test_breaker_opens_fails_fast_and_recovers(self):
-        backend = self.rest_backend(
-            code="breaker",
-            auth_type="api_key",
-            api_key="sim-api-key",
-            breaker_threshold=2,
-            breaker_cooldown=1,
-        )
+        backend = self.keyed_backend("breaker", breaker_threshold=2, breaker_cooldown=1)
         self.sims.take_down("rest")
         try:
             backend.action_test_connection()
@@ -210,8 +192,7 @@ class TestBackendConnection(SimulatorMixin, BackendMixin, TransactionCase):
         self.assertEqual(backend.breaker_state, "closed")
 
     def test_a_circuit_opened_by_another_worker_stops_this_one(self):
-        backend = self.rest_backend(code="shared_breaker", auth_type="api_key", api_key="sim-api-key",
-                                    breaker_threshold=5, breaker_cooldown=60)
+        backend = self.keyed_backend("shared_breaker", breaker_threshold=5, breaker_cooldown=60)
         # Another worker process saw five failures and wrote it on the record a moment ago.
         backend.write({"breaker_state": "open", "breaker_opened_at": fields.Datetime.now(),
                        "breaker_last_error": "Connection refused"})

@@ -1,20 +1,18 @@
-import json
 
 from odoo.exceptions import AccessError
 from odoo.modules.neutralize import neutralize_database
-from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..models.hc_backend_secrets import SECRET_FIELDS as SECRETS
-from .common import BackendMixin
+from .common import HcIntegrationCase, HcIntegrationHttpCase
 
 
 @tagged("post_install", "-at_install")
-class TestBackendSecurity(BackendMixin, TransactionCase):
+class TestBackendSecurity(HcIntegrationCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.setup_users()
         cls.backend = cls.create_backend(
             auth_type="api_key",
@@ -121,7 +119,7 @@ class TestBackendSecurity(BackendMixin, TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestBackendSecretsJsonRpc(BackendMixin, HttpCase):
+class TestBackendSecretsJsonRpc(HcIntegrationHttpCase):
     """The same rule seen from the web client's JSON-RPC, as a browser session would."""
 
     @mute_logger("odoo.http")
@@ -130,44 +128,13 @@ class TestBackendSecretsJsonRpc(BackendMixin, HttpCase):
         backend = self.create_backend(code="rpc_backend", api_key="rpc-secret-key")
         for role in ("consultant", "operator"):
             user = self.users[role]
-            user.password = f"hc_{role}_pw_2026"
-            self.authenticate(user.login, f"hc_{role}_pw_2026")
             for fields in (["api_key"], ["name", "api_key"]):
-                response = self.url_open(
-                    "/web/dataset/call_kw/hc.backend/read",
-                    data=json.dumps(
-                        {
-                            "jsonrpc": "2.0",
-                            "method": "call",
-                            "params": {
-                                "model": "hc.backend",
-                                "method": "read",
-                                "args": [[backend.id], fields],
-                                "kwargs": {},
-                            },
-                        }
-                    ),
-                    headers={"Content-Type": "application/json"},
-                )
+                response = self.call_kw(user, "hc.backend", "read", [[backend.id], fields])
                 body = response.json()
                 self.assertIn("error", body, (role, fields))
                 self.assertNotIn("rpc-secret-key", response.text)
-            response = self.url_open(
-                "/web/dataset/call_kw/hc.backend/web_read",
-                data=json.dumps(
-                    {
-                        "jsonrpc": "2.0",
-                        "method": "call",
-                        "params": {
-                            "model": "hc.backend",
-                            "method": "web_read",
-                            "args": [[backend.id]],
-                            "kwargs": {"specification": {"name": {}, "code": {}}},
-                        },
-                    }
-                ),
-                headers={"Content-Type": "application/json"},
-            )
+            response = self.call_kw(user, "hc.backend", "web_read", [[backend.id]],
+                                    {"specification": {"name": {}, "code": {}}})
             self.assertEqual(response.json()["result"][0]["code"], "rpc_backend")
             self.assertNotIn("rpc-secret-key", response.text)
 

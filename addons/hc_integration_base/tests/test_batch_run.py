@@ -1,66 +1,37 @@
 import json
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..transports.rest import RestClient
-from .common import BackendMixin, SimulatorMixin, data
+from .common import HcIntegrationCase, data, json_answer
 
 
 @tagged("post_install", "-at_install")
-class TestBatchRun(SimulatorMixin, BackendMixin, TransactionCase):
+class TestBatchRun(HcIntegrationCase):
     """Paged pulls from the REST simulator: one job per page, resumable, unchanged skipped."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.start_simulators()  # 10 suppliers
         cls.backend = cls.create_backend(
             code="master", base_url=cls.sims.rest_url, auth_type="api_key", api_key="sim-api-key"
         )
-        cls.flow = cls.env["hc.flow"].create(
-            {
-                "name": "Supplier master",
-                "code": "suppliers",
-                "backend_id": cls.backend.id,
-                "model_id": cls.env.ref("base.model_res_partner").id,
-                "direction": "pull",
-                "mode": "batch",
-                "remote_resource": "/api/v1/suppliers",
-                "external_id_path": "code",
-                "page_size": 4,
-            }
-        )
-
-    def setUp(self):
-        super().setUp()
-        self.sims.reset()
-        self.registry_enter_test_mode()
-
-    def pull(self, trap, run=None):
-        """Start (or continue) a pull and run every job it enqueues, as the runner would."""
-        if run is None:
-            action = self.flow.action_pull_now()
-            run = self.env["hc.batch.run"].browse(action["res_id"])
-        while trap.enqueued_jobs:
-            trap.perform_enqueued_jobs()
-        return run
+        cls.flow = cls.create_flow("suppliers", cls.backend, name="Supplier master", direction="pull", mode="batch",
+                                   remote_resource="/api/v1/suppliers", external_id_path="code", page_size=4)
 
     def partners(self):
         bindings = self.env["hc.binding"].search([("backend_id", "=", self.backend.id)])
         return self.env["res.partner"].browse(bindings.mapped("res_id"))
 
     def test_pull_creates_then_skips_unchanged(self):
-        with trap_jobs() as trap:
-            run = self.pull(trap)
+        run = self.pull(self.flow)
         self.assertEqual(run.state, "done")
         self.assertEqual((run.pages_fetched, run.pages_total, run.pages_done), (3, 3, 3))
         self.assertEqual((run.count_created, run.count_updated, run.count_unchanged), (10, 0, 0))
@@ -73,22 +44,19 @@ class TestBatchRun(SimulatorMixin, BackendMixin, TransactionCase):
         first = partners.sorted("id")[0]
         write_date = first.write_date
 
-        with trap_jobs() as trap:
-            second = self.pull(trap)
+        second = self.pull(self.flow)
         self.assertEqual((second.count_created, second.count_updated, second.count_unchanged), (0, 0, 10))
         self.assertEqual(len(self.partners()), 10)
         self.assertEqual(first.write_date, write_date, "an unchanged pull writes nothing")
 
     def test_changed_record_updated(self):
-        with trap_jobs() as trap:
-            self.pull(trap)
+        self.pull(self.flow)
         self.sims.state.item_overrides.clear()
         binding = self.env["hc.binding"].search([("external_id", "=", "SUP-0002")])
         partner = self.env["res.partner"].browse(binding.res_id)
         partner.email = "changed-in-odoo@example.com"
         binding.content_hash = "stale"
-        with trap_jobs() as trap:
-            run = self.pull(trap)
+        run = self.pull(self.flow)
         self.assertEqual((run.count_updated, run.count_unchanged), (1, 9))
         self.assertEqual(partner.email, "orders2@supplier.example")
 
@@ -101,14 +69,13 @@ class TestBatchRun(SimulatorMixin, BackendMixin, TransactionCase):
             self.assertEqual(run.pages_fetched, 1)
             self.assertEqual(json.loads(run.checkpoint)["page"], 2)
             run.action_cancel()
-            while trap.enqueued_jobs:
-                trap.perform_enqueued_jobs()  # page 1 is applied; the queued fetch sees the cancel
+            self.run_jobs(trap)  # page 1 is applied; the queued fetch sees the cancel
         self.assertEqual((run.state, run.pages_fetched, run.count_created), ("cancelled", 1, 4))
         with trap_jobs() as trap:
             run.action_resume()
             trap.assert_jobs_count(1)
             self.assertEqual(trap.enqueued_jobs[0].args, (run.checkpoint,))
-            self.pull(trap, run)
+            self.run_jobs(trap)
         self.assertEqual((run.state, run.pages_fetched, run.count_created), ("done", 3, 10))
         self.assertEqual(sorted(run.page_message_ids.mapped("page_number")), [1, 2, 3])
         self.assertEqual(len(self.partners()), 10)
@@ -128,99 +95,65 @@ class TestBatchRun(SimulatorMixin, BackendMixin, TransactionCase):
         self.flow.max_attempts = 1
         self.sims.take_down("rest")
         try:
-            with trap_jobs() as trap:
-                run = self.pull(trap)
+            run = self.pull(self.flow)
         finally:
             self.sims.bring_up("rest")
         self.assertEqual(run.state, "failed")
         self.assertIn("refused", run.error_message)
 
 
-class MaterialesHandler(BaseHTTPRequestHandler):
+class Materiales:
     """A materials system written for these tests, paging its own way: ``pagina``/``tamano``,
     every page capped at 25 records whatever the size asked, the records under
     ``resultado.filas`` and the total under ``meta.totalFilas``. Unknown parameters are ignored,
-    as such systems do (``page_size=100`` gets the first 25)."""
+    as such systems do (``page_size=100`` gets the first 25). ``queries`` keeps what was asked."""
 
     CAP = 25
 
-    def log_message(self, *args):
-        pass
+    def __init__(self, rows):
+        self.rows = rows
+        self.queries = []
 
-    def do_GET(self):  # noqa: N802 - http.server's hook name
-        parsed = urllib.parse.urlsplit(self.path)
-        query = {k: v[0] for k, v in urllib.parse.parse_qs(parsed.query).items()}
-        self.server.requests.append(query)
+    def __call__(self, request, body):
+        query = {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlsplit(request.path).query).items()}
+        self.queries.append(query)
         page = max(int(query.get("pagina", 1)), 1)
         size = min(int(query.get("tamano", self.CAP)), self.CAP)
-        rows = self.server.rows[(page - 1) * size:page * size]
-        body = json.dumps({"resultado": {"filas": rows}, "meta": {"totalFilas": len(self.server.rows)}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        rows = self.rows[(page - 1) * size:page * size]
+        return json_answer(200, {"resultado": {"filas": rows}, "meta": {"totalFilas": len(self.rows)}})
 
 
 @tagged("post_install", "-at_install")
-class TestPageContractPull(SimulatorMixin, BackendMixin, TransactionCase):
+class TestPageContractPull(HcIntegrationCase):
     """Pulls through the flow's page contract: own parameter names, capped pages, nested records,
     a watermark for incremental pulls, and runs that end failed instead of staying running."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.httpd = ThreadingHTTPServer(("127.0.0.1", 0), MaterialesHandler)
-        cls.httpd.requests = []
-        cls.httpd.rows = [{"ref": f"MAT-{i:03d}", "name": f"Material {i}"} for i in range(60)]
-        threading.Thread(target=cls.httpd.serve_forever, daemon=True).start()
-        cls.addClassCleanup(cls.httpd.server_close)
-        cls.addClassCleanup(cls.httpd.shutdown)
-        cls.backend = cls.create_backend(
-            code="materiales", base_url=f"http://127.0.0.1:{cls.httpd.server_address[1]}"
-        )
-        cls.flow = cls.env["hc.flow"].create({
-            "name": "Materiales",
-            "code": "materiales",
-            "backend_id": cls.backend.id,
-            "model_id": cls.env.ref("base.model_res_partner").id,
-            "direction": "pull",
-            "mode": "batch",
-            "remote_resource": "/materiales",
-            "external_id_path": "ref",
-            "page_size": 100,
-            "paging_page_param": "pagina",
-            "paging_size_param": "tamano",
-            "paging_records_path": "resultado.filas",
-            "paging_next_path": False,
-            "paging_total_path": "meta.totalFilas",
-        })
+        cls.materiales = Materiales([{"ref": f"MAT-{i:03d}", "name": f"Material {i}"} for i in range(60)])
+        cls.backend = cls.create_backend(code="materiales", base_url=cls.start_server(cls.materiales).url)
+        cls.flow = cls.create_flow(
+            "materiales", cls.backend, name="Materiales", direction="pull", mode="batch",
+            remote_resource="/materiales", external_id_path="ref", page_size=100, paging_page_param="pagina",
+            paging_size_param="tamano", paging_records_path="resultado.filas", paging_next_path=False,
+            paging_total_path="meta.totalFilas")
 
     def setUp(self):
         super().setUp()
-        self.httpd.requests.clear()
-        self.registry_enter_test_mode()
-
-    def pull(self, flow=None):
-        with trap_jobs() as trap:
-            action = (flow or self.flow).action_pull_now()
-            run = self.env["hc.batch.run"].browse(action["res_id"])
-            while trap.enqueued_jobs:
-                trap.perform_enqueued_jobs()
-        return run
+        self.materiales.queries.clear()
 
     def bound_refs(self):
         bindings = self.env["hc.binding"].search([("backend_id", "=", self.backend.id)])
         return sorted(self.env["res.partner"].browse(bindings.mapped("res_id")).mapped("ref"))
 
     def test_capped_pages_with_own_parameter_names_all_recorded(self):
-        run = self.pull()
+        run = self.pull(self.flow)
         self.assertEqual(run.state, "done", run.error_message)
         self.assertEqual((run.pages_fetched, run.pages_total, run.pages_done), (3, 3, 3))
         self.assertEqual(run.count_created, 60)
         self.assertEqual(self.bound_refs(), [f"MAT-{i:03d}" for i in range(60)])
-        self.assertEqual([(q.get("pagina"), q.get("tamano")) for q in self.httpd.requests],
+        self.assertEqual([(q.get("pagina"), q.get("tamano")) for q in self.materiales.queries],
                          [("1", "100"), ("2", "100"), ("3", "100")])
         self.assertEqual(run.progress, 100.0)
 
@@ -231,31 +164,30 @@ class TestPageContractPull(SimulatorMixin, BackendMixin, TransactionCase):
             first = self.env["hc.batch.run"].browse(action["res_id"])
             trap.enqueued_jobs.pop(0).perform()
             first.action_cancel()
-            while trap.enqueued_jobs:
-                trap.perform_enqueued_jobs()
+            self.run_jobs(trap)
         self.assertEqual(first.state, "cancelled")
         self.assertFalse(self.flow.changed_since_watermark, "an unfinished run never moves the watermark")
 
-        second = self.pull()
+        second = self.pull(self.flow)
         self.assertEqual(second.state, "done", second.error_message)
-        self.assertTrue(all("modificado_desde" not in q for q in self.httpd.requests), self.httpd.requests)
+        self.assertTrue(all("modificado_desde" not in q for q in self.materiales.queries), self.materiales.queries)
         self.assertEqual(self.flow.changed_since_watermark, second.started_at)
 
-        self.httpd.requests.clear()
-        third = self.pull()
+        self.materiales.queries.clear()
+        third = self.pull(self.flow)
         expected = second.started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         self.assertEqual(third.changed_since, expected)
-        self.assertEqual([q.get("modificado_desde") for q in self.httpd.requests], [expected] * 3)
+        self.assertEqual([q.get("modificado_desde") for q in self.materiales.queries], [expected] * 3)
         self.assertEqual(self.flow.changed_since_watermark, third.started_at)
 
     def test_failed_run_keeps_the_watermark(self):
         self.flow.write({"changed_since_param": "modificado_desde",
                          "changed_since_watermark": fields.Datetime.to_datetime("2025-01-31 22:00:00")})
         self.flow.paging_records_path = "resultado.rows"
-        run = self.pull()
+        run = self.pull(self.flow)
         self.assertEqual(run.state, "failed")
         self.assertIn("no records at path 'resultado.rows'", run.error_message)
-        self.assertEqual(self.httpd.requests[0]["modificado_desde"], "2025-01-31T22:00:00Z")
+        self.assertEqual(self.materiales.queries[0]["modificado_desde"], "2025-01-31T22:00:00Z")
         self.assertEqual(fields.Datetime.to_string(self.flow.changed_since_watermark), "2025-01-31 22:00:00")
 
     def test_soap_backend_without_list_operation_fails_and_pull_again_possible(self):
@@ -273,16 +205,16 @@ class TestPageContractPull(SimulatorMixin, BackendMixin, TransactionCase):
     def test_unexpected_error_while_fetching_fails_the_run_with_the_reason(self):
         with patch.object(RestClient, "fetch_page", side_effect=KeyError("resultado")), \
                 self.assertLogs("odoo.addons.hc_integration_base.models.hc_batch_run", "ERROR") as logs:
-            run = self.pull()
+            run = self.pull(self.flow)
         self.assertIn("Traceback", logs.output[0])  # the traceback stays in the server log
         self.assertEqual(run.state, "failed")
         self.assertIn("KeyError", run.error_message)
         self.assertIn("resultado", run.error_message)
-        self.assertEqual(self.pull().state, "done")
+        self.assertEqual(self.pull(self.flow).state, "done")
 
     def test_transport_that_cannot_page_fails_the_run_clearly(self):
         with patch.object(self.env.registry["hc.backend"], "_get_client", return_value=object()):
-            run = self.pull()
+            run = self.pull(self.flow)
         self.assertEqual(run.state, "failed")
         self.assertIn("cannot list records page by page", run.error_message)
         self.assertIn(self.backend.display_name, run.error_message)

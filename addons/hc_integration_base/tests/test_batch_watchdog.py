@@ -2,31 +2,26 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..transports.paging import Page
+from .common import DISCARD_URL, HcIntegrationCase
 
 
 @tagged("post_install", "-at_install")
-class TestBatchWatchdog(TransactionCase):
+class TestBatchWatchdog(HcIntegrationCase):
     """Runs never stay *running* without progress, and their progress reads true while they run."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.owner = new_test_user(cls.env, login="hc_wd_owner", groups="base.group_user")
-        cls.backend = cls.env["hc.backend"].create({
-            "name": "Watched", "code": "watched", "base_url": "http://127.0.0.1:9",
-            "responsible_user_id": cls.owner.id,
-        })
-        cls.flow = cls.env["hc.flow"].create({
-            "name": "Watched pull", "code": "watched_pull", "backend_id": cls.backend.id,
-            "model_id": cls.env.ref("base.model_res_partner").id, "direction": "pull", "mode": "batch",
-            "remote_resource": "/api/v1/suppliers", "external_id_path": "code",
-        })
+        cls.backend = cls.create_backend(name="Watched", code="watched", base_url=DISCARD_URL,
+                                         responsible_user_id=cls.owner.id)
+        cls.flow = cls.create_flow("watched_pull", cls.backend, name="Watched pull", direction="pull", mode="batch",
+                                   remote_resource="/api/v1/suppliers", external_id_path="code")
 
     def start(self):
         return self.env["hc.batch.run"].browse(self.flow.action_pull_now()["res_id"])
@@ -82,10 +77,9 @@ class TestBatchWatchdog(TransactionCase):
         self.assertFalse(run.watchdog_resumed_at)
 
     def test_progress_without_a_total_counts_the_pages_fetched(self):
-        pages = iter([Page(records=[{"code": "W1", "name": "One"}], next={"cursor": "b"}),
-                      Page(records=[{"code": "W2", "name": "Two"}], next={"cursor": "c"})])
-        Run = type(self.env["hc.batch.run"])
-        with patch.object(Run, "_fetch_page", lambda run, checkpoint: next(pages)), trap_jobs() as trap:
+        pages = (Page(records=[{"code": "W1", "name": "One"}], next={"cursor": "b"}),
+                 Page(records=[{"code": "W2", "name": "Two"}], next={"cursor": "c"}))
+        with self.fetched_pages(*pages), trap_jobs() as trap:
             run = self.start()
             trap.perform_enqueued_jobs()  # page 1 stored; its processing and the next fetch queued
             trap.perform_enqueued_jobs()  # page 1 applied, page 2 stored
@@ -99,8 +93,7 @@ class TestBatchWatchdog(TransactionCase):
         Run = type(self.env["hc.batch.run"])
         with patch.object(Run, "_on_finished", lambda runs: calls.append(("finished", runs.ids))), \
                 patch.object(Run, "_on_failed", lambda runs: calls.append(("failed", runs.ids))), \
-                patch.object(Run, "_fetch_page", lambda run, checkpoint: Page(records=[], next=None)), \
-                trap_jobs() as trap:
+                self.fetched_pages(*[Page(records=[], next=None)] * 2), trap_jobs() as trap:
             done = self.start()
             trap.perform_enqueued_jobs()
             cancelled = self.start()

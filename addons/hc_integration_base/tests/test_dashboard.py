@@ -1,30 +1,26 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
-from odoo.addons.queue_job.tests.common import trap_jobs
+from .common import DISCARD_URL, HcIntegrationCase
 
 
 @tagged("post_install", "-at_install")
-class TestDashboardFigures(TransactionCase):
+class TestDashboardFigures(HcIntegrationCase):
     """Per-backend and per-flow figures: messages per hour, error rate, oldest open message, p95."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        Backend, Flow = cls.env["hc.backend"], cls.env["hc.flow"]
-        cls.lab = Backend.create({"name": "Figures lab", "code": "fig_lab", "base_url": "http://127.0.0.1:9"})
-        cls.quiet = Backend.create({"name": "Figures quiet", "code": "fig_quiet", "base_url": "http://127.0.0.1:9"})
-        partner = cls.env.ref("base.model_res_partner").id
-        cls.good = Flow.create({"name": "Good", "code": "fig_good", "backend_id": cls.lab.id, "model_id": partner})
-        cls.bad = Flow.create({"name": "Bad", "code": "fig_bad", "backend_id": cls.lab.id, "model_id": partner})
+        cls.lab = cls.create_backend(name="Figures lab", code="fig_lab", base_url=DISCARD_URL)
+        cls.quiet = cls.create_backend(name="Figures quiet", code="fig_quiet", base_url=DISCARD_URL)
+        cls.good = cls.create_flow("fig_good", cls.lab, name="Good")
+        cls.bad = cls.create_flow("fig_bad", cls.lab, name="Bad")
 
     def message(self, flow, state, minutes_ago, duration_ms=0):
         now = fields.Datetime.now()
-        with trap_jobs():
-            message = self.env["hc.message"]._receive_post(flow.backend_id, flow, {"name": "x"})
+        message = self.receive(flow, {"name": "x"})
         message.flush_recordset()  # queued when stored: written before the SQL below rewrites it
         self.env.cr.execute(
             "UPDATE hc_message SET state = %s, received_at = %s, done_at = %s, duration_ms = %s WHERE id = %s",
@@ -66,8 +62,6 @@ class TestDashboardFigures(TransactionCase):
 
     def test_exception_queue_of_a_backend(self):
         failed = self.message(self.bad, "exception", 5)
-        self.message(self.env["hc.flow"].create({"name": "Other", "code": "fig_other", "backend_id": self.quiet.id,
-                                                 "model_id": self.env.ref("base.model_res_partner").id}),
-                     "exception", 5)
+        self.message(self.create_flow("fig_other", self.quiet, name="Other"), "exception", 5)
         action = self.lab.action_view_exceptions()
         self.assertEqual(self.env["hc.message"].search(action["domain"] + [("state", "=", "exception")]), failed)

@@ -1,13 +1,15 @@
 import psycopg2
 
 from odoo import sql_db
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.queue_job.jobrunner.runner import PG_ADVISORY_LOCK_ID
 
+from .common import HcIntegrationHttpCase
+
 
 @tagged("post_install", "-at_install")
-class TestHealth(HttpCase):
+class TestHealth(HcIntegrationHttpCase):
     """/hc/health gives one precise answer per situation of the job runner."""
 
     def setUp(self):

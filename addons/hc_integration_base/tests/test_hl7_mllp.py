@@ -2,7 +2,7 @@
 (idempotency on MSH-10, AR / AE refusals kept in the exception queue), patient data masked."""
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -10,43 +10,32 @@ from legacy_sim import hl7_peer  # noqa: I001 - the repository root, put on sys.
 
 from ..payload import hl7v2
 from ..transports.mllp import MllpListener
-from .common import BackendMixin, SimulatorMixin
+from .common import HcIntegrationCase
 
 
 @tagged("post_install", "-at_install")
-class TestHl7Mllp(SimulatorMixin, BackendMixin, TransactionCase):
+class TestHl7Mllp(HcIntegrationCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.setup_users()
         cls.backend = cls.create_backend(name="Stores MMIS", code="mmis", protocol="mllp", mllp_listen_port=39761)
-        partner_model = cls.env.ref("base.model_res_partner")
-        cls.vendors = cls.env["hc.flow"].create({
-            "name": "Vendors (MFN^M16)", "code": "vendors", "backend_id": cls.backend.id, "direction": "inbound",
-            "object_type": "generic", "model_id": partner_model.id, "external_id_path": "VND-2",
-            "hl7_message_types": "MFN^M16",
-        })
-        cls.mapping = cls.env["hc.mapping"].create({
-            "flow_id": cls.vendors.id, "payload_format": "hl7v2", "record_segment": "VND", "line_ids": [
-                (0, 0, {"sequence": 1, "source": "VND-2", "target": "ref", "required": True}),
-                (0, 0, {"sequence": 2, "source": "VND-3", "target": "name", "required": True}),
-                (0, 0, {"sequence": 3, "transform": "constant", "target": "is_company",
-                        "params": '{"value": true}'}),
-            ]})
-        cls.mapping.action_activate()
-        cls.charges = cls.env["hc.flow"].create({
-            "name": "Supply charges", "code": "charges", "backend_id": cls.backend.id, "direction": "inbound",
-            "object_type": "generic", "model_id": partner_model.id, "external_id_path": "FT1-2",
-            "hl7_message_types": "DFT",
-        })
-        cls.env["hc.mapping"].create({
-            "flow_id": cls.charges.id, "payload_format": "hl7v2", "record_segment": "FT1", "line_ids": [
-                (0, 0, {"sequence": 1, "source": "FT1-7.1", "target": "ref", "required": True}),
-                (0, 0, {"sequence": 2, "source": "FT1-8", "target": "name", "required": True}),
-            ]}).action_activate()
+        cls.vendors = cls.create_flow("vendors", cls.backend, name="Vendors (MFN^M16)", object_type="generic",
+                                      external_id_path="VND-2", hl7_message_types="MFN^M16")
+        cls.mapping = cls.create_mapping(cls.vendors, [
+            {"source": "VND-2", "target": "ref", "required": True},
+            {"source": "VND-3", "target": "name", "required": True},
+            {"transform": "constant", "target": "is_company", "params": '{"value": true}'},
+        ], payload_format="hl7v2", record_segment="VND")
+        cls.charges = cls.create_flow("charges", cls.backend, name="Supply charges", object_type="generic",
+                                      external_id_path="FT1-2", hl7_message_types="DFT")
+        cls.create_mapping(cls.charges, [
+            {"source": "FT1-7.1", "target": "ref", "required": True},
+            {"source": "FT1-8", "target": "name", "required": True},
+        ], payload_format="hl7v2", record_segment="FT1")
 
-    def receive(self, text):
+    def hl7(self, text):
+        """An HL7 v2 message (ER7 text) stored as the MLLP listener stores it; its jobs trapped."""
         message = hl7v2.parse(text)
         with trap_jobs():
             return self.backend._hl7_receive(message)
@@ -62,7 +51,7 @@ class TestHl7Mllp(SimulatorMixin, BackendMixin, TransactionCase):
 
     # --- mapping format -------------------------------------------------------------------------
     def test_mfn_m16_vendors_are_mapped_one_record_per_vnd(self):
-        result = self.receive(hl7_peer.mfn_m16("CTRL-100"))
+        result = self.hl7(hl7_peer.mfn_m16("CTRL-100"))
         self.assertEqual(result["code"], "AA")
         [message] = result["messages"]
         self.assertEqual((message.state, message.flow_id, message.idempotency_key, message.external_id),
@@ -84,15 +73,14 @@ class TestHl7Mllp(SimulatorMixin, BackendMixin, TransactionCase):
         with self.assertRaisesRegex(UserError, "does not compile.*VND-0"):
             draft.action_activate()
         with self.assertRaises(ValidationError):
-            self.env["hc.mapping"].create({"flow_id": self.vendors.id, "payload_format": "hl7v2",
-                                           "direction": "outbound"})
+            self.create_mapping(self.vendors, payload_format="hl7v2", direction="outbound", activate=False)
 
     # --- idempotency on MSH-10 ------------------------------------------------------------------
     def test_same_control_id_twice_is_one_message_answered_aa_again(self):
         text = hl7_peer.mfn_m16("CTRL-200")
-        first = self.receive(text)
+        first = self.hl7(text)
         # The sender resends after a lost ACK, stamping MSH-7 anew: the same message.
-        resent = self.receive(text.replace(text.split("|")[6], "20000101000000", 1))
+        resent = self.hl7(text.replace(text.split("|")[6], "20000101000000", 1))
         self.assertEqual((resent["code"], resent["duplicate"]), ("AA", True))
         self.assertEqual(resent["messages"], first["messages"])
         self.assertEqual(resent["correlation_id"], first["correlation_id"])
@@ -100,7 +88,7 @@ class TestHl7Mllp(SimulatorMixin, BackendMixin, TransactionCase):
         first["messages"]._job_process()
         self.assertEqual(self.env["res.partner"].search_count([("ref", "=", "V-MEDLINE")]), 1)
         # Another message under a control id already taken: refused (AE 205), kept for the operator.
-        other = self.receive(text.replace("V-MEDLINE", "V-OTHER"))
+        other = self.hl7(text.replace("V-MEDLINE", "V-OTHER"))
         self.assertEqual((other["code"], other["error_code"]), ("AE", "205"))
         self.assertIn("MSH-10 CTRL-200 was already used", other["reason"])
         refused = other["messages"]
@@ -146,7 +134,7 @@ class TestHl7Mllp(SimulatorMixin, BackendMixin, TransactionCase):
 
     # --- patient data ---------------------------------------------------------------------------
     def test_patient_segments_are_masked_before_storage(self):
-        result = self.receive(hl7_peer.dft_p03("DFT-1"))
+        result = self.hl7(hl7_peer.dft_p03("DFT-1"))
         [message] = result["messages"]
         self.assertEqual((result["code"], message.flow_id, message.state), ("AA", self.charges, "queued"))
         stored = (message.payload or "") + (message.sudo().payload_raw or "")
@@ -159,13 +147,13 @@ class TestHl7Mllp(SimulatorMixin, BackendMixin, TransactionCase):
         consultant = self.users["consultant"]
         with self.assertRaises(AccessError):
             self.charges.with_user(consultant).write({"hl7_keep_patient_data": True})
-        reader = self.env["hc.mapping"].create({"flow_id": self.charges.id, "payload_format": "hl7v2", "line_ids": [
-            (0, 0, {"sequence": 1, "source": "PID-5.1", "target": "name"})]})
+        reader = self.create_mapping(self.charges, [{"source": "PID-5.1", "target": "name"}], payload_format="hl7v2",
+                                     activate=False)
         with self.assertRaisesRegex(UserError, "patient segment"):
             reader.action_activate()
         self.charges.with_user(self.users["admin"]).write({"hl7_keep_patient_data": True})
         reader.action_activate()
-        [message] = self.receive(hl7_peer.dft_p03("DFT-2"))["messages"]
+        [message] = self.hl7(hl7_peer.dft_p03("DFT-2"))["messages"]
         self.assertIn("Doe^Jane", message.payload)
 
     # --- backend settings -----------------------------------------------------------------------
@@ -190,7 +178,7 @@ class TestHl7Mllp(SimulatorMixin, BackendMixin, TransactionCase):
     def test_a_flow_without_an_hl7_mapping_refuses_with_ae(self):
         self.charges.mapping_ids.filtered(lambda m: m.state == "active").state = "archived"
         self.charges.hl7_message_types = "DFT, MFN^M16"
-        result = self.receive(hl7_peer.mfn_m16("CTRL-500"))
+        result = self.hl7(hl7_peer.mfn_m16("CTRL-500"))
         self.assertEqual((result["code"], result["error_code"]), ("AE", "207"))
         self.assertIn("Flow charges takes MFN^M16 but has no active inbound mapping in HL7 v2 format", result["reason"])
         self.assertFalse(self.env["hc.message"].search_count([("idempotency_key", "=like", "CTRL-500@%")]),
@@ -209,15 +197,10 @@ class TestHl7Mllp(SimulatorMixin, BackendMixin, TransactionCase):
         peer = hl7_peer.Hl7Peer()
         self.addCleanup(peer.stop)
         backend = self.create_backend(code="mmis_out", protocol="mllp", mllp_host="127.0.0.1", mllp_port=peer.port)
-        flow = self.env["hc.flow"].create({
-            "name": "Item master out", "code": "items_out", "backend_id": backend.id, "direction": "push",
-            "object_type": "generic", "model_id": self.env.ref("base.model_res_partner").id,
-            "system_of_record": "odoo", "remote_resource": "MFN^M16", "max_attempts": 1,
-        })
-        self.env["hc.mapping"].create({"flow_id": flow.id, "direction": "outbound", "line_ids": [
-            (0, 0, {"sequence": 1, "source": "ref", "target": "ITM-1"}),
-            (0, 0, {"sequence": 2, "source": "name", "target": "ITM-2.1"}),
-        ]}).action_activate()
+        flow = self.create_flow("items_out", backend, name="Item master out", object_type="generic", direction="push",
+                                system_of_record="odoo", remote_resource="MFN^M16", max_attempts=1)
+        self.create_mapping(flow, [{"source": "ref", "target": "ITM-1"}, {"source": "name", "target": "ITM-2.1"}],
+                            direction="outbound")
         partner = self.env["res.partner"].create({"name": "Gauze", "ref": "GZ-1"})
         with trap_jobs():
             sent = flow._push_records(partner)

@@ -1,9 +1,10 @@
 import json
 import time
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
 from ..payload.inbound import sign
+from .common import DISCARD_URL, HcIntegrationHttpCase
 
 SCHEMA = {
     "type": "object",
@@ -17,29 +18,13 @@ SCHEMA = {
 
 
 @tagged("post_install", "-at_install")
-class TestInboundEndpoint(HttpCase):
+class TestInboundEndpoint(HcIntegrationHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.backend = cls.env["hc.backend"].create(
-            {
-                "name": "Departmental system",
-                "code": "dept",
-                "base_url": "http://127.0.0.1:9",
-                "inbound_api_key": "in-key-123",
-                "inbound_max_bytes": 2000,
-            }
-        )
-        cls.flow = cls.env["hc.flow"].create(
-            {
-                "name": "Contacts in",
-                "code": "contacts",
-                "backend_id": cls.backend.id,
-                "model_id": cls.env.ref("base.model_res_partner").id,
-                "direction": "inbound",
-                "inbound_schema": json.dumps(SCHEMA),
-            }
-        )
+        cls.backend = cls.create_backend(name="Departmental system", code="dept", base_url=DISCARD_URL,
+                                         inbound_api_key="in-key-123", inbound_max_bytes=2000)
+        cls.flow = cls.create_flow("contacts", cls.backend, name="Contacts in", inbound_schema=json.dumps(SCHEMA))
         cls.url = "/hc/in/dept/contacts"
 
     def post(self, body, headers=None, url=None, content_type="application/json"):
@@ -70,7 +55,7 @@ class TestInboundEndpoint(HttpCase):
         poll = self.url_open(body["url"], headers={"X-API-Key": "in-key-123"})
         self.assertEqual(poll.json()["state"], "queued")
         # Another caller (another backend's key) cannot read it.
-        self.env["hc.backend"].create({"name": "Other", "code": "other", "inbound_api_key": "other-key"})
+        self.create_backend(name="Other", code="other", inbound_api_key="other-key")
         foreign = self.url_open(body["url"], headers={"X-API-Key": "other-key"})
         self.assertError(foreign, 403, "forbidden")
         self.assertError(self.url_open(body["url"]), 401, "unauthenticated")
@@ -122,10 +107,7 @@ class TestInboundEndpoint(HttpCase):
         self.assertEqual(self.count(), before + 1)
 
     def activate_xml_mapping(self):
-        self.env["hc.mapping"].create({
-            "flow_id": self.flow.id, "direction": "inbound", "payload_format": "xml",
-            "line_ids": [(0, 0, {"sequence": 1, "source": "id", "target": "ref"})],
-        }).action_activate()
+        self.create_mapping(self.flow, [{"source": "id", "target": "ref"}], payload_format="xml")
 
     def test_xml_schema(self):
         self.activate_xml_mapping()
@@ -204,22 +186,12 @@ class TestInboundEndpoint(HttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestMonitoringEndpoints(HttpCase):
+class TestMonitoringEndpoints(HcIntegrationHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.backend = cls.env["hc.backend"].create(
-            {"name": "Monitored", "code": "mon", "inbound_api_key": "k"}
-        )
-        cls.flow = cls.env["hc.flow"].create(
-            {
-                "name": "Events",
-                "code": "events",
-                "backend_id": cls.backend.id,
-                "model_id": cls.env.ref("base.model_res_partner").id,
-                "inbound_schema": json.dumps(SCHEMA),
-            }
-        )
+        cls.backend = cls.create_backend(name="Monitored", code="mon", inbound_api_key="k")
+        cls.flow = cls.create_flow("events", cls.backend, name="Events", inbound_schema=json.dumps(SCHEMA))
 
     def test_openapi_lists_configured_flows(self):
         document = self.url_open("/hc/openapi.json", headers={"X-API-Key": "k"}).json()

@@ -4,7 +4,9 @@ import logging
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
+
+from .common import HcIntegrationHttpCase
 
 _logger = logging.getLogger(__name__)
 
@@ -49,24 +51,14 @@ headers = st.fixed_dictionaries(
 
 
 @tagged("post_install", "-at_install")
-class TestInboundFuzz(HttpCase):
+class TestInboundFuzz(HcIntegrationHttpCase):
     """2,000 generated bodies and headers: never a 5xx, never a stored message for a rejection."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.backend = cls.env["hc.backend"].create(
-            {"name": "Fuzzed", "code": "fuzz", "inbound_api_key": "fuzz-key", "inbound_max_bytes": 4096}
-        )
-        cls.flow = cls.env["hc.flow"].create(
-            {
-                "name": "Fuzzed flow",
-                "code": "events",
-                "backend_id": cls.backend.id,
-                "model_id": cls.env.ref("base.model_res_partner").id,
-                "inbound_schema": json.dumps(SCHEMA),
-            }
-        )
+        cls.backend = cls.create_backend(name="Fuzzed", code="fuzz", inbound_api_key="fuzz-key", inbound_max_bytes=4096)
+        cls.flow = cls.create_flow("events", cls.backend, name="Fuzzed flow", inbound_schema=json.dumps(SCHEMA))
         cls.statuses = {}
 
     def count(self):

@@ -1,66 +1,39 @@
 import json
 
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
-from odoo.addons.queue_job.tests.common import trap_jobs
-
-from .common import BackendMixin, SimulatorMixin, data
+from .common import HcIntegrationCase, data, mapping_line
 
 
 @tagged("post_install", "-at_install")
-class TestMappingVersions(SimulatorMixin, BackendMixin, TransactionCase):
+class TestMappingVersions(HcIntegrationCase):
     """Consultant-edited mappings and code tables, applied by a real pull from the simulator."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.start_simulators()
         cls.backend = cls.create_backend(
             code="mapped", base_url=cls.sims.rest_url, auth_type="api_key", api_key="sim-api-key"
         )
-        cls.flow = cls.env["hc.flow"].create({
-            "name": "Suppliers", "code": "suppliers", "backend_id": cls.backend.id,
-            "model_id": cls.env.ref("base.model_res_partner").id, "direction": "pull",
-            "remote_resource": "/api/v1/suppliers", "external_id_path": "code", "page_size": 5,
-        })
-        cls.country_map = cls.env["hc.value.map"].create({
-            "name": "Legacy countries", "code": "country", "model_id": cls.env.ref("base.model_res_country").id,
-            "entry_ids": [
-                (0, 0, {"legacy_code": code, "res_id": cls.env.ref(f"base.{code.lower()}").id})
-                for code in ("FR", "PT", "BE", "AT", "FI", "SE")  # ES deliberately missing
-            ],
-        })
-        cls.terms_map = cls.env["hc.value.map"].create({
-            "name": "Payment terms", "code": "terms",
-            "entry_ids": [(0, 0, {"legacy_code": str(d), "value": f"Net {d}"}) for d in (30, 45, 60)],
-        })
-        cls.mapping = cls.env["hc.mapping"].create({
-            "flow_id": cls.flow.id,
-            "line_ids": [
-                (0, 0, {"sequence": 1, "source": "code", "target": "ref", "required": True,
-                        "validation_regex": r"SUP-\d{4}"}),
-                (0, 0, {"sequence": 2, "source": "name", "target": "name", "required": True}),
-                (0, 0, {"sequence": 3, "source": "email", "target": "email", "params": '{"case": "upper"}'}),
-                (0, 0, {"sequence": 4, "source": "country_code", "target": "country_id", "transform": "value_map",
-                        "params": '{"table": "country"}'}),
-                (0, 0, {"sequence": 5, "source": "payment_terms_days", "target": "comment",
-                        "transform": "value_map", "params": '{"table": "terms"}'}),
-            ],
-        })
-
-    def setUp(self):
-        super().setUp()
-        self.sims.reset()
-        self.registry_enter_test_mode()
-
-    def pull(self):
-        with trap_jobs() as trap:
-            run = self.env["hc.batch.run"].browse(self.flow.action_pull_now()["res_id"])
-            while trap.enqueued_jobs:
-                trap.perform_enqueued_jobs()
-        return run
+        cls.flow = cls.create_flow("suppliers", cls.backend, name="Suppliers", direction="pull",
+                                   remote_resource="/api/v1/suppliers", external_id_path="code", page_size=5)
+        cls.country_map = cls.create_code_table(
+            "country", {code: cls.env.ref(f"base.{code.lower()}")
+                        for code in ("FR", "PT", "BE", "AT", "FI", "SE")},  # ES deliberately missing
+            model="res.country", name="Legacy countries")
+        cls.terms_map = cls.create_code_table("terms", {str(d): f"Net {d}" for d in (30, 45, 60)},
+                                              name="Payment terms")
+        cls.mapping = cls.create_mapping(cls.flow, [
+            {"source": "code", "target": "ref", "required": True, "validation_regex": r"SUP-\d{4}"},
+            {"source": "name", "target": "name", "required": True},
+            {"source": "email", "target": "email", "params": '{"case": "upper"}'},
+            {"source": "country_code", "target": "country_id", "transform": "value_map",
+             "params": '{"table": "country"}'},
+            {"source": "payment_terms_days", "target": "comment", "transform": "value_map",
+             "params": '{"table": "terms"}'},
+        ], activate=False)
 
     def test_activation_rules(self):
         self.assertEqual(self.mapping.state, "draft")
@@ -88,7 +61,7 @@ class TestMappingVersions(SimulatorMixin, BackendMixin, TransactionCase):
 
     def test_pull_applies_active_mapping_and_names_missing_codes(self):
         self.mapping.action_activate()
-        run = self.pull()
+        run = self.pull(self.flow)
         suppliers = [data.supplier(self.sims.state.seed, i) for i in range(10)]
         unmapped = [s for s in suppliers if s["country_code"] == "ES"]  # no entry for ES
         self.assertEqual(run.state, "done")
@@ -181,32 +154,19 @@ class TestMappingVersions(SimulatorMixin, BackendMixin, TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestCodeTablesBothWays(BackendMixin, TransactionCase):
+class TestCodeTablesBothWays(HcIntegrationCase):
     """A code table read legacy -> Odoo by inbound mappings is read Odoo -> legacy by outbound ones."""
 
     def test_outbound_line_sends_the_legacy_code_of_a_record_and_a_value(self):
-        self.env["hc.value.map"].create({
-            "name": "Their countries", "code": "their_countries", "model_id": self.env.ref("base.model_res_country").id,
-            "entry_ids": [(0, 0, {"legacy_code": "FRA", "res_id": self.env.ref("base.fr").id}),
-                          (0, 0, {"legacy_code": "POR", "res_id": self.env.ref("base.pt").id})],
-        })
-        self.env["hc.value.map"].create({
-            "name": "Their kinds", "code": "their_kinds",
-            "entry_ids": [(0, 0, {"legacy_code": "P", "value": "person"}),
-                          (0, 0, {"legacy_code": "F", "value": "company"})],
-        })
-        backend = self.create_backend(code="both_ways")
-        flow = self.env["hc.flow"].create({
-            "name": "Contacts out", "code": "contacts_out", "backend_id": backend.id, "direction": "push",
-            "model_id": self.env.ref("base.model_res_partner").id, "system_of_record": "odoo",
-        })
-        mapping = self.env["hc.mapping"].create({"flow_id": flow.id, "direction": "outbound", "line_ids": [
-            (0, 0, {"sequence": 1, "source": "country_id", "target": "land", "transform": "value_map",
-                    "params": json.dumps({"table": "their_countries"})}),
-            (0, 0, {"sequence": 2, "source": "company_type", "target": "art", "transform": "value_map",
-                    "params": json.dumps({"table": "their_kinds"})}),
-        ]})
-        mapping.action_activate()
+        self.create_code_table("their_countries", {"FRA": self.env.ref("base.fr"), "POR": self.env.ref("base.pt")},
+                               model="res.country", name="Their countries")
+        self.create_code_table("their_kinds", {"P": "person", "F": "company"}, name="Their kinds")
+        flow = self.create_flow("contacts_out", self.create_backend(code="both_ways"), name="Contacts out",
+                                direction="push", system_of_record="odoo")
+        self.create_mapping(flow, [
+            mapping_line(1, "country_id", "land", "value_map", table="their_countries"),
+            mapping_line(2, "company_type", "art", "value_map", table="their_kinds"),
+        ], direction="outbound")
         partner = self.env["res.partner"].create({"name": "Clinique", "is_company": True,
                                                   "country_id": self.env.ref("base.pt").id})
         payload = self.env["hc.handler.generic"]._prepare_payload(flow, partner)

@@ -1,13 +1,13 @@
 import json
 
 from odoo.exceptions import UserError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
-from .common import SimulatorMixin, data
+from .common import HcIntegrationCase, data
 
 
 @tagged("post_install", "-at_install")
-class TestMappingAssist(SimulatorMixin, TransactionCase):
+class TestMappingAssist(HcIntegrationCase):
     """What helps a consultant write a mapping: a REST sample fetched once through the backend
     drafts an inbound mapping; the common parameters are form fields kept in ``params``;
     sources and targets are picked from lists; Try it reads an answer for a response mapping."""
@@ -16,20 +16,14 @@ class TestMappingAssist(SimulatorMixin, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.start_simulators()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.backend = cls.env["hc.backend"].create({
-            "name": "Assist REST", "code": "assist_rest", "base_url": cls.sims.rest_url,
-            "auth_type": "api_key", "api_key": "sim-api-key", "connect_timeout": 2, "read_timeout": 5,
-        })
+        cls.backend = cls.create_backend(name="Assist REST", code="assist_rest", base_url=cls.sims.rest_url,
+                                         auth_type="api_key", api_key="sim-api-key", read_timeout=5)
         consultant = new_test_user(cls.env, login="hc_assist_consultant",
                                    groups="base.group_user,hc_integration_base.group_hc_consultant")
         cls.cenv = cls.env(user=consultant)
-        cls.flow = cls.cenv["hc.flow"].create({
-            "name": "Assist suppliers", "code": "assist_suppliers", "backend_id": cls.backend.id,
-            "model_id": cls.env.ref("base.model_res_partner").id, "direction": "pull",
-            "remote_resource": "/api/v1/suppliers", "external_id_path": "code", "page_size": 5,
-            "sensitive_paths": "email",
-        })
+        cls.flow = cls.create_flow("assist_suppliers", cls.backend, env=cls.cenv, name="Assist suppliers",
+                                   direction="pull", remote_resource="/api/v1/suppliers", external_id_path="code",
+                                   page_size=5, sensitive_paths="email")
 
     def test_sample_fetched_through_the_backend_drafts_an_inbound_mapping(self):
         wizard = self.cenv["hc.mapping.draft"].create({"flow_id": self.flow.id})
@@ -55,12 +49,12 @@ class TestMappingAssist(SimulatorMixin, TransactionCase):
             wizard.action_generate()
 
     def test_parameter_fields_are_stored_in_params(self):
-        table = self.cenv["hc.value.map"].create({"name": "Assist units", "code": "assist_uom"})
-        mapping = self.cenv["hc.mapping"].create({"flow_id": self.flow.id, "line_ids": [
-            (0, 0, {"sequence": 1, "source": "since", "target": "comment", "transform": "date"}),
-            (0, 0, {"sequence": 2, "source": "unit", "target": "ref", "transform": "value_map",
-                    "params": '{"table": "assist_uom", "case": "upper"}'}),
-        ]})
+        table = self.create_code_table("assist_uom", {}, env=self.cenv, name="Assist units")
+        mapping = self.create_mapping(self.flow, [
+            {"source": "since", "target": "comment", "transform": "date"},
+            {"source": "unit", "target": "ref", "transform": "value_map",
+             "params": '{"table": "assist_uom", "case": "upper"}'},
+        ], activate=False, env=self.cenv)
         date_line, unit_line = mapping.line_ids
         date_line.param_format = "%d.%m.%Y"
         self.assertEqual(json.loads(date_line.params), {"format": "%d.%m.%Y"})
@@ -74,8 +68,8 @@ class TestMappingAssist(SimulatorMixin, TransactionCase):
         self.assertFalse(date_line.params)
 
     def test_sources_and_targets_are_picked_from_lists(self):
-        mapping = self.cenv["hc.mapping"].create({"flow_id": self.flow.id, "line_ids": [
-            (0, 0, {"sequence": 1, "source": "code", "target": "ref"})]})
+        mapping = self.create_mapping(self.flow, [{"source": "code", "target": "ref"}], activate=False,
+                                      env=self.cenv)
         line = mapping.line_ids
         self.assertEqual(line.source_path_id.name, "code")
         found = self.cenv["hc.mapping.path"].with_context(hc_mapping_id=mapping.id).name_search(
@@ -86,18 +80,15 @@ class TestMappingAssist(SimulatorMixin, TransactionCase):
         self.assertEqual(line.target, "email")
 
     def test_try_a_response_mapping_on_a_pasted_answer(self):
-        push = self.cenv["hc.flow"].create({
-            "name": "Assist push", "code": "assist_push", "backend_id": self.backend.id,
-            "model_id": self.env.ref("base.model_res_partner").id, "direction": "push",
-            "remote_resource": "/api/v1/partners",
-        })
-        self.cenv["hc.value.map"].create({"name": "Assist status", "code": "assist_status", "entry_ids": [
-            (0, 0, {"legacy_code": "OK", "value": "accepted"}), (0, 0, {"legacy_code": "KO", "value": "rejected"})]})
-        response = self.cenv["hc.mapping"].create({"flow_id": push.id, "direction": "response", "line_ids": [
-            (0, 0, {"sequence": 1, "source": "result.code", "target": "status", "transform": "value_map",
-                    "params": '{"table": "assist_status"}'}),
-            (0, 0, {"sequence": 2, "source": "result.text", "target": "reason"}),
-        ]})
+        push = self.create_flow("assist_push", self.backend, env=self.cenv, name="Assist push", direction="push",
+                                remote_resource="/api/v1/partners")
+        self.create_code_table("assist_status", {"OK": "accepted", "KO": "rejected"}, env=self.cenv,
+                               name="Assist status")
+        response = self.create_mapping(push, [
+            {"source": "result.code", "target": "status", "transform": "value_map",
+             "params": '{"table": "assist_status"}'},
+            {"source": "result.text", "target": "reason"},
+        ], direction="response", activate=False, env=self.cenv)
         trial = self.cenv["hc.mapping.try"].create({"mapping_id": response.id})
         with self.assertRaisesRegex(UserError, "Paste an answer"):
             trial.action_try()

@@ -2,19 +2,15 @@
 with the flow's sensitive paths, and unredacted payloads of messages in exception expire."""
 
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from lxml import etree
 
 from odoo import fields
 from odoo.exceptions import ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
-from odoo.addons.queue_job.tests.common import trap_jobs
-
-from .common import BackendMixin, SimulatorMixin
+from .common import HcIntegrationCase, json_answer
 
 NID = "750101-1234"
 ADMISSION = f"""<h:Admission xmlns:h="urn:hc:legacy:pas" number="A-7">
@@ -25,57 +21,29 @@ ADMISSION = f"""<h:Admission xmlns:h="urn:hc:legacy:pas" number="A-7">
 NS = {"h": "urn:hc:legacy:pas"}
 
 
-class _EchoPatient:
-    """A loopback REST system answering every POST with the patient record it holds."""
-
-    def __init__(self):
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                data = json.dumps({"status": "received", "patient": {"national-id": NID, "name": "Ada Lovelace"},
-                                   "lines": [{"note": "HIV+ ward"}, {"note": "private note"}]}).encode()
-                self.send_response(201)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+def _echo_patient(request, body):
+    """A REST system answering every request with the patient record it holds."""
+    return json_answer(201, {"status": "received", "patient": {"national-id": NID, "name": "Ada Lovelace"},
+                             "lines": [{"note": "HIV+ ward"}, {"note": "private note"}]})
 
 
 @tagged("post_install", "-at_install")
-class TestRedaction(SimulatorMixin, BackendMixin, TransactionCase):
+class TestRedaction(HcIntegrationCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.remote = _EchoPatient()
-        cls.addClassCleanup(cls.remote.stop)
+        cls.remote = cls.start_server(_echo_patient)
         cls.backend = cls.create_backend(code="pas_redact", base_url=cls.remote.url, breaker_threshold=100)
-        partner_model = cls.env.ref("base.model_res_partner").id
         paths = "patient['national-id']\nlines[*].note\nh:patient/@nid"
-        cls.inbound = cls.env["hc.flow"].create({
-            "name": "Admissions", "code": "admissions", "backend_id": cls.backend.id, "object_type": "generic",
-            "model_id": partner_model, "direction": "inbound", "sensitive_paths": paths,
-        })
-        cls.push = cls.env["hc.flow"].create({
-            "name": "Patient push", "code": "patient_push", "backend_id": cls.backend.id, "object_type": "generic",
-            "model_id": partner_model, "direction": "push", "system_of_record": "odoo",
-            "remote_resource": "/api/v1/patients", "sensitive_paths": paths,
-        })
+        cls.inbound = cls.create_flow("admissions", cls.backend, name="Admissions", object_type="generic",
+                                      sensitive_paths=paths)
+        cls.push = cls.create_flow("patient_push", cls.backend, name="Patient push", object_type="generic",
+                                   direction="push", system_of_record="odoo", remote_resource="/api/v1/patients",
+                                   sensitive_paths=paths)
         cls.Message = cls.env["hc.message"]
 
     def test_xml_payload_is_stored_redacted(self):
-        message = self.Message._receive_post(self.backend, self.inbound, ADMISSION)
+        message = self.receive(self.inbound, ADMISSION)
         for secret in (NID, "HIV+", "private note"):
             self.assertNotIn(secret, message.payload)
         root = etree.fromstring(message.payload.encode())
@@ -86,8 +54,7 @@ class TestRedaction(SimulatorMixin, BackendMixin, TransactionCase):
         self.assertEqual(message.sudo().payload_raw, ADMISSION, "the unredacted payload is kept aside")
 
     def test_bracket_quoted_key_is_masked_in_a_json_payload(self):
-        message = self.Message._receive_post(
-            self.backend, self.inbound, {"patient": {"national-id": NID, "name": "Ada"}})
+        message = self.receive(self.inbound, {"patient": {"national-id": NID, "name": "Ada"}})
         self.assertEqual(json.loads(message.payload)["patient"], {"national-id": "***", "name": "Ada"})
 
     def test_unreadable_sensitive_path_withholds_the_payload(self):
@@ -98,15 +65,14 @@ class TestRedaction(SimulatorMixin, BackendMixin, TransactionCase):
         self.env.cr.execute("UPDATE hc_flow SET sensitive_paths = %s WHERE id = %s",
                             ["patient['national-id'", self.inbound.id])
         self.inbound.invalidate_recordset(["sensitive_paths"])
-        message = self.Message._receive_post(self.backend, self.inbound, {"patient": {"national-id": NID}})
+        message = self.receive(self.inbound, {"patient": {"national-id": NID}})
         self.assertNotIn(NID, message.payload)
         self.assertIn("patient['national-id'", message.payload, "the message names the path to fix")
         self.assertIn(NID, message.sudo().payload_raw)
 
     def test_remote_answer_is_stored_redacted(self):
         partner = self.env["res.partner"].create({"name": "Ada Lovelace"})
-        with trap_jobs():
-            message = self.Message._receive_push(self.push, {"reference": "ADM-1"}, record=partner)
+        message = self.receive(self.push, {"reference": "ADM-1"}, direction="outbound", record=partner)
         message._job_process()
         self.assertEqual(message.state, "done", message.error_message)
         answer = json.loads(message.response)
@@ -120,13 +86,11 @@ class TestRedaction(SimulatorMixin, BackendMixin, TransactionCase):
         now = fields.Datetime.now()
         messages = {}
         for key, age in (("fresh", 5), ("old", 40), ("ancient", 400)):
-            message = self.Message._receive_post(
-                self.backend, self.inbound, {"id": key, "lines": [{"note": "HIV+ ward"}]})
+            message = self.receive(self.inbound, {"id": key, "lines": [{"note": "HIV+ ward"}]})
             message.write({"state": "exception", "error_category": "validation",
                            "error_message": f"vendor unknown ({key})", "received_at": now - timedelta(days=age)})
             messages[key] = message
-        retrying = self.Message._receive_post(
-            self.backend, self.inbound, {"id": "retrying", "lines": [{"note": "HIV+ ward"}]})
+        retrying = self.receive(self.inbound, {"id": "retrying", "lines": [{"note": "HIV+ ward"}]})
         retrying.write({"state": "queued", "received_at": now - timedelta(days=400)})
         self.Message._cron_purge()
         self.assertIn("HIV+", messages["fresh"].sudo().payload_raw, "a recent exception can still be replayed")

@@ -3,44 +3,35 @@ import json
 from lxml import etree
 
 from odoo.exceptions import UserError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from .common import BackendMixin
+from .common import HcIntegrationCase
 
 
 @tagged("post_install", "-at_install")
-class TestReplayMasks(BackendMixin, TransactionCase):
+class TestReplayMasks(HcIntegrationCase):
     """A replay never writes the *** of a redacted payload into a record, and is offered only for
     messages in exception."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.setup_users()
         cls.sysadmin = new_test_user(
             cls.env, login="hc_sysadmin",
             groups="base.group_user,base.group_system,hc_integration_base.group_hc_operator",
         )
         cls.backend = cls.create_backend(code="pii")
-        cls.flow = cls.env["hc.flow"].create({
-            "name": "Patients", "code": "patients", "backend_id": cls.backend.id, "object_type": "generic",
-            "model_id": cls.env.ref("base.model_res_partner").id, "direction": "inbound",
-            "sensitive_paths": "email\nphone",
-        })
+        cls.flow = cls.create_flow("patients", cls.backend, name="Patients", object_type="generic",
+                                   sensitive_paths="email\nphone")
         cls.Message = cls.env["hc.message"]
-
-    def setUp(self):
-        super().setUp()
-        self.registry_enter_test_mode()
 
     def failed(self, payload):
         """A message in the exception queue (its raw payload kept, as for any unprocessed one)."""
-        with trap_jobs():
-            message = self.Message._receive_post(self.backend, self.flow, payload, external_id=payload["id"])
+        message = self.receive(self.flow, payload, external_id=payload["id"])
         message.sudo().write({"state": "exception", "error_message": "the legacy system sent a bad field"})
         return message
 
@@ -102,10 +93,9 @@ class TestReplayMasks(BackendMixin, TransactionCase):
 
     def test_a_mask_in_a_list_that_changed_length_is_refused(self):
         self.flow.sensitive_paths = "lines[*].note"
-        with trap_jobs():
-            message = self.Message._receive_post(self.backend, self.flow, {
-                "id": "P4", "lines": [{"sku": "A", "note": "secret A"}, {"sku": "B", "note": "secret B"}],
-            }, external_id="P4")
+        message = self.receive(self.flow, {
+            "id": "P4", "lines": [{"sku": "A", "note": "secret A"}, {"sku": "B", "note": "secret B"}],
+        }, external_id="P4")
         message.sudo().state = "exception"
         wizard = self.wizard(message, self.users["operator"])
         payload = json.loads(wizard.payload)
@@ -117,8 +107,7 @@ class TestReplayMasks(BackendMixin, TransactionCase):
             wizard._unmasked_payload()
 
     def test_replay_only_from_exception(self):
-        with trap_jobs():
-            done = self.Message._receive_post(self.backend, self.flow, {"id": "P5", "name": "Dee"}, external_id="P5")
+        done = self.receive(self.flow, {"id": "P5", "name": "Dee"}, external_id="P5")
         done._job_process()
         self.assertEqual(done.state, "done")
         with self.assertRaisesRegex(UserError, "only a message in exception can be replayed"):

@@ -3,83 +3,35 @@ applied through an XML mapping or refused at the door, and push triggers set in 
 (a generated base.automation rule)."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import HttpCase, TransactionCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..exceptions import PermanentError
-from .common import BackendMixin, SimulatorMixin
+from .common import DISCARD_URL, HcIntegrationCase, HcIntegrationHttpCase, json_answer
 
 
-class RecordingServer:
-    """A REST system on 127.0.0.1 that records every request and answers what it is told."""
-
-    def __init__(self):
-        self.requests = []
-        self.answer = (200, "application/json", b'{"status": "accepted"}')
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _any(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                server.requests.append({
-                    "method": self.command, "path": self.path, "headers": dict(self.headers),
-                    "body": self.rfile.read(length) if length else b"",
-                })
-                status, content_type, body = server.answer
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-class RequestCase(SimulatorMixin, BackendMixin, TransactionCase):
+class RequestCase(HcIntegrationCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = RecordingServer()
-        cls.addClassCleanup(cls.server.stop)
+        # A REST system that answers what the test tells it (``server.reply``).
+        cls.server = cls.start_server(lambda request, body: cls.server.reply)
         cls.backend = cls.create_backend(code="orders_rest", base_url=cls.server.url + "/api")
-        cls.flow = cls.env["hc.flow"].create({
-            "name": "Contacts out", "code": "contacts_out", "backend_id": cls.backend.id,
-            "model_id": cls.env.ref("base.model_res_partner").id, "direction": "push",
-            "system_of_record": "odoo", "remote_resource": "/contacts",
-        })
-        mapping = cls.env["hc.mapping"].create({
-            "flow_id": cls.flow.id, "direction": "outbound",
-            "line_ids": [
-                (0, 0, {"sequence": 1, "source": "ref", "target": "reference"}),
-                (0, 0, {"sequence": 2, "source": "name", "target": "name"}),
-            ],
-        })
-        mapping.action_activate()
+        cls.flow = cls.create_flow("contacts_out", cls.backend, name="Contacts out", direction="push",
+                                   system_of_record="odoo", remote_resource="/contacts")
+        cls.create_mapping(cls.flow, [{"source": "ref", "target": "reference"}, {"source": "name", "target": "name"}],
+                           direction="outbound")
 
     def setUp(self):
         super().setUp()
         self.server.requests.clear()
-        self.server.answer = (200, "application/json", b'{"status": "accepted"}')
+        self.server.reply = json_answer(200, {"status": "accepted"})
 
     def push(self, partner):
         with trap_jobs():
@@ -145,7 +97,7 @@ class TestRestRequest(RequestCase):
 
     def test_xml_request_and_answer(self):
         self.flow.write({"payload_format": "xml", "xml_root": "Contact"})
-        self.server.answer = (200, "application/xml", b"<Ack><Status>OK</Status><No>R-9</No></Ack>")
+        self.server.reply = (200, {"Content-Type": "application/xml"}, b"<Ack><Status>OK</Status><No>R-9</No></Ack>")
         message = self.push(self.env["res.partner"].create({"name": "Ward <10> & co", "ref": "D1"}))
         self.assertEqual(message.state, "done", message.error_message)
         [sent] = self.server.requests
@@ -158,23 +110,20 @@ class TestRestRequest(RequestCase):
 
     def test_xml_answer_that_is_not_xml_is_an_invalid_answer(self):
         self.flow.payload_format = "xml"
-        self.server.answer = (200, "application/json", b'{"status": "accepted"}')
+        self.server.reply = json_answer(200, {"status": "accepted"})
         message = self.push(self.env["res.partner"].create({"name": "Ward 11", "ref": "E1"}))
         self.assertEqual(message.state, "exception")
         self.assertIn("not valid XML", message.error_message)
 
 
 @tagged("post_install", "-at_install")
-class TestInboundXml(HttpCase):
+class TestInboundXml(HcIntegrationHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.backend = cls.env["hc.backend"].create(
-            {"name": "Ward system", "code": "ward", "base_url": "http://127.0.0.1:9", "inbound_api_key": "xml-key"})
-        cls.flow = cls.env["hc.flow"].create({
-            "name": "Contacts in", "code": "contacts", "backend_id": cls.backend.id,
-            "model_id": cls.env.ref("base.model_res_partner").id, "direction": "inbound", "external_id_path": "id",
-        })
+        cls.backend = cls.create_backend(name="Ward system", code="ward", base_url=DISCARD_URL,
+                                         inbound_api_key="xml-key")
+        cls.flow = cls.create_flow("contacts", cls.backend, name="Contacts in", external_id_path="id")
 
     def post(self, body):
         return self.url_open("/hc/in/ward/contacts", data=body, method="POST",
@@ -191,12 +140,9 @@ class TestInboundXml(HttpCase):
         self.assertEqual(self.count(), 0, "nothing stored that could never be applied")
 
     def test_xml_with_an_xml_mapping_is_applied(self):
-        mapping = self.env["hc.mapping"].create({
-            "flow_id": self.flow.id, "direction": "inbound", "payload_format": "xml",
-            "line_ids": [(0, 0, {"sequence": 1, "source": "id", "target": "ref", "required": True}),
-                         (0, 0, {"sequence": 2, "source": "name", "target": "name", "required": True})],
-        })
-        mapping.action_activate()
+        self.create_mapping(self.flow, [{"source": "id", "target": "ref", "required": True},
+                                        {"source": "name", "target": "name", "required": True}],
+                            payload_format="xml")
         response = self.post(b"<contact><id>X2</id><name>Night clerk</name></contact>")
         self.assertEqual(response.status_code, 202, response.text)
         message = self.env["hc.message"].browse(response.json()["message_id"])
@@ -208,10 +154,7 @@ class TestInboundXml(HttpCase):
     def test_xml_idempotency_key_read_by_xpath(self):
         """A system that resends an XML document names it in its own header: the flow's key path,
         an XPath, makes the resend a duplicate answered with the first message."""
-        self.env["hc.mapping"].create({
-            "flow_id": self.flow.id, "direction": "inbound", "payload_format": "xml",
-            "line_ids": [(0, 0, {"sequence": 1, "source": "id", "target": "ref", "required": True})],
-        }).action_activate()
+        self.create_mapping(self.flow, [{"source": "id", "target": "ref", "required": True}], payload_format="xml")
         self.flow.idempotency_key_path = "header/@messageId"
         body = b'<contact><header messageId="MSG-7"/><id>X3</id></contact>'
         first, again = self.post(body), self.post(body)

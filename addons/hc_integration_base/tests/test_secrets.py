@@ -6,12 +6,12 @@ import os
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.modules.neutralize import neutralize_database
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL
 
 from ..models.hc_backend_secrets import SECRET_COLUMNS_PARAM, SECRET_FIELDS, SECRET_GROUP, secret_columns
 from ..models.hc_config_io import BACKEND_FIELDS
-from .common import BackendMixin, SimulatorMixin
+from .common import HcIntegrationCase
 from .test_security_boundaries import Listener
 
 SECRET_VALUES = {
@@ -22,11 +22,10 @@ SECRET_VALUES = {
 
 
 @tagged("post_install", "-at_install")
-class TestSecrets(BackendMixin, TransactionCase):
+class TestSecrets(HcIntegrationCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.setup_users()
         cls.sysadmin = new_test_user(cls.env, login="hc_sysadmin_s",
                                      groups=f"{SECRET_GROUP},hc_integration_base.group_hc_admin")
@@ -69,11 +68,8 @@ class TestSecrets(BackendMixin, TransactionCase):
         self.assertEqual(self.backend.with_user(self.sysadmin).default_headers, SECRET_VALUES["default_headers"])
 
     def test_neutralized_copy_holds_no_secret(self):
-        flow = self.env["hc.flow"].create({
-            "name": "Admissions", "code": "admissions", "backend_id": self.backend.id, "direction": "inbound",
-            "model_id": self.env.ref("base.model_res_partner").id, "sensitive_paths": "patient",
-        })
-        message = self.env["hc.message"]._receive_post(self.backend, flow, {"patient": "raw secret"})
+        flow = self.create_flow("admissions", self.backend, name="Admissions", sensitive_paths="patient")
+        message = self.receive(flow, {"patient": "raw secret"})
         self.assertNotIn("raw secret", message.payload)
         self.assertTrue(message.sudo().payload_raw)
         self.env["ir.config_parameter"].set_param("hc_integration_base.metrics_token", "s-metrics")
@@ -109,13 +105,12 @@ class TestSecrets(BackendMixin, TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestCopiedDatabase(SimulatorMixin, BackendMixin, TransactionCase):
+class TestCopiedDatabase(HcIntegrationCase):
     """A restored, non-neutralized copy makes no outbound call until an administrator confirms."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.setup_users()
         cls.host = Listener()
         cls.addClassCleanup(cls.host.stop)
@@ -150,7 +145,7 @@ class TestCopiedDatabase(SimulatorMixin, BackendMixin, TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestConfigurationPromotion(BackendMixin, TransactionCase):
+class TestConfigurationPromotion(HcIntegrationCase):
     def test_import_keeps_the_targets_endpoints_and_secrets(self):
         backend = self.create_backend(code="lab", base_url="http://127.0.0.1:9/prod", environment="production",
                                       api_key="prod-key", default_headers='{"X-Site": "prod"}', read_timeout=30)
@@ -169,17 +164,11 @@ class TestConfigurationPromotion(BackendMixin, TransactionCase):
 
     def test_request_and_paging_settings_travel_with_the_configuration(self):
         backend = self.create_backend(code="mms", base_url="http://127.0.0.1:9/mms")
-        self.env["hc.flow"].create({
-            "name": "Orders", "code": "orders", "backend_id": backend.id, "direction": "push",
-            "model_id": self.env.ref("base.model_res_partner").id, "system_of_record": "odoo",
-            "request_method": "PUT", "request_path": "/orders/{reference}", "payload_format": "xml",
-            "xml_root": "Order",
-        })
-        self.env["hc.flow"].create({
-            "name": "Items", "code": "items", "backend_id": backend.id, "direction": "pull",
-            "model_id": self.env.ref("base.model_res_partner").id, "paging_page_param": "seite",
-            "paging_size_param": "anzahl", "paging_records_path": "daten.artikel",
-        })
+        self.create_flow("orders", backend, name="Orders", direction="push", system_of_record="odoo",
+                         request_method="PUT", request_path="/orders/{reference}", payload_format="xml",
+                         xml_root="Order")
+        self.create_flow("items", backend, name="Items", direction="pull", paging_page_param="seite",
+                         paging_size_param="anzahl", paging_records_path="daten.artikel")
         data = backend._export_config()
         data["backend"]["code"] = "mms_copy"
         copy = self.env["hc.backend"]._import_config(data)
@@ -195,14 +184,8 @@ class TestConfigurationPromotion(BackendMixin, TransactionCase):
         for field, path in (("sensitive_paths", "patient..name"), ("external_id_path", "lines[x]"),
                             ("idempotency_key_path", "a[0")):
             with self.subTest(field=field), self.assertRaises(ValidationError) as refused:
-                self.env["hc.flow"].create({
-                    "name": "Admissions", "code": f"adm_{field}", "backend_id": backend.id, "direction": "inbound",
-                    "model_id": self.env.ref("base.model_res_partner").id, field: path,
-                })
+                self.create_flow(f"adm_{field}", backend, name="Admissions", **{field: path})
             self.assertIn(path, str(refused.exception))
-        flow = self.env["hc.flow"].create({
-            "name": "Admissions", "code": "adm_ok", "backend_id": backend.id, "direction": "inbound",
-            "model_id": self.env.ref("base.model_res_partner").id,
-            "sensitive_paths": "patient['national-id']\nlines[*].note\n//PID",
-        })
+        flow = self.create_flow("adm_ok", backend, name="Admissions",
+                                sensitive_paths="patient['national-id']\nlines[*].note\n//PID")
         self.assertEqual(len(flow._sensitive_path_list()), 3)

@@ -2,8 +2,6 @@
 than integration configuration, in the ORM and over JSON-RPC as the web client does."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
@@ -11,59 +9,38 @@ from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from .common import BackendMixin, SimulatorMixin
+from .common import HcIntegrationMixin, LoopbackServer, json_answer
 
 API_KEY = "backend-secret-api-key"
 
 
-class Listener:
-    """A plain HTTP server on 127.0.0.1 that records every request it receives.
+class Listener(LoopbackServer):
+    """A legacy system on 127.0.0.1 that records every request it receives.
 
     ``routes`` maps a path to ``(status, headers, body)``, or to a function of the query string
-    returning one; anything else answers ``{"items": []}``.
+    returning one; anything else answers ``{"items": []}``. Header values may name the ``{self}``
+    and ``{other}`` URLs.
     """
 
     def __init__(self, routes=None):
         self.routes = routes or {}
-        self.requests = []
-        listener = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's naming
-                listener.requests.append({"path": self.path, "headers": dict(self.headers)})
-                path, _, query = self.path.partition("?")
-                route = listener.routes.get(path, (200, {}, {"items": []}))
-                status, headers, body = route(query) if callable(route) else route
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in headers.items():
-                    self.send_header(name, value.format(**listener.urls))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__(self._route)
         self.urls = {"self": self.url}
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def _route(self, request, body):
+        path, _, query = request.path.partition("?")
+        route = self.routes.get(path, (200, {}, {"items": []}))
+        status, headers, document = route(query) if callable(route) else route
+        return json_answer(status, document, {name: value.format(**self.urls) for name, value in headers.items()})
 
     def saw_secret(self):
         return any(API_KEY in json.dumps(r["headers"]) or API_KEY in r["path"] for r in self.requests)
 
 
-class SecurityFixture(SimulatorMixin, BackendMixin):
+class SecurityFixture(HcIntegrationMixin):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.setup_users()
         cls.backend_host = Listener()
         cls.other_host = Listener()
@@ -73,12 +50,9 @@ class SecurityFixture(SimulatorMixin, BackendMixin):
         cls.backend = cls.create_backend(
             code="guarded", base_url=cls.backend_host.url + "/api", auth_type="api_key", api_key=API_KEY,
         )
-        cls.flow = cls.env["hc.flow"].create({
-            "name": "Contacts", "code": "contacts", "backend_id": cls.backend.id,
-            "model_id": cls.env.ref("base.model_res_partner").id, "direction": "pull", "mode": "batch",
-            "remote_resource": "/contacts", "external_id_path": "code",
-        })
-        cls.mapping = cls.env["hc.mapping"].create({"flow_id": cls.flow.id, "direction": "inbound"})
+        cls.flow = cls.create_flow("contacts", cls.backend, name="Contacts", direction="pull", mode="batch",
+                                   remote_resource="/contacts", external_id_path="code")
+        cls.mapping = cls.create_mapping(cls.flow, activate=False)
 
     def setUp(self):
         super().setUp()
@@ -88,13 +62,6 @@ class SecurityFixture(SimulatorMixin, BackendMixin):
 
 @tagged("post_install", "-at_install")
 class TestSecurityBoundaries(SecurityFixture, TransactionCase):
-    def pull(self, flow):
-        with trap_jobs() as trap:
-            run = self.env["hc.batch.run"].browse(flow.action_pull_now()["res_id"])
-            while trap.enqueued_jobs:
-                trap.perform_enqueued_jobs()
-        return run
-
     def test_absolute_resource_on_another_host_receives_nothing(self):
         """The reported leak: a consultant points a pull at another host and presses Pull now."""
         flow = self.flow.with_user(self.users["consultant"])
@@ -192,9 +159,7 @@ class TestSecurityBoundaries(SecurityFixture, TransactionCase):
     def test_message_of_a_model_removed_from_the_list_applies_nothing(self):
         """The list is read again when a message is applied: shrinking it stops a configured flow."""
         self.env["hc.allowed.model"].search([("model_name", "=", "res.partner")]).unlink()
-        with trap_jobs() as trap:
-            message = self.env["hc.message"]._receive_post(self.backend, self.flow, {"code": "X1", "name": "Blocked"})
-            trap.perform_enqueued_jobs()
+        message = self.receive(self.flow, {"code": "X1", "name": "Blocked"}, jobs="run")
         self.assertEqual(message.state, "exception")
         self.assertEqual(message.error_category, "security", message.error_message)
         self.assertIn("not on the administrators' list", message.error_message)
@@ -229,9 +194,7 @@ class TestJobsActAsIntegrationUser(SecurityFixture, TransactionCase):
         Settings data, so the message lands in the exception queue and nothing is created."""
         self.env["hc.allowed.model"].create({"model_id": self.env.ref("base.model_res_country").id})
         self.flow.model_id = self.env.ref("base.model_res_country")
-        with trap_jobs() as trap:
-            message = self.env["hc.message"]._receive_post(self.backend, self.flow, {"code": "ZZ", "name": "Freedonia"})
-            trap.perform_enqueued_jobs()
+        message = self.receive(self.flow, {"code": "ZZ", "name": "Freedonia"}, jobs="run")
         self.assertEqual(message.state, "exception")
         self.assertEqual(message.error_category, "security", message.error_message)
         self.assertIn("integration user may not", message.error_message)
@@ -251,16 +214,7 @@ class TestSecurityBoundariesJsonRpc(SecurityFixture, HttpCase):
     """The same refusals seen from a browser session's JSON-RPC."""
 
     def call(self, role, model, method, args, kwargs=None):
-        user = self.users[role]
-        user.password = f"hc_{role}_pw_2026"
-        self.authenticate(user.login, f"hc_{role}_pw_2026")
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps({"jsonrpc": "2.0", "method": "call",
-                             "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}}}),
-            headers={"Content-Type": "application/json"},
-        )
-        return response.json()
+        return self.call_kw(self.users[role], model, method, args, kwargs).json()
 
     @mute_logger("odoo.http")
     def test_consultant_retargeting_and_group_lines_refused_over_jsonrpc(self):
@@ -279,15 +233,9 @@ class TestSecurityBoundariesJsonRpc(SecurityFixture, HttpCase):
         self.assertEqual(self.other_host.requests, [])
 
     def test_openapi_answers_only_authenticated_callers_with_their_flows(self):
-        inbound = self.env["hc.flow"].create({
-            "name": "Admissions", "code": "admissions", "backend_id": self.backend.id, "direction": "inbound",
-            "model_id": self.env.ref("base.model_res_partner").id,
-        })
+        inbound = self.create_flow("admissions", self.backend, name="Admissions")
         other = self.create_backend(code="pharmacy", inbound_api_key="pharmacy-key")
-        self.env["hc.flow"].create({
-            "name": "Dispensing", "code": "dispensing", "backend_id": other.id, "direction": "inbound",
-            "model_id": self.env.ref("base.model_res_partner").id,
-        })
+        self.create_flow("dispensing", other, name="Dispensing")
         anonymous = self.url_open("/hc/openapi.json")
         self.assertEqual(anonymous.status_code, 401)
         self.assertNotIn("admissions", anonymous.text)
@@ -348,29 +296,16 @@ class TestCompanyIsolation(SecurityFixture, HttpCase):
             cls.env, login="hc_jobs_north", company_id=cls.other_company.id, company_ids=[cls.other_company.id],
             groups="hc_integration_base.group_hc_job,base.group_partner_manager")
         cls.backend.inbound_api_key = "main-key"
-        cls.other_flow = cls.env["hc.flow"].create({
-            "name": "Contacts north", "code": "contacts", "backend_id": cls.other.id, "direction": "inbound",
-            "model_id": cls.env.ref("base.model_res_partner").id,
-        })
-        cls.inbound = cls.env["hc.flow"].create({
-            "name": "Contacts main", "code": "contacts_in", "external_id_path": "code",
-            "backend_id": cls.backend.id, "direction": "inbound",
-            "model_id": cls.env.ref("base.model_res_partner").id,
-        })
-        cls.other_flow_in = cls.env["hc.flow"].create({
-            "name": "Contacts north in", "code": "contacts_in", "external_id_path": "code",
-            "backend_id": cls.other.id, "direction": "inbound",
-            "model_id": cls.env.ref("base.model_res_partner").id,
-        })
-        mapping = cls.env["hc.mapping"].create({"flow_id": cls.other_flow.id, "direction": "inbound"})
+        cls.other_flow = cls.create_flow("contacts", cls.other, name="Contacts north")
+        cls.inbound = cls.create_flow("contacts_in", cls.backend, name="Contacts main", external_id_path="code")
+        cls.other_flow_in = cls.create_flow("contacts_in", cls.other, name="Contacts north in", external_id_path="code")
+        mapping = cls.create_mapping(cls.other_flow, activate=False)
         cls.env["hc.mapping.line"].create({"mapping_id": mapping.id, "source": "name", "target": "name"})
         cls.env["hc.batch.run"].create({"flow_id": cls.other_flow.id, "state": "done"})
         cls.env["hc.binding"].create({"backend_id": cls.other.id, "res_model": "res.partner", "res_id": 1,
                                       "external_id": "N-1"})
-        table = cls.env["hc.value.map"].create({"name": "North wards", "code": "north_wards",
-                                                "company_id": cls.other_company.id})
-        cls.env["hc.value.map.entry"].create({"map_id": table.id, "legacy_code": "W1", "value": "Ward 1"})
-        cls.env["hc.value.map"].create({"name": "Shared units", "code": "shared_units"})
+        cls.create_code_table("north_wards", {"W1": "Ward 1"}, name="North wards", company_id=cls.other_company.id)
+        cls.create_code_table("shared_units", {}, name="Shared units")
 
     def test_the_default_integration_user_works_in_every_company(self):
         self.assertIn(self.other_company, self.env.ref("hc_integration_base.user_integration").company_ids)
@@ -416,9 +351,8 @@ class TestCompanyIsolation(SecurityFixture, HttpCase):
     @mute_logger("odoo.addons.hc_integration_base.models.hc_message_jobs")
     def test_job_applies_in_the_backends_company_or_says_why_not(self):
         with trap_jobs() as trap:
-            receive = self.env["hc.message"]._receive_post
-            north = receive(self.other, self.other_flow_in, {"code": "N-7", "name": "North ward"})
-            main = receive(self.backend, self.inbound, {"code": "M-7", "name": "Main ward"})
+            north = self.receive(self.other_flow_in, {"code": "N-7", "name": "North ward"}, jobs=None)
+            main = self.receive(self.inbound, {"code": "M-7", "name": "Main ward"}, jobs=None)
             trap.perform_enqueued_jobs()
         self.assertEqual(north.state, "done", north.error_message)
         partner = self.env["res.partner"].search([("name", "=", "North ward")])
@@ -428,10 +362,7 @@ class TestCompanyIsolation(SecurityFixture, HttpCase):
         self.other.integration_user_id = new_test_user(
             self.env, login="hc_jobs_main_only", company_id=self.env.company.id, company_ids=[self.env.company.id],
             groups="hc_integration_base.group_hc_job,base.group_partner_manager")
-        with trap_jobs() as trap:
-            refused = self.env["hc.message"]._receive_post(self.other, self.other_flow_in,
-                                                           {"code": "N-8", "name": "Ward 8"})
-            trap.perform_enqueued_jobs()
+        refused = self.receive(self.other_flow_in, {"code": "N-8", "name": "Ward 8"}, jobs="run")
         self.assertEqual((refused.state, refused.error_category), ("exception", "security"), refused.error_message)
         self.assertIn("compan", refused.error_message)
         self.assertFalse(self.env["res.partner"].search([("name", "=", "Ward 8")]))

@@ -1,32 +1,20 @@
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
-from odoo.addons.queue_job.tests.common import trap_jobs
+from .common import DISCARD_URL, HcIntegrationHttpCase
 
 
 @tagged("post_install", "-at_install")
-class TestExceptionQueueTour(HttpCase):
+class TestExceptionQueueTour(HcIntegrationHttpCase):
     def test_operator_replays_failed_message(self):
         operator = new_test_user(
             self.env,
             login="hc_tour_operator",
             groups="base.group_user,hc_integration_base.group_hc_operator",
         )
-        backend = self.env["hc.backend"].create(
-            {"name": "Tour PAS", "code": "tour_pas", "base_url": "http://127.0.0.1:9"}
-        )
-        flow = self.env["hc.flow"].create(
-            {
-                "name": "Tour contacts",
-                "code": "tour_contacts",
-                "backend_id": backend.id,
-                "model_id": self.env.ref("base.model_res_partner").id,
-            }
-        )
+        backend = self.create_backend(name="Tour PAS", code="tour_pas", base_url=DISCARD_URL)
+        flow = self.create_flow("tour_contacts", backend, name="Tour contacts")
         Message = self.env["hc.message"]
-        with trap_jobs():
-            failed = Message._receive_post(
-                backend, flow, {"id": "TOUR-1", "patient_name": "Tour Patient"}, external_id="TOUR-1"
-            )
+        failed = self.receive(flow, {"id": "TOUR-1", "patient_name": "Tour Patient"}, external_id="TOUR-1")
         failed._job_process()
         self.assertEqual(failed.state, "exception")
 

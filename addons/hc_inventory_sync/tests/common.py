@@ -1,19 +1,13 @@
-from odoo.addons.hc_integration_base.tests.common import SimulatorMixin
-from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.hc_integration_base.tests.common import HcIntegrationCase
 
 
-class InventorySetup(SimulatorMixin):
+class InventoryCase(HcIntegrationCase):
     """Simulators, the demo flows pointed at them, departmental locations and a few products."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.start_simulators()
-        cls.rest = cls.env.ref("hc_integration_base.demo_backend_rest")
-        cls.rest.write({"base_url": cls.sims.rest_url})
-        cls.env.ref("hc_integration_base.demo_backend_soap").write(
-            {"wsdl_url": cls.sims.wsdl_url, "read_timeout": 2, "breaker_threshold": 100})
+        cls.rest, _soap = cls.use_demo_backends(read_timeout=2, breaker_threshold=100)
         cls.flow_events = cls.env.ref("hc_inventory_sync.demo_flow_consumption_inbound")
         cls.flow_pull = cls.env.ref("hc_inventory_sync.demo_flow_consumption_pull")
         cls.flow_balances = cls.env.ref("hc_inventory_sync.demo_flow_stock_balances")
@@ -35,27 +29,13 @@ class InventorySetup(SimulatorMixin):
         })
         cls.lot_a = cls.env["stock.lot"].create({"name": "LOT-A", "product_id": cls.reagent.id})
 
-    def setUp(self):
-        super().setUp()
-        self.sims.reset()
-        self.registry_enter_test_mode()
-
     def put(self, product, location, qty, lot=None):
         self.env["stock.quant"]._update_available_quantity(product, location, qty, lot_id=lot)
 
     def on_hand(self, product, location, lot=None):
         return self.env["stock.quant"]._get_available_quantity(product, location, lot_id=lot, allow_negative=True)
 
-    def run_jobs(self, trap):
-        """Run the jobs (and the jobs they enqueue); remember their channels."""
-        self.performed = getattr(self, "performed", [])
-        while trap.enqueued_jobs:
-            self.performed += [(job.recordset, job.method_name, job.channel) for job in trap.enqueued_jobs]
-            trap.perform_enqueued_jobs()
-
-    def receive(self, flow, payload):
-        with trap_jobs() as trap:
-            reference = payload.get("reference") if isinstance(payload, dict) else None
-            message = self.env["hc.message"]._receive_post(flow.backend_id, flow, payload, external_id=reference)
-            self.run_jobs(trap)
-        return message
+    def apply(self, flow, payload):
+        """A message of ``flow`` (named by its reference) applied with the jobs it leads to."""
+        reference = payload.get("reference") if isinstance(payload, dict) else None
+        return self.receive(flow, payload, jobs="run", external_id=reference)

@@ -1,13 +1,13 @@
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.hc_integration_base.tests.common import postponed
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from .common import InventorySetup
+from .common import InventoryCase
 
 
 @tagged("post_install", "-at_install")
-class TestConsumption(InventorySetup, TransactionCase):
+class TestConsumption(InventoryCase):
     """Departmental usage becomes done stock moves, exactly once."""
 
     def event(self, reference, product, qty, place="PHARM", **extra):
@@ -16,7 +16,7 @@ class TestConsumption(InventorySetup, TransactionCase):
 
     def test_event_becomes_a_done_move_once(self):
         self.put(self.gloves, self.pharmacy, 50)
-        message = self.receive(self.flow_events, self.event("CONS-1", self.gloves, 12))
+        message = self.apply(self.flow_events, self.event("CONS-1", self.gloves, 12))
         self.assertEqual(message.state, "done", message.error_message)
         move = message.record_ref
         self.assertEqual((move._name, move.state, move.product_uom_qty), ("stock.move", "done", 12))
@@ -24,7 +24,7 @@ class TestConsumption(InventorySetup, TransactionCase):
         self.assertEqual(str(move.date), "2026-11-20 08:30:00")
         self.assertEqual(self.on_hand(self.gloves, self.pharmacy), 38)
         # The departmental system sends the same event again (e.g. after its own timeout).
-        again = self.receive(self.flow_events, self.event("CONS-1", self.gloves, 12))
+        again = self.apply(self.flow_events, self.event("CONS-1", self.gloves, 12))
         self.assertEqual((again.state, again.count_unchanged, again.count_created), ("done", 1, 0))
         self.assertEqual(self.on_hand(self.gloves, self.pharmacy), 38)
         self.assertEqual(self.env["stock.move"].search_count([("origin", "=", "CONS-1")]), 1)
@@ -32,19 +32,19 @@ class TestConsumption(InventorySetup, TransactionCase):
     def test_lot_is_carried_and_sublocations_are_used(self):
         shelf = self.env["stock.location"].create({"name": "Shelf 1", "location_id": self.pharmacy.id})
         self.put(self.reagent, shelf, 5, lot=self.lot_a)
-        message = self.receive(self.flow_events, self.event("CONS-2", self.reagent, 3, lot="LOT-A"))
+        message = self.apply(self.flow_events, self.event("CONS-2", self.reagent, 3, lot="LOT-A"))
         self.assertEqual(message.state, "done", message.error_message)
         self.assertEqual(message.record_ref.move_line_ids.lot_id, self.lot_a)
         self.assertEqual(message.record_ref.move_line_ids.location_id, shelf)
         self.assertEqual(self.on_hand(self.reagent, shelf, self.lot_a), 2)
-        missing_lot = self.receive(self.flow_events, self.event("CONS-3", self.reagent, 1))
+        missing_lot = self.apply(self.flow_events, self.event("CONS-3", self.reagent, 1))
         self.assertEqual((missing_lot.state, missing_lot.error_category), ("exception", "mapping"))
         self.assertIn("names no lot", missing_lot.error_message)
 
     def test_shortage_follows_the_flow_policy(self):
         self.put(self.gloves, self.icu, 4)
         self.flow_events.hc_shortage_policy = "exception"
-        stopped = self.receive(self.flow_events, self.event("CONS-4", self.gloves, 10, place="ICU"))
+        stopped = self.apply(self.flow_events, self.event("CONS-4", self.gloves, 10, place="ICU"))
         self.assertEqual((stopped.state, stopped.error_category), ("exception", "conflict"))
         self.assertIn("only 4.0 available", stopped.error_message)
         self.assertEqual(self.on_hand(self.gloves, self.icu), 4, "nothing moved")
@@ -58,14 +58,14 @@ class TestConsumption(InventorySetup, TransactionCase):
         self.assertEqual(self.on_hand(self.gloves, self.icu), -6)
 
     def test_unknown_item_or_location_goes_to_the_exception_queue(self):
-        unknown_item = self.receive(self.flow_events, {"reference": "CONS-5", "item_code": "ITM-NOPE",
+        unknown_item = self.apply(self.flow_events, {"reference": "CONS-5", "item_code": "ITM-NOPE",
                                                        "quantity": 1, "location_code": "PHARM"})
         self.assertEqual((unknown_item.state, unknown_item.error_category), ("exception", "mapping"))
         self.assertIn("unknown item ITM-NOPE", unknown_item.error_message)
-        unknown_place = self.receive(self.flow_events, self.event("CONS-6", self.gloves, 1, place="MORGUE"))
+        unknown_place = self.apply(self.flow_events, self.event("CONS-6", self.gloves, 1, place="MORGUE"))
         self.assertEqual(unknown_place.state, "exception")
         self.assertIn("MORGUE is not in the code table legacy_location", unknown_place.error_message)
-        bad_qty = self.receive(self.flow_events, self.event("CONS-7", self.gloves, "-3"))
+        bad_qty = self.apply(self.flow_events, self.event("CONS-7", self.gloves, "-3"))
         self.assertEqual(bad_qty.state, "exception")
         self.assertIn("positive quantity", bad_qty.error_message)
 
@@ -74,9 +74,7 @@ class TestConsumption(InventorySetup, TransactionCase):
         self.sims.state.planted_consumptions.extend(
             [self.event(f"CONS-P{i}", self.gloves, 5, place="WH-MAIN") for i in range(3)])
         for _attempt in range(2):  # the nightly pull lists the same events twice
-            with trap_jobs() as trap:
-                run = self.env["hc.batch.run"].browse(self.flow_pull.action_pull_now()["res_id"])
-                self.run_jobs(trap)
+            run = self.pull(self.flow_pull)
         self.assertEqual((run.count_created, run.count_unchanged), (0, 3))
         self.assertEqual(self.on_hand(self.gloves, self.stock), 85)
 
@@ -84,11 +82,9 @@ class TestConsumption(InventorySetup, TransactionCase):
         # The catalog message bringing the item is queued, on another backend than the event's.
         item_flow = self.env.ref("hc_procurement_sync.demo_flow_item_catalog").copy({
             "backend_id": self.env.ref("hc_integration_base.demo_backend_soap").id, "code": "other_catalog"})
-        with trap_jobs():
-            bringing = self.env["hc.message"]._receive_post(item_flow.backend_id, item_flow, {"code": "ITM-SOON"})
+        bringing = self.receive(item_flow, {"code": "ITM-SOON"})
         event = {"reference": "CONS-8", "item_code": "ITM-SOON", "quantity": 1, "location_code": "PHARM"}
-        message = self.env["hc.message"]._receive_post(self.flow_events.backend_id, self.flow_events, event,
-                                                       external_id="CONS-8")
+        message = self.receive(self.flow_events, event, jobs=None, external_id="CONS-8")
         message.write({"state": "queued"})
         caught = postponed(self, message._job_process)
         self.assertTrue(caught.ignore_retry)
@@ -97,12 +93,11 @@ class TestConsumption(InventorySetup, TransactionCase):
         self.assertIn("unknown item ITM-SOON", message.wait_reason)
         # An item message received after the event does not hold it: only earlier ones do.
         bringing.write({"state": "exception"})  # that message failed
-        with trap_jobs():
-            self.env["hc.message"]._receive_post(item_flow.backend_id, item_flow, {"code": "ITM-OTHER"})
+        self.receive(item_flow, {"code": "ITM-OTHER"})
         message._job_process()
         self.assertEqual((message.state, message.error_category), ("exception", "mapping"))
         self.assertIn("unknown item ITM-SOON", message.error_message)
         # An event naming no item fails at once.
-        no_code = self.receive(self.flow_events, {"reference": "CONS-9", "quantity": 1, "location_code": "PHARM"})
+        no_code = self.apply(self.flow_events, {"reference": "CONS-9", "quantity": 1, "location_code": "PHARM"})
         self.assertEqual(no_code.state, "exception")
         self.assertIn("names no item code", no_code.error_message)

@@ -1,19 +1,12 @@
-import json
+from odoo.tests import tagged
 
-from odoo.tests import TransactionCase, tagged
+from odoo.addons.hc_integration_base.tests.common import mapping_line as line
 
-from odoo.addons.queue_job.tests.common import trap_jobs
-
-from .common import InventorySetup
-
-
-def line(seq, source, target, transform="direct", **params):
-    return (0, 0, {"sequence": seq, "source": source, "target": target, "transform": transform,
-                   "params": json.dumps(params) if params else False})
+from .common import InventoryCase
 
 
 @tagged("post_install", "-at_install")
-class TestInventoryMapped(InventorySetup, TransactionCase):
+class TestInventoryMapped(InventoryCase):
     """Consumption events and stock balances of a system with another dialect (Dutch keys,
     nesting, dd.mm.yyyy dates, decimal commas, its own location codes through a code table)
     reach the canonical documents through the flows' inbound mappings; the system names items
@@ -22,20 +15,13 @@ class TestInventoryMapped(InventorySetup, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["hc.value.map"].create({"name": "MMS places", "code": "mms_place", "entry_ids": [
-            (0, 0, {"legacy_code": "APO", "value": "PHARM"}), (0, 0, {"legacy_code": "HW", "value": "WH-MAIN"}),
-            (0, 0, {"legacy_code": "IC", "value": "ICU"})]})
+        cls.create_code_table("mms_place", {"APO": "PHARM", "HW": "WH-MAIN", "IC": "ICU"}, name="MMS places")
         Binding = cls.env["hc.binding"]
         Binding._bind(cls.rest, cls.gloves.product_tmpl_id, "MMS-G")   # ITM-I1 in Odoo
         Binding._bind(cls.rest, cls.saline, "MMS-S")                   # ITM-I3 in Odoo
 
-    def activate(self, flow, lines):
-        mapping = self.env["hc.mapping"].create({"flow_id": flow.id, "direction": "inbound", "line_ids": lines})
-        mapping.action_activate()
-        return mapping
-
     def test_consumption_in_another_dialect_becomes_a_done_move(self):
-        self.activate(self.flow_events, [
+        self.create_mapping(self.flow_events, [
             line(1, "verbruik.id", "reference"),
             line(2, "verbruik.artikel", "item_code"),
             line(3, "verbruik.aantal", "quantity", "number", decimal_separator=","),
@@ -45,7 +31,7 @@ class TestInventoryMapped(InventorySetup, TransactionCase):
         self.put(self.gloves, self.pharmacy, 50)
         event = {"verbruik": {"id": "V-1", "artikel": "MMS-G", "aantal": "12,5", "plaats": "APO",
                               "tijd": "20.11.2026 09:30"}}
-        message = self.receive(self.flow_events, event)
+        message = self.apply(self.flow_events, event)
         self.assertEqual(message.state, "done", message.error_message)
         move = message.record_ref
         self.assertEqual((move._name, move.state, move.product_id, move.product_uom_qty),
@@ -53,23 +39,23 @@ class TestInventoryMapped(InventorySetup, TransactionCase):
         self.assertEqual((move.location_id, move.location_dest_id), (self.pharmacy, self.consumed))
         self.assertEqual(str(move.date), "2026-11-20 09:30:00")
         self.assertEqual(self.on_hand(self.gloves, self.pharmacy), 37.5)
-        again = self.receive(self.flow_events, event)
+        again = self.apply(self.flow_events, event)
         self.assertEqual((again.state, again.count_unchanged), ("done", 1))
         self.assertEqual(self.on_hand(self.gloves, self.pharmacy), 37.5, "applied once")
         # A quantity the mapping does not convert is not a canonical quantity: refused, naming the path.
-        self.activate(self.flow_events, [
+        self.create_mapping(self.flow_events, [
             line(1, "verbruik.id", "reference"), line(2, "verbruik.artikel", "item_code"),
             line(3, "verbruik.aantal", "quantity"),
             line(4, "verbruik.plaats", "location_code", "value_map", table="mms_place"),
         ])
-        wrong = self.receive(self.flow_events, {"verbruik": {"id": "V-2", "artikel": "MMS-G", "aantal": "1,5",
+        wrong = self.apply(self.flow_events, {"verbruik": {"id": "V-2", "artikel": "MMS-G", "aantal": "1,5",
                                                              "plaats": "APO"}})
         self.assertEqual((wrong.state, wrong.error_category), ("exception", "validation"))
         self.assertIn("/quantity: '1,5' does not match", wrong.error_message)
 
     def test_balances_in_another_dialect_are_reconciled(self):
         self.flow_balances.page_size = 2
-        self.activate(self.flow_balances, [
+        self.create_mapping(self.flow_balances, [
             line(1, "art", "item_code"),
             line(2, "ort", "location_code", "value_map", table="mms_place"),
             line(3, "bestand", "qty", "number", decimal_separator=","),
@@ -83,9 +69,7 @@ class TestInventoryMapped(InventorySetup, TransactionCase):
             {"art": "MMS-G", "ort": "APO", "bestand": "36,5"},
             {"art": "MMS-S", "ort": "IC", "bestand": "12"},
         ]
-        with trap_jobs() as trap:
-            reconciliation = self.env["hc.reconciliation"].browse(self.flow_balances.action_pull_now()["res_id"])
-            self.run_jobs(trap)
+        reconciliation = self.pull(self.flow_balances)
         self.assertEqual(reconciliation.state, "done", reconciliation.error_message)
         self.assertEqual(reconciliation.balance_count, 3)
         found = {(ln.issue, ln.product_id, ln.location_id, ln.legacy_qty, ln.odoo_qty)

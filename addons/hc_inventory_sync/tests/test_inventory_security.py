@@ -1,5 +1,7 @@
 from odoo.exceptions import AccessError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.hc_integration_base.tests.common import HcIntegrationCase
 
 # What each role may do (r)ead, (w)rite, (c)reate, (u)nlink, on concrete records. Reconciliations
 # are decided by stock managers (stewards); storekeepers and the integration team read them; the
@@ -16,7 +18,7 @@ class _Undo(Exception):
 
 
 @tagged("post_install", "-at_install")
-class TestInventorySecurity(TransactionCase):
+class TestInventorySecurity(HcIntegrationCase):
     """Who may see and decide reconciliations, and company isolation."""
 
     @classmethod
@@ -114,8 +116,7 @@ class TestInventorySecurity(TransactionCase):
 
     def test_other_company_reconciliations_are_invisible(self):
         other = self.env["res.company"].create({"name": "Other hospital"})
-        backend = self.env["hc.backend"].create({"name": "Other", "code": "other_b", "protocol": "rest",
-                                                 "company_id": other.id})
+        backend = self.create_backend(name="Other", code="other_b", company_id=other.id)
         flow = self.flow.copy({"backend_id": backend.id, "code": "other_balances"})
         hidden = self.env["hc.reconciliation"].create({"flow_id": flow.id})
         self.assertNotIn(hidden, self.env["hc.reconciliation"].with_user(self.steward).search([]))

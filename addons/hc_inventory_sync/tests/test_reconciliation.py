@@ -1,13 +1,13 @@
 from odoo.exceptions import AccessError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from .common import InventorySetup
+from .common import InventoryCase
 
 
 @tagged("post_install", "-at_install")
-class TestReconciliation(InventorySetup, TransactionCase):
+class TestReconciliation(InventoryCase):
     """The legacy balances against Odoo's quants: exactly the planted discrepancies are found."""
 
     @classmethod

@@ -1,17 +1,16 @@
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo import fields
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.hc_integration_base.transports.paging import Page
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from .common import InventorySetup
+from .common import InventoryCase
 
 
 @tagged("post_install", "-at_install")
-class TestReconciliationEnds(InventorySetup, TransactionCase):
+class TestReconciliationEnds(InventoryCase):
     """A reconciliation never stays *running* or *comparing*: every way a balance pull ends moves it."""
 
     @classmethod
@@ -37,9 +36,7 @@ class TestReconciliationEnds(InventorySetup, TransactionCase):
     def test_an_empty_pull_is_compared(self):
         self.put(self.gloves, self.stock, 5)
         self.sims.state.planted_balances = []
-        with trap_jobs() as trap:
-            reconciliation = self.start()
-            self.run_jobs(trap)
+        reconciliation = self.pull(self.flow_balances)
         self.assertEqual(reconciliation.batch_run_id.state, "done")
         self.assertEqual(reconciliation.state, "done", reconciliation.error_message)
         self.assertEqual(reconciliation.balance_count, 0)
@@ -50,10 +47,8 @@ class TestReconciliationEnds(InventorySetup, TransactionCase):
             Page(records=[self.balance(5)], next={"page": 2}),
             Page(records=[], next=None),
         ])
-        Run = type(self.env["hc.batch.run"])
-        with patch.object(Run, "_fetch_page", lambda run, checkpoint: next(pages)), trap_jobs() as trap:
-            reconciliation = self.start()
-            self.run_jobs(trap)
+        with self.fetched_pages(*pages):
+            reconciliation = self.pull(self.flow_balances)
         run = reconciliation.batch_run_id
         self.assertEqual((run.state, run.pages_fetched), ("done", 1))
         self.assertEqual(reconciliation.pages_staged, 1)
@@ -63,10 +58,8 @@ class TestReconciliationEnds(InventorySetup, TransactionCase):
     def test_a_page_in_exception_fails_it_and_tells_the_steward_and_a_retry_revives_it(self):
         self.put(self.gloves, self.stock, 5)
         pages = iter([Page(records=[self.balance(5)], next={"page": 2}), Page(records="broken", next=None)])
-        Run = type(self.env["hc.batch.run"])
-        with patch.object(Run, "_fetch_page", lambda run, checkpoint: next(pages)), trap_jobs() as trap:
-            reconciliation = self.start()
-            self.run_jobs(trap)
+        with self.fetched_pages(*pages):
+            reconciliation = self.pull(self.flow_balances)
         broken = reconciliation.batch_run_id.page_message_ids.filtered(lambda m: m.state == "exception")
         self.assertEqual(len(broken), 1)
         self.assertEqual(reconciliation.state, "failed")

@@ -1,14 +1,14 @@
 from odoo.sql_db import db_connect
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.hc_integration_base.tests.common import postponed
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from .common import InventorySetup
+from .common import InventoryCase
 
 
 @tagged("post_install", "-at_install")
-class TestUrgentReplenishment(InventorySetup, TransactionCase):
+class TestUrgentReplenishment(InventoryCase):
     """A critical supply below its threshold is ordered and acknowledged at once, and only once."""
 
     @classmethod
@@ -19,7 +19,7 @@ class TestUrgentReplenishment(InventorySetup, TransactionCase):
         })
 
     def consume(self, reference, qty):
-        return self.receive(self.flow_events, {"reference": reference, "item_code": "ITM-I3", "quantity": qty,
+        return self.apply(self.flow_events, {"reference": reference, "item_code": "ITM-I3", "quantity": qty,
                                                "location_code": "PHARM"})
 
     def orders(self):
@@ -68,13 +68,13 @@ class TestUrgentReplenishment(InventorySetup, TransactionCase):
 
     def test_a_legacy_balance_below_the_threshold_orders(self):
         self.put(self.saline, self.stock, 60)  # Odoo still believes there is plenty
-        message = self.receive(self.flow_balances, [
+        message = self.apply(self.flow_balances, [
             {"item_code": "ITM-I3", "location_code": "WH-MAIN", "qty": 8}])
         self.assertEqual(message.state, "done", message.error_message)
         order = self.orders()
         self.assertEqual(order.order_line.product_qty, 92, "up to the maximum from the legacy quantity")
         self.assertEqual(message.replenishment_order_id, order)
-        again = self.receive(self.flow_balances, [{"item_code": "ITM-I3", "location_code": "WH-MAIN", "qty": 8}])
+        again = self.apply(self.flow_balances, [{"item_code": "ITM-I3", "location_code": "WH-MAIN", "qty": 8}])
         self.assertEqual(again.state, "done", again.error_message)
         self.assertEqual(self.orders(), order, "the order on its way counts")
 

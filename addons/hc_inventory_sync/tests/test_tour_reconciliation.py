@@ -1,14 +1,12 @@
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
-from odoo.addons.hc_integration_base.tests.common import SimulatorMixin
-from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.hc_integration_base.tests.common import HcIntegrationHttpCase
 
 
 @tagged("post_install", "-at_install")
-class TestReconciliationTour(SimulatorMixin, HttpCase):
+class TestReconciliationTour(HcIntegrationHttpCase):
     def test_steward_reviews_and_applies_a_reconciliation(self):
-        self.start_simulators()
-        self.env.ref("hc_integration_base.demo_backend_rest").write({"base_url": self.sims.rest_url})
+        self.use_demo_backends()
         steward = new_test_user(self.env, login="hc_tour_steward", groups="stock.group_stock_manager")
         pharmacy = self.env.ref("hc_inventory_sync.demo_location_pharmacy")
         Product = self.env["product.product"]
@@ -27,10 +25,7 @@ class TestReconciliationTour(SimulatorMixin, HttpCase):
             {"item_code": "ITM-T3", "location_code": "PHARM", "qty": 4, "lot": "LOT-OLD", "expiry_date": "2021-03-31"},
         ]
         flow = self.env.ref("hc_inventory_sync.demo_flow_stock_balances")
-        with trap_jobs() as trap:
-            reconciliation = self.env["hc.reconciliation"].browse(flow.action_pull_now()["res_id"])
-            while trap.enqueued_jobs:
-                trap.perform_enqueued_jobs()
+        reconciliation = self.pull(flow)
         self.assertEqual((reconciliation.state, reconciliation.open_count), ("done", 3))
 
         dashboard = self.env["hc.inventory.dashboard"].with_user(steward).action_open_dashboard()

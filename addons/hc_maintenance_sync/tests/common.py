@@ -1,8 +1,4 @@
-from contextlib import contextmanager
-from unittest.mock import patch
-
-from odoo.addons.hc_integration_base.tests.common import SimulatorMixin
-from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.hc_integration_base.tests.common import HcIntegrationMixin
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from legacy_sim import cmms as cmms_sim  # noqa: F401 - importable: the base addon's tests.common puts the repo on sys.path
@@ -12,7 +8,7 @@ COST_CENTRES = {"CC-4110": "Laboratory", "CC-4130": "Emergency", "CC-4140": "Int
                 "CC-4150": "Radiology", "CC-4160": "Maintenance"}
 
 
-class MaintenanceMixin(SimulatorMixin):
+class MaintenanceMixin(HcIntegrationMixin):
     """The CMMS simulator (18 assets, 3 generated work orders) on a free loopback port, the demo
     CMMS backend and flows pointed at it, the cost centres of its assets in the cost-centre plan."""
 
@@ -21,7 +17,6 @@ class MaintenanceMixin(SimulatorMixin):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.cmms = cmms_sim.start_cmms(port=0, assets=cls.ASSETS, work_orders=3)
         cls.addClassCleanup(cls.cmms.stop)
         cls.backend = cls.env.ref("hc_maintenance_sync.demo_backend_cmms")
@@ -45,15 +40,6 @@ class MaintenanceMixin(SimulatorMixin):
     def setUp(self):
         super().setUp()
         self.cmms.reset()
-        self.registry_enter_test_mode()  # what a job writes apart (its failure) lands in the test's transaction
-
-    def pull(self, flow):
-        """A pull with its jobs executed (as the backend's integration user, as in production)."""
-        with trap_jobs() as trap:
-            run = self.env["hc.batch.run"].browse(flow.action_pull_now()["res_id"])
-            while trap.enqueued_jobs:
-                trap.perform_enqueued_jobs()
-        return run
 
     def equipment(self, code):
         return self.env["maintenance.equipment"].with_context(active_test=False).search([("hc_code", "=", code)])
@@ -64,22 +50,18 @@ class MaintenanceMixin(SimulatorMixin):
                 "location": "ER-GF", "siteid": "NORTH", "wopriority": 2,
                 "reportdate": "2026-12-01T09:15:00+01:00", "status": "WAPPR", **values}
 
-    def receive(self, work_order):
+    def post(self, work_order):
         """A work order posted by the CMMS (it then knows it), as the inbound API stores it; returns the
         message and the jobs queued (not run)."""
         self.cmms.state.plant(work_order)
         with trap_jobs() as trap:
-            message = self.env["hc.message"]._receive_post(self.backend, self.events, work_order,
-                                                           external_id=work_order["wonum"])
+            message = self.receive(self.events, work_order, jobs=None, external_id=work_order["wonum"])
             jobs = list(trap.enqueued_jobs)
         return message, jobs
 
-    def run_job(self, message):
-        try:
-            message._job_process()
-        except RetryableJobError as exc:
-            return exc
-        return None
+    def attempt(self, message):
+        """Run ``message``'s job once: the RetryableJobError that postponed it, or None."""
+        return self.run_job(message)[1]
 
     def request_of(self, wonum):
         return self.env["maintenance.request"].search([("hc_work_order", "=", wonum)])
@@ -93,25 +75,3 @@ class MaintenanceMixin(SimulatorMixin):
             jobs = list(trap.enqueued_jobs)
         queued = self.env["hc.message"].search([("flow_id", "=", self.status_push.id)]) - before
         return queued, jobs
-
-    @contextmanager
-    def count_writes(self, *models):
-        counts = dict.fromkeys(models, 0)
-        patches = []
-        for name in models:
-            cls = type(self.env[name])
-            for method in ("create", "write"):
-                original = getattr(cls, method)
-
-                def counted(records, *args, _original=original, _name=name, **kwargs):
-                    counts[_name] += 1
-                    return _original(records, *args, **kwargs)
-
-                patches.append(patch.object(cls, method, counted))
-        for active in patches:
-            active.start()
-        try:
-            yield counts
-        finally:
-            for active in patches:
-                active.stop()

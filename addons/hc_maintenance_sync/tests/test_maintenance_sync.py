@@ -1,6 +1,7 @@
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
+from odoo.addons.hc_integration_base.tests.common import HcIntegrationCase
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import MaintenanceMixin, cmms_sim
@@ -106,8 +107,8 @@ class TestMaintenanceEvents(MaintenanceMixin, TransactionCase):
                                                         **criteria})
 
     def apply(self, work_order):
-        message, _jobs = self.receive(work_order)
-        self.run_job(message)
+        message, _jobs = self.post(work_order)
+        self.attempt(message)
         self.assertEqual(message.state, "done", message.error_message)
         return message, self.request_of(work_order["wonum"])
 
@@ -164,39 +165,39 @@ class TestMaintenanceEvents(MaintenanceMixin, TransactionCase):
         self.assertEqual((self.pump.technician_user_id, self.pump.hc_location), (own, "ER-1F"))
 
     def test_breakdown_of_critical_equipment_runs_on_the_urgent_channel(self):
-        message, [job] = self.receive(self.event())
+        message, [job] = self.post(self.event())
         self.assertEqual(job.channel, self.backend._channel_name(urgent=True))
         self.assertTrue(job.channel.endswith(".urgent"))
         self.assertEqual(job.priority, 0)
-        self.run_job(message)
+        self.attempt(message)
         request = self.request_of("WO-90001")
         self.assertEqual((request.priority, request.hc_urgent), ("3", True))
         # Breakdown of a pump (not critical), and a corrective order of the ventilator: the normal lane.
         for work_order in (self.event(wonum="WO-94001", assetnum="AST-1007"), self.event(wonum="WO-94002",
                                                                                             worktype="CM")):
-            other, [job] = self.receive(work_order)
+            other, [job] = self.post(work_order)
             self.assertEqual(job.channel, self.events.channel)
             self.assertFalse(job.channel.endswith(".urgent"))
-            self.run_job(other)
+            self.attempt(other)
             self.assertFalse(self.request_of(work_order["wonum"]).hc_urgent)
 
     def test_a_repeated_event_updates_and_never_reroutes(self):
         self.route("Everything to facilities", 10, self.team_facilities)
         _message, request = self.apply(self.event(wonum="WO-95001", worktype="CM", assetnum="AST-1007"))
         request.maintenance_team_id = self.team_critical  # the planner re-assigns it
-        again, _jobs = self.receive(self.event(wonum="WO-95001", worktype="CM", assetnum="AST-1007"))
-        self.run_job(again)
+        again, _jobs = self.post(self.event(wonum="WO-95001", worktype="CM", assetnum="AST-1007"))
+        self.attempt(again)
         self.assertEqual(again.state, "done")
         self.assertEqual(len(self.request_of("WO-95001")), 1)
-        changed, _jobs = self.receive(self.event(wonum="WO-95001", worktype="CM", assetnum="AST-1007",
+        changed, _jobs = self.post(self.event(wonum="WO-95001", worktype="CM", assetnum="AST-1007",
                                                  wopriority=1, description="Pump alarm, getting worse"))
-        self.run_job(changed)
+        self.attempt(changed)
         self.assertEqual((request.name, request.priority), ("Pump alarm, getting worse", "3"))
         self.assertEqual(request.maintenance_team_id, self.team_critical, "the planner's team is kept")
 
     def test_unknown_equipment_fails_naming_it(self):
-        message, _jobs = self.receive(self.event(wonum="WO-96001", assetnum="AST-9999"))
-        self.run_job(message)
+        message, _jobs = self.post(self.event(wonum="WO-96001", assetnum="AST-9999"))
+        self.attempt(message)
         self.assertEqual((message.state, message.error_category), ("exception", "mapping"))
         self.assertIn("unknown equipment AST-9999", message.error_message)
         self.assertFalse(self.request_of("WO-96001"))
@@ -211,8 +212,8 @@ class TestStatusPushBack(MaintenanceMixin, TransactionCase):
         super().setUp()
         self.equipment_flow.page_size = 20
         self.pull(self.equipment_flow)
-        message, _jobs = self.receive(self.event(wonum="WO-97001", worktype="CM", assetnum="AST-1007"))
-        self.run_job(message)
+        message, _jobs = self.post(self.event(wonum="WO-97001", worktype="CM", assetnum="AST-1007"))
+        self.attempt(message)
         self.request = self.request_of("WO-97001")
 
     def test_each_status_is_pushed_once(self):
@@ -220,14 +221,14 @@ class TestStatusPushBack(MaintenanceMixin, TransactionCase):
         [started], [job] = self.move(self.request, self.stage_progress)
         self.assertEqual(job.channel, self.status_push.channel)
         self.assertEqual(self.request.hc_sync_state, "pending")
-        self.assertIsNone(self.run_job(started))
+        self.assertIsNone(self.attempt(started))
         self.assertEqual(started.state, "done", started.error_message)
         self.assertEqual(self.cmms.changes("WO-97001"), ["INPRG"])
         self.assertTrue(self.request.hc_started_at)
         self.request.schedule_date = "2026-12-02 08:00:00"
         self.request.schedule_end = "2026-12-02 10:30:00"
         [done], _jobs = self.move(self.request, self.stage_done)
-        self.run_job(done)
+        self.attempt(done)
         self.assertEqual(done.state, "done", done.error_message)
         self.assertEqual(self.cmms.changes("WO-97001"), ["INPRG", "COMP"])
         completed = self.cmms.state.status_changes[-1]
@@ -253,13 +254,13 @@ class TestStatusPushBack(MaintenanceMixin, TransactionCase):
         self.backend.read_timeout = 1
         self.cmms.set_faults(timeout_after_store_rate=1.0, hang_seconds=2)
         [done], _jobs = self.move(self.request, self.stage_done)
-        raised = self.run_job(done)
+        raised = self.attempt(done)
         self.assertIsNotNone(raised, "a timeout is transient: the job is retried")
         done.invalidate_recordset()
         self.assertEqual(done.state, "failed_retrying")
         self.assertEqual(self.cmms.changes("WO-97001"), ["COMP"], "the CMMS recorded it before the answer got lost")
         self.cmms.set_faults(timeout_after_store_rate=0.0)
-        self.assertIsNone(self.run_job(done))
+        self.assertIsNone(self.attempt(done))
         self.assertEqual(done.state, "done", done.error_message)
         self.assertEqual(len(self.cmms.state.status_posts), 2, "sent twice...")
         self.assertEqual(self.cmms.changes("WO-97001"), ["COMP"], "...recorded once")
@@ -268,7 +269,7 @@ class TestStatusPushBack(MaintenanceMixin, TransactionCase):
     def test_a_refusal_lands_in_the_exception_queue_and_resync_sends_the_same_change(self):
         self.cmms.state.status["WO-97001"] = "CAN"  # closed in the CMMS meanwhile
         [started], _jobs = self.move(self.request, self.stage_progress)
-        self.run_job(started)
+        self.attempt(started)
         self.assertEqual((started.state, started.error_category), ("exception", "remote"))
         self.assertIn("WO-97001 is CAN", started.error_message)
         self.request.invalidate_recordset()
@@ -280,7 +281,7 @@ class TestStatusPushBack(MaintenanceMixin, TransactionCase):
             self.request.action_hc_resync()
         resent = self.env["hc.message"].search([("flow_id", "=", self.status_push.id), ("id", "!=", started.id)])
         self.assertEqual(len(resent), 1)
-        self.run_job(resent)
+        self.attempt(resent)
         self.assertEqual(resent.state, "done", resent.error_message)
         self.assertEqual(self.cmms.changes("WO-97001"), ["INPRG"])
         self.assertEqual(self.cmms.state.status_changes[-1]["transid"], "WO-97001:in_progress")
@@ -288,7 +289,7 @@ class TestStatusPushBack(MaintenanceMixin, TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestRoutingRights(TransactionCase):
+class TestRoutingRights(HcIntegrationCase):
     """Routing rules are configuration: consultants and maintenance managers keep them; operators,
     viewers and other users read them; each company sees its own."""
 

@@ -1,20 +1,20 @@
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
+from odoo.addons.hc_integration_base.tests.common import HcIntegrationHttpCase
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 
 @tagged("post_install", "-at_install")
-class TestRoutingTour(HttpCase):
+class TestRoutingTour(HcIntegrationHttpCase):
     """A maintenance planner sees the requests made from CMMS work orders routed by team (Chromium)."""
 
     def test_planner_sees_requests_routed_by_team(self):
-        env = self.env(context=dict(self.env.context, tracking_disable=True))
+        env = self.env
         planner = new_test_user(env, login="hc_planner", groups="base.group_user,maintenance.group_equipment_manager")
         env["hc.maintenance.route"].search([]).active = False
         critical = env.ref("hc_maintenance_sync.demo_team_critical")
         env["hc.maintenance.route"].create({"name": "Tour: critical breakdowns", "sequence": 1,
                                             "event_type": "breakdown", "critical_only": True, "team_id": critical.id})
-        backend = env.ref("hc_maintenance_sync.demo_backend_cmms")
         flow = env.ref("hc_maintenance_sync.demo_flow_work_orders")
         Equipment = env["maintenance.equipment"]
         Equipment.create([
@@ -27,9 +27,9 @@ class TestRoutingTour(HttpCase):
         with trap_jobs():
             for wonum, asset, title in (("WO-T1", "AST-T1", "Ventilator down (tour)"),
                                         ("WO-T2", "AST-T2", "Pump occluded (tour)")):
-                messages |= env["hc.message"]._receive_post(backend, flow, {
+                messages |= self.receive(flow, {
                     "wonum": wonum, "worktype": "EM", "assetnum": asset, "description": title, "wopriority": 2,
-                }, external_id=wonum)
+                }, jobs=None, external_id=wonum)
         for message in messages:
             message._job_process()  # the job runner's part
             self.assertEqual(message.state, "done", message.error_message)

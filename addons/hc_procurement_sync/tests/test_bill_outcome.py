@@ -1,44 +1,25 @@
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
-from odoo.addons.hc_integration_base.tests.common import SimulatorMixin
 from odoo.addons.queue_job.tests.common import trap_jobs
+
+from .common import ProcurementCase
 
 
 @tagged("post_install", "-at_install")
-class TestBillOutcome(SimulatorMixin, TransactionCase):
+class TestBillOutcome(ProcurementCase):
     """Posting a vendor bill of a purchase order pushes the matching outcome downstream."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.start_simulators()
-        cls.env.ref("hc_integration_base.demo_backend_rest").write({"base_url": cls.sims.rest_url})
+        cls.use_demo_backends()
         cls.vendor = cls.env["res.partner"].create({"name": "Billing vendor", "ref": "SUP-0004"})
         cls.product = cls.env["product.product"].create(
             {"name": "Reagent", "default_code": "ITM-000009", "purchase_method": "purchase"})
 
-    def setUp(self):
-        super().setUp()
-        self.sims.reset()
-        self.registry_enter_test_mode()
-
     def bill(self, price=None):
-        order = self.env["purchase.order"].create({
-            "partner_id": self.vendor.id,
-            "order_line": [(0, 0, {"product_id": self.product.id, "product_qty": 3, "price_unit": 10.0})],
-        })
-        with trap_jobs():
-            order.button_confirm()
-        order.action_create_invoice()
-        bill = order.invoice_ids
-        bill.invoice_date = bill.invoice_date or "2026-11-24"
-        if price is not None:
-            bill.invoice_line_ids.price_unit = price
-        with trap_jobs() as trap:
-            bill.action_post()
-            trap.assert_jobs_count(1)
-        message = self.env["hc.message"].search([("res_model", "=", "account.move"), ("res_id", "=", bill.id)])
+        order = self.confirm(self.create_order(self.vendor, [(self.product, 3, 10.0)]))
+        bill, message = self.post_bill(order, price)
         message._job_process()
         return order, bill, message
 
@@ -60,8 +41,7 @@ class TestBillOutcome(SimulatorMixin, TransactionCase):
                 active_model="account.move", active_ids=bill.ids
             ).create({})._create_payments()
             trap.assert_jobs_count(1)
-        paid = self.env["hc.message"].search([("res_model", "=", "account.move"), ("res_id", "=", bill.id),
-                                              ("state", "=", "queued")])
+        paid = self.messages_of(bill).filtered(lambda m: m.state == "queued")
         paid._job_process()
         self.assertEqual([o["outcome"] for o in self.sims.state.outcomes if o["po_reference"] == order.name],
                          ["matched", "paid"])

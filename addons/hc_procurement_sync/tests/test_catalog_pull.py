@@ -4,38 +4,22 @@ from unittest.mock import patch
 from psycopg2 import OperationalError
 
 from odoo import fields
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
-from odoo.addons.hc_integration_base.tests.common import BackendMixin, SimulatorMixin, data, postponed
-from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.hc_integration_base.tests.common import HcIntegrationCase, data, postponed
 
 
 @tagged("post_install", "-at_install")
-class TestCatalogPull(SimulatorMixin, BackendMixin, TransactionCase):
+class TestCatalogPull(HcIntegrationCase):
     """Supplier master and item catalog pulled from the REST simulator, as the demo configures them."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.start_simulators()  # 50 items, 10 suppliers
-        cls.backend = cls.env.ref("hc_integration_base.demo_backend_rest")
-        cls.backend.write({"base_url": cls.sims.rest_url})
+        cls.backend, _soap = cls.use_demo_backends()  # 50 items, 10 suppliers
         cls.suppliers = cls.env.ref("hc_procurement_sync.demo_flow_supplier_master")
         cls.items = cls.env.ref("hc_procurement_sync.demo_flow_item_catalog")
         cls.items.page_size = 20
-
-    def setUp(self):
-        super().setUp()
-        self.sims.reset()
-        self.registry_enter_test_mode()
-
-    def pull(self, flow):
-        with trap_jobs() as trap:
-            run = self.env["hc.batch.run"].browse(flow.action_pull_now()["res_id"])
-            while trap.enqueued_jobs:
-                trap.perform_enqueued_jobs()
-        return run
 
     def test_suppliers_then_items_then_unchanged(self):
         suppliers = self.pull(self.suppliers)
@@ -118,8 +102,7 @@ class TestCatalogPull(SimulatorMixin, BackendMixin, TransactionCase):
         # The supplier pull has fetched its last page, stored after the catalog page, but not
         # applied it yet: still waiting. The note on the message is only informative: if another
         # transaction holds the row, the wait stays a wait, not a counted failure.
-        with trap_jobs():
-            supplier_page = self.env["hc.message"]._receive_page(pending, [], page_number=1)
+        supplier_page = self.receive(self.suppliers, [], batch_run=pending, page_number=1)
         pending.state = "done"
         self.assertGreater(supplier_page.id, page.id)
         with patch.object(type(page), "_write_apart", side_effect=OperationalError("could not serialize access")):

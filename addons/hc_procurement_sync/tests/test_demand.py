@@ -1,13 +1,11 @@
-import json
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from odoo.addons.hc_integration_base.tests.common import postponed
-from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.hc_integration_base.tests.common import HcIntegrationHttpCase, postponed
 
 
 @tagged("post_install", "-at_install")
-class TestDemandSignals(HttpCase):
+class TestDemandSignals(HcIntegrationHttpCase):
     """An approved requisition posted by a departmental system becomes one draft RFQ per vendor."""
 
     @classmethod
@@ -23,12 +21,7 @@ class TestDemandSignals(HttpCase):
         ])
 
     def post(self, requisition):
-        with trap_jobs() as trap:
-            response = self.url_open("/hc/in/stores_rest/demand", data=json.dumps(requisition), method="POST",
-                                     headers={"Content-Type": "application/json", "X-API-Key": "demand-key"})
-            jobs = list(trap.enqueued_jobs)
-        if response.status_code == 202:  # the job runner's part, in this test's transaction
-            self.env["hc.message"].browse(response.json()["message_id"])._job_process()
+        response, _message, jobs = self.post_inbound("/hc/in/stores_rest/demand", requisition, "demand-key")
         return response, jobs
 
     def rfqs(self, reference):
@@ -107,11 +100,8 @@ class TestDemandSignals(HttpCase):
     def test_department_books_on_its_cost_centre_when_configured(self):
         plan = self.env["account.analytic.plan"].create({"name": "HC test cost centres"})
         lab = self.env["account.analytic.account"].create({"name": "Laboratory", "plan_id": plan.id})
-        self.env["hc.value.map"].create({
-            "name": "Department cost centres", "code": "department_analytic",
-            "model_id": self.env.ref("analytic.model_account_analytic_account").id,
-            "entry_ids": [(0, 0, {"legacy_code": "LAB", "res_id": lab.id})],
-        })
+        self.create_code_table("department_analytic", {"LAB": lab}, model="account.analytic.account",
+                               name="Department cost centres")
         self.post({"reference": "REQ-T4", "department_code": "LAB", "lines": [{"item_code": "ITM-A1", "quantity": 2}]})
         self.assertEqual(self.rfqs("REQ-T4").order_line.analytic_distribution, {str(lab.id): 100})
         self.post({"reference": "REQ-T5", "department_code": "ER", "lines": [{"item_code": "ITM-A1", "quantity": 2}]})

@@ -3,52 +3,40 @@ paged through the Bundle's next links, the requisition number and the item read 
 lists by their system, an incremental pull with _lastUpdated=gt…, the patient reference kept out
 of the stored payload."""
 
-import json
 from datetime import UTC, timedelta
 
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
-from odoo.addons.hc_integration_base.tests.common import SimulatorMixin
-from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.hc_integration_base.tests.common import HcIntegrationCase
+from odoo.addons.hc_integration_base.tests.common import mapping_line as line
 
 from legacy_sim.fhir import FHIR_TOKEN, ITEM_SYSTEM, REQUISITION_SYSTEM, start_fhir_server
 
 
-def line(sequence, source, target, transform="direct", **params):
-    return (0, 0, {"sequence": sequence, "source": source, "target": target, "transform": transform,
-                   "params": json.dumps(params) if params else False})
-
-
 @tagged("post_install", "-at_install")
-class TestFhirSupplyRequests(SimulatorMixin, TransactionCase):
+class TestFhirSupplyRequests(HcIntegrationCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.fhir = start_fhir_server(supply_requests=10, items=3, max_count=4)
         cls.addClassCleanup(cls.fhir.stop)
         cls.vendor = cls.env["res.partner"].create({"name": "FHIR vendor"})
         cls.env["product.product"].create([
             {"name": f"Item {n}", "default_code": f"ITM-{n:06d}",
              "seller_ids": [(0, 0, {"partner_id": cls.vendor.id, "price": 2.0})]} for n in (1, 2, 3)])
-        backend = cls.env["hc.backend"].create({
-            "name": "Ward FHIR server", "code": "ward_fhir", "protocol": "rest", "base_url": cls.fhir.url,
-            "health_path": "/metadata", "auth_type": "bearer", "bearer_token": FHIR_TOKEN,
-            "connect_timeout": 2, "read_timeout": 10,
-        })
-        cls.env["hc.value.map"].create({"name": "FHIR priority", "code": "fhir_priority", "entry_ids": [
-            (0, 0, {"legacy_code": code, "value": value})
-            for code, value in (("routine", "normal"), ("asap", "urgent"), ("stat", "urgent"))]})
-        cls.flow = cls.env["hc.flow"].create({
-            "name": "Supply requests", "code": "fhir_supply_requests", "backend_id": backend.id,
-            "object_type": "demand", "model_id": cls.env.ref("purchase.model_purchase_order").id,
-            "direction": "pull", "mode": "batch", "remote_resource": "/SupplyRequest",
-            "external_id_path": "id", "paging_style": "link", "page_size": 4, "paging_size_param": "_count",
-            "paging_records_path": "entry[*].resource", "paging_next_path": "link[?relation=next].url",
-            "paging_total_path": "total", "changed_since_param": "_lastUpdated",
-            "changed_since_template": "gt{since}", "sensitive_paths": "reasonReference[*].reference",
-        })
-        cls.env["hc.mapping"].create({"flow_id": cls.flow.id, "direction": "inbound", "line_ids": [
+        backend = cls.create_backend(name="Ward FHIR server", code="ward_fhir", base_url=cls.fhir.url,
+                                     health_path="/metadata", auth_type="bearer", bearer_token=FHIR_TOKEN,
+                                     read_timeout=10)
+        cls.create_code_table("fhir_priority", {"routine": "normal", "asap": "urgent", "stat": "urgent"},
+                              name="FHIR priority")
+        cls.flow = cls.create_flow(
+            "fhir_supply_requests", backend, model="purchase.order", name="Supply requests", object_type="demand",
+            direction="pull", mode="batch", remote_resource="/SupplyRequest", external_id_path="id",
+            paging_style="link", page_size=4, paging_size_param="_count", paging_records_path="entry[*].resource",
+            paging_next_path="link[?relation=next].url", paging_total_path="total",
+            changed_since_param="_lastUpdated", changed_since_template="gt{since}",
+            sensitive_paths="reasonReference[*].reference")
+        cls.create_mapping(cls.flow, [
             line(1, f"identifier[?system={REQUISITION_SYSTEM}].value", "reference"),
             line(2, "deliverTo.reference", "department_code", "expression", expression="value.split('/')[-1]"),
             line(3, "priority", "urgency", "value_map", table="fhir_priority"),
@@ -58,21 +46,14 @@ class TestFhirSupplyRequests(SimulatorMixin, TransactionCase):
                 {"source": f"itemCodeableConcept.coding[?system={ITEM_SYSTEM}].code", "target": "item_code"},
                 {"source": "quantity.value", "target": "quantity"},
             ]),
-        ]}).action_activate()
+        ])
 
     def setUp(self):
         super().setUp()
         self.fhir.reset()
 
-    def pull(self):
-        with trap_jobs() as trap:
-            run = self.env["hc.batch.run"].browse(self.flow.action_pull_now()["res_id"])
-            while trap.enqueued_jobs:
-                trap.perform_enqueued_jobs()
-        return run
-
     def test_three_bundle_pages_become_rfqs_then_only_changes_are_asked(self):
-        run = self.pull()
+        run = self.pull(self.flow)
         self.assertEqual((run.state, run.count_created, run.count_failed), ("done", 10, 0), run.error_message)
         self.assertEqual(len(run.page_message_ids), 3, "4 + 4 + 2 resources: the server caps _count at 4")
         orders = self.env["purchase.order"].search([("origin", "=like", "FR-%")])
@@ -88,7 +69,7 @@ class TestFhirSupplyRequests(SimulatorMixin, TransactionCase):
         self.assertTrue(watermark, "a completed pull keeps when it started")
         # Changed on the ward a minute after that pull started.
         self.fhir.state.touch("SupplyRequest", "sr-2", at=watermark.replace(tzinfo=UTC) + timedelta(minutes=1))
-        again = self.pull()
+        again = self.pull(self.flow)
         self.assertEqual((again.state, len(again.page_message_ids)), ("done", 1))
         self.assertEqual(again.count_unchanged, 1, "a requisition already ordered is not ordered twice")
         self.assertEqual(len(self.env["purchase.order"].search([("origin", "=like", "FR-%")])), 10)

@@ -1,18 +1,15 @@
 import json
 
 from odoo.exceptions import ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
-from odoo.addons.hc_integration_base.tests.common import SimulatorMixin
-from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.hc_integration_base.tests.common import DISCARD_URL
+from odoo.addons.hc_integration_base.tests.common import mapping_line as line
 
-
-def line(seq, source, target, transform="direct", **params):
-    return (0, 0, {"sequence": seq, "source": source, "target": target, "transform": transform,
-                   "params": json.dumps(params) if params else False})
+from .common import ProcurementCase
 
 
-class MappedFlowCase(SimulatorMixin, TransactionCase):
+class MappedFlowCase(ProcurementCase):
     """Flows of a system that speaks another dialect than the demo simulators (Dutch and German
     keys, nesting, dd.mm.yyyy dates, decimal commas, its own codes), connected by records only:
     a flow, an inbound mapping into the canonical document, code tables; items named by the
@@ -21,11 +18,8 @@ class MappedFlowCase(SimulatorMixin, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.backend = cls.env["hc.backend"].create({
-            "name": "MMS (other dialect)", "code": "mms_other", "protocol": "rest",
-            "base_url": "http://127.0.0.1:9", "auth_type": "none",
-        })
+        cls.backend = cls.create_backend(name="MMS (other dialect)", code="mms_other", base_url=DISCARD_URL,
+                                         auth_type="none")
         cls.vendor = cls.env["res.partner"].create({"name": "Mapped vendor"})
         cls.gloves = cls.env["product.product"].create({
             "name": "Gloves (mapped)", "default_code": "ODOO-GLV", "is_storable": True,
@@ -38,35 +32,20 @@ class MappedFlowCase(SimulatorMixin, TransactionCase):
         Binding._bind(cls.backend, cls.gloves.product_tmpl_id, "MMS-100")
         Binding._bind(cls.backend, cls.reagent, "MMS-200")
 
-    def flow(self, code, object_type, lines, model=None, direction="inbound", **extra):
-        values = {"name": code, "code": code, "backend_id": self.backend.id, "object_type": object_type,
-                  "direction": direction, **extra}
-        if model:
-            values["model_id"] = self.env["ir.model"]._get_id(model)
-        flow = self.env["hc.flow"].create(values)
-        if lines:
-            mapping = self.env["hc.mapping"].create({"flow_id": flow.id, "direction": "inbound", "line_ids": lines})
-            mapping.action_activate()
+    def flow(self, code, object_type, lines, model=None, **values):
+        """A flow of the system for ``object_type``, with its inbound mapping made of ``lines``."""
+        flow = self.create_flow(code, self.backend, model=model, object_type=object_type, **values)
+        self.create_mapping(flow, lines)
         return flow
 
-    def table(self, code, entries):
-        return self.env["hc.value.map"].create({
-            "name": code, "code": code,
-            "entry_ids": [(0, 0, {"legacy_code": k, "value": v}) for k, v in entries.items()],
-        })
-
-    def receive(self, flow, payload):
-        with trap_jobs() as trap:
-            message = self.env["hc.message"]._receive_post(flow.backend_id, flow, payload)
-            while trap.enqueued_jobs:
-                trap.perform_enqueued_jobs()
-        return message
+    def apply(self, flow, payload):
+        return self.receive(flow, payload, jobs="run")
 
 
 @tagged("post_install", "-at_install")
 class TestDemandMapped(MappedFlowCase):
     def demand_flow(self):
-        self.table("mms_urgency", {"JA": "urgent", "NEE": "normal", "LATER": "someday"})
+        self.create_code_table("mms_urgency", {"JA": "urgent", "NEE": "normal", "LATER": "someday"})
         return self.flow("demand_nl", "demand", [
             line(1, "aanvraag.nummer", "reference"),
             line(2, "aanvraag.afdeling", "department_code"),
@@ -80,7 +59,7 @@ class TestDemandMapped(MappedFlowCase):
 
     def test_requisition_in_another_dialect_becomes_rfqs(self):
         flow = self.demand_flow()
-        message = self.receive(flow, {
+        message = self.apply(flow, {
             "aanvraag": {"nummer": "AV-1", "afdeling": "LAB", "spoed": "JA", "nodig_op": "10.12.2026"},
             "regels": [{"artikel": "MMS-100", "aantal": "2,5"}, {"artikel": "MMS-200", "aantal": "1,0"},
                        {"artikel": "MMS-100", "aantal": "0,5"}],
@@ -95,7 +74,7 @@ class TestDemandMapped(MappedFlowCase):
 
     def test_a_document_that_does_not_fit_its_schema_is_a_validation_error(self):
         flow = self.demand_flow()
-        message = self.receive(flow, {"aanvraag": {"nummer": "AV-2", "spoed": "LATER"},
+        message = self.apply(flow, {"aanvraag": {"nummer": "AV-2", "spoed": "LATER"},
                                       "regels": [{"artikel": "MMS-100", "aantal": "1"}]})
         self.assertEqual((message.state, message.error_category), ("exception", "validation"))
         self.assertIn("/urgency", message.error_message)
@@ -107,19 +86,13 @@ class TestDemandMapped(MappedFlowCase):
         self.assertIn("needed_by", flow.canonical_document)
         self.assertIn("lines[*].item_code", flow.canonical_document)
         with self.assertRaisesRegex(ValidationError, "document has no field deadline"):
-            self.env["hc.mapping"].create({"flow_id": flow.id, "line_ids": [line(1, "x", "deadline")]})
+            self.create_mapping(flow, [line(1, "x", "deadline")], activate=False)
 
 
 @tagged("post_install", "-at_install")
 class TestReceiptMapped(MappedFlowCase):
     def test_goods_receipt_in_another_dialect_validates_the_receipt(self):
-        order = self.env["purchase.order"].create({
-            "partner_id": self.vendor.id,
-            "order_line": [(0, 0, {"product_id": p.id, "product_qty": 10, "price_unit": 1.0})
-                           for p in (self.gloves, self.reagent)],
-        })
-        with trap_jobs():
-            order.button_confirm()
+        order = self.confirm(self.create_order(self.vendor, [(self.gloves, 10, 1.0), (self.reagent, 10, 1.0)]))
         flow = self.flow("receipts_de", "receipt", [
             line(1, "wareneingang.nr", "reference"),
             line(2, "wareneingang.bestellung", "po_reference"),
@@ -130,7 +103,7 @@ class TestReceiptMapped(MappedFlowCase):
                 {"source": "verfall", "target": "expiry_date", "transform": "date", "params": {"format": "%d.%m.%Y"}},
             ]),
         ], model="stock.picking")
-        message = self.receive(flow, {
+        message = self.apply(flow, {
             "wareneingang": {"nr": "WE-1", "bestellung": order.name},
             "positionen": [{"artikel": "MMS-100", "menge": "4,0"},
                            {"artikel": "MMS-200", "menge": "3,0", "charge": "CH-7", "verfall": "31.05.2027"}],
@@ -142,7 +115,7 @@ class TestReceiptMapped(MappedFlowCase):
                          [("ODOO-GLV", 4.0), ("ODOO-RGT", 3.0)])
         self.assertEqual(done.move_line_ids.lot_id.mapped("name"), ["CH-7"])
         self.assertTrue(order.picking_ids - done, "the rest is a backorder")
-        bad = self.receive(flow, {"wareneingang": {"bestellung": order.name}, "positionen": []})
+        bad = self.apply(flow, {"wareneingang": {"bestellung": order.name}, "positionen": []})
         self.assertEqual((bad.state, bad.error_category), ("exception", "validation"))
         self.assertIn("'reference' is a required property", bad.error_message)
 
@@ -153,61 +126,40 @@ class TestSupplierItemDocuments(MappedFlowCase):
         flow = self.flow("suppliers_nl", "supplier", [
             line(1, "code", "ref"), line(2, "naam", "name"), line(3, "bedrijf", "is_company"),
         ], model="res.partner", external_id_path="code")
-        message = self.receive(flow, {"code": "LEV-1", "naam": "Leverancier", "bedrijf": "ja"})
+        message = self.apply(flow, {"code": "LEV-1", "naam": "Leverancier", "bedrijf": "ja"})
         self.assertEqual((message.state, message.error_category), ("exception", "validation"))
         self.assertIn("/is_company: 'ja' is not of type 'boolean'", message.error_message)
         self.assertFalse(self.env["res.partner"].search([("ref", "=", "LEV-1")]))
 
 
 @tagged("post_install", "-at_install")
-class TestBillOutcomeMapped(SimulatorMixin, TransactionCase):
+class TestBillOutcomeMapped(ProcurementCase):
     """The bill outcome document goes out through the flow's outbound mapping; the answer is read
     through its response mapping (the system's own status vocabulary in a code table)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.start_simulators()
-        cls.env.ref("hc_integration_base.demo_backend_rest").write({"base_url": cls.sims.rest_url})
+        cls.use_demo_backends()
         cls.flow = cls.env.ref("hc_procurement_sync.demo_flow_bill_outcome")
         cls.vendor = cls.env["res.partner"].create({"name": "Billing vendor (mapped)", "ref": "SUP-0009"})
         cls.product = cls.env["product.product"].create(
             {"name": "Reagent", "default_code": "ITM-BM1", "purchase_method": "purchase"})
-        cls.env["hc.value.map"].create({"name": "answers", "code": "bill_answer", "entry_ids": [
-            (0, 0, {"legacy_code": "received", "value": "accepted"})]})
+        cls.create_code_table("bill_answer", {"received": "accepted"}, name="answers")
         # A code table maps the system's codes to Odoo's values; the outbound line reads it the other way.
-        cls.env["hc.value.map"].create({"name": "outcomes", "code": "bill_result", "entry_ids": [
-            (0, 0, {"legacy_code": "OK", "value": "matched"}), (0, 0, {"legacy_code": "BEZAHLT", "value": "paid"}),
-            (0, 0, {"legacy_code": "PREIS", "value": "price_difference"})]})
-        Mapping = cls.env["hc.mapping"]
-        Mapping.create({"flow_id": cls.flow.id, "direction": "outbound", "line_ids": [
+        cls.create_code_table("bill_result", {"OK": "matched", "BEZAHLT": "paid", "PREIS": "price_difference"},
+                              name="outcomes")
+        cls.create_mapping(cls.flow, [
             line(1, "bill_reference", "Rechnung.Nummer"), line(2, "po_reference", "Rechnung.Bestellung"),
             line(3, "outcome", "Rechnung.Ergebnis", "value_map", table="bill_result"),
             line(4, "amount", "Rechnung.Betrag"),
-        ]}).action_activate()
-        Mapping.create({"flow_id": cls.flow.id, "direction": "response", "line_ids": [
-            line(1, "status", "status", "value_map", table="bill_answer"),
-        ]}).action_activate()
-
-    def setUp(self):
-        super().setUp()
-        self.sims.reset()
-        self.registry_enter_test_mode()
+        ], direction="outbound")
+        cls.create_mapping(cls.flow, [line(1, "status", "status", "value_map", table="bill_answer")],
+                           direction="response")
 
     def test_outcome_is_sent_in_the_systems_dialect(self):
-        order = self.env["purchase.order"].create({
-            "partner_id": self.vendor.id,
-            "order_line": [(0, 0, {"product_id": self.product.id, "product_qty": 3, "price_unit": 10.0})],
-        })
-        with trap_jobs():
-            order.button_confirm()
-        order.action_create_invoice()
-        bill = order.invoice_ids
-        bill.invoice_date = bill.invoice_date or "2026-11-24"
-        with trap_jobs():
-            bill.action_post()
-        message = self.env["hc.message"].search([("res_model", "=", "account.move"), ("res_id", "=", bill.id)])
+        order = self.confirm(self.create_order(self.vendor, [(self.product, 3, 10.0)]))
+        bill, message = self.post_bill(order)
         self.assertEqual(json.loads(message.payload)["outcome"], "matched", "the payload is the canonical document")
         message._job_process()
         self.assertEqual(message.state, "done", message.error_message)

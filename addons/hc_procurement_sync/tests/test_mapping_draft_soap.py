@@ -1,14 +1,13 @@
 import json
 
 from odoo.exceptions import UserError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
-from odoo.addons.hc_integration_base.tests.common import SimulatorMixin
-from odoo.addons.queue_job.tests.common import trap_jobs
+from .common import ProcurementCase
 
 
 @tagged("post_install", "-at_install")
-class TestMappingDraftSoap(SimulatorMixin, TransactionCase):
+class TestMappingDraftSoap(ProcurementCase):
     """A consultant drafts the push mappings of a SOAP gateway nothing in the addons knows
     (legacy_sim/supply_gateway.py) from its WSDL, completes them, tries them on an order and
     sends one: every step through the models the UI edits, as the consultant."""
@@ -16,33 +15,15 @@ class TestMappingDraftSoap(SimulatorMixin, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        from legacy_sim.supply_gateway import GATEWAY_PASSWORD, GATEWAY_USER, start_supply_gateway  # noqa: PLC0415
-
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.gateway = start_supply_gateway()
-        cls.addClassCleanup(cls.gateway.stop)
-        cls.backend = cls.env["hc.backend"].create({
-            "name": "ACME draft gateway", "code": "acme_draft", "protocol": "soap",
-            "wsdl_url": cls.gateway.wsdl_url, "auth_type": "basic",
-            "auth_username": GATEWAY_USER, "auth_password": GATEWAY_PASSWORD,
-            "connect_timeout": 2, "read_timeout": 10,
-        })
+        cls.gateway, cls.backend = cls.start_acme_gateway("acme_draft", "ACME draft gateway")
         cls.consultant = new_test_user(
             cls.env, login="hc_draft_consultant",
             groups="base.group_user,purchase.group_purchase_user,hc_integration_base.group_hc_consultant",
         )
         cls.cenv = cls.env(user=cls.consultant)
-        cls.cenv["hc.flow"].search([("object_type", "=", "purchase_order"), ("direction", "=", "push")]).active = False
-        cls.flow = cls.cenv["hc.flow"].create({
-            "name": "Orders to ACME (drafted)", "code": "acme_drafted", "backend_id": cls.backend.id,
-            "object_type": "purchase_order", "direction": "push", "system_of_record": "odoo",
-            "mode": "event", "remote_resource": "PlaceOrder",
-        })
-        cls.status_table = cls.cenv["hc.value.map"].create({
-            "name": "ACME status (draft test)", "code": "acme_draft_status",
-            "entry_ids": [(0, 0, {"legacy_code": c, "value": v}) for c, v in (("ACCEPTED", "accepted"),
-                                                                               ("NACK", "rejected"))],
-        })
+        cls.flow = cls.order_push_flow(cls.backend, "acme_drafted", "Orders to ACME (drafted)", env=cls.cenv)
+        cls.status_table = cls.create_code_table("acme_draft_status", {"ACCEPTED": "accepted", "NACK": "rejected"},
+                                                 env=cls.cenv, name="ACME status (draft test)")
         cls.vendor = cls.env["res.partner"].create({"name": "ACME Medical", "ref": "V-100", "is_company": True})
         cls.product = cls.env["product.product"].create({"name": "Gauze", "default_code": "ACME-GZ"})
 
@@ -51,10 +32,7 @@ class TestMappingDraftSoap(SimulatorMixin, TransactionCase):
         self.gateway.reset()
 
     def order(self):
-        return self.env["purchase.order"].create({
-            "partner_id": self.vendor.id,
-            "order_line": [(0, 0, {"product_id": self.product.id, "product_qty": 3, "price_unit": 2.5})],
-        })
+        return self.create_order(self.vendor, [(self.product, 3, 2.5)])
 
     def draft(self):
         wizard = self.cenv["hc.mapping.draft"].with_context(active_id=self.flow.id).create({"flow_id": self.flow.id})
@@ -120,10 +98,8 @@ class TestMappingDraftSoap(SimulatorMixin, TransactionCase):
         self.assertIn("on hold", answer.result)
         outbound.action_activate()
         response.action_activate()
-        with trap_jobs() as trap:
-            order.button_confirm()
-            trap.assert_jobs_count(1)
-        message = self.env["hc.message"].search([("res_model", "=", "purchase.order"), ("res_id", "=", order.id)])
+        self.confirm(order, jobs=1)
+        message = self.messages_of(order)
         message._job_process()
         self.assertEqual(message.state, "done", message.error_message)
         self.assertEqual([o["DocNo"] for o in self.gateway.orders], [order.name])

@@ -1,19 +1,16 @@
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
-from odoo.addons.hc_integration_base.tests.common import SimulatorMixin
-from odoo.addons.queue_job.tests.common import trap_jobs
+from .common import ProcurementCase
 
 
 @tagged("post_install", "-at_install")
-class TestReceipts(SimulatorMixin, TransactionCase):
+class TestReceipts(ProcurementCase):
     """Receipt confirmations pulled from the receiving system validate Odoo's receipts."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.start_simulators()
-        cls.env.ref("hc_integration_base.demo_backend_rest").write({"base_url": cls.sims.rest_url})
+        cls.use_demo_backends()
         cls.flow = cls.env.ref("hc_procurement_sync.demo_flow_receipts")
         cls.vendor = cls.env["res.partner"].create({"name": "Receipt vendor"})
         cls.gloves = cls.env["product.product"].create(
@@ -21,28 +18,12 @@ class TestReceipts(SimulatorMixin, TransactionCase):
         cls.reagent = cls.env["product.product"].create(
             {"name": "Reagent", "default_code": "ITM-R2", "is_storable": True, "tracking": "lot"})
 
-    def setUp(self):
-        super().setUp()
-        self.sims.reset()
-        self.registry_enter_test_mode()
-
     def order(self):
-        order = self.env["purchase.order"].create({
-            "partner_id": self.vendor.id,
-            "order_line": [(0, 0, {"product_id": p.id, "product_qty": 10, "price_unit": 1.0})
-                           for p in (self.gloves, self.reagent)],
-        })
-        with trap_jobs():
-            order.button_confirm()
-        return order
+        return self.confirm(self.create_order(self.vendor, [(self.gloves, 10, 1.0), (self.reagent, 10, 1.0)]))
 
-    def pull(self, confirmations):
+    def pull_receipts(self, confirmations):
         self.sims.state.planted_receipts.extend(confirmations)
-        with trap_jobs() as trap:
-            run = self.env["hc.batch.run"].browse(self.flow.action_pull_now()["res_id"])
-            while trap.enqueued_jobs:
-                trap.perform_enqueued_jobs()
-        return run
+        return self.pull(self.flow)
 
     def test_partial_receipt_with_lots_leaves_a_backorder_and_applies_once(self):
         order = self.order()
@@ -52,7 +33,7 @@ class TestReceipts(SimulatorMixin, TransactionCase):
             {"item_code": "ITM-R2", "quantity": 3, "lot": "LOT-A", "expiry_date": "2027-05-01"},
             {"item_code": "ITM-R2", "quantity": 2, "lot": "LOT-B"},
         ]}
-        run = self.pull([confirmation])
+        run = self.pull_receipts([confirmation])
         self.assertEqual((run.count_created, run.count_failed), (1, 0))
         done = order.picking_ids.filtered(lambda p: p.state == "done")
         backorder = order.picking_ids - done
@@ -62,13 +43,13 @@ class TestReceipts(SimulatorMixin, TransactionCase):
         reagent_line = order.order_line.filtered(lambda ln: ln.product_id == self.reagent)
         self.assertEqual(reagent_line.qty_received, 5)
         self.assertEqual(sorted(done.move_line_ids.lot_id.mapped("name")), ["LOT-A", "LOT-B"])
-        again = self.pull([])  # the same confirmation is still listed by the receiving system
+        again = self.pull_receipts([])  # the same confirmation is still listed by the receiving system
         self.assertEqual((again.count_created, again.count_unchanged), (0, 1))
         self.assertEqual(gloves_line.qty_received, 4)
 
     def test_over_receipt_and_unknown_line_go_to_the_exception_queue(self):
         order = self.order()
-        run = self.pull([
+        run = self.pull_receipts([
             {"reference": "GRN-2", "po_reference": order.name, "lines": [{"item_code": "ITM-R1", "quantity": 99}]},
         ])
         message = run.page_message_ids
@@ -76,7 +57,7 @@ class TestReceipts(SimulatorMixin, TransactionCase):
         self.assertIn("more than the 10.0 expected", message.error_message)
         self.assertFalse(order.picking_ids.filtered(lambda p: p.state == "done"))
         self.sims.reset()
-        run = self.pull([
+        run = self.pull_receipts([
             {"reference": "GRN-3", "po_reference": order.name, "lines": [{"item_code": "ITM-ZZZ", "quantity": 1}]},
         ])
         self.assertIn("line ITM-ZZZ is not on order", run.page_message_ids.error_message)
@@ -85,11 +66,8 @@ class TestReceipts(SimulatorMixin, TransactionCase):
         """Bought by the pack of 6, received as 6 packs: 36 units in stock, the line fully received
         (the move counts in the product's unit, the document in the order line's)."""
         pack = self.env.ref("uom.product_uom_pack_6")
-        order = self.env["purchase.order"].create({"partner_id": self.vendor.id, "order_line": [
-            (0, 0, {"product_id": self.gloves.id, "product_qty": 6, "product_uom_id": pack.id, "price_unit": 9.0})]})
-        with trap_jobs():
-            order.button_confirm()
-        run = self.pull([{"reference": "GRN-4", "po_reference": order.name,
+        order = self.confirm(self.create_order(self.vendor, [(self.gloves, 6, 9.0, {"product_uom_id": pack.id})]))
+        run = self.pull_receipts([{"reference": "GRN-4", "po_reference": order.name,
                           "lines": [{"item_code": "ITM-R1", "quantity": 6}]}])
         self.assertEqual((run.count_created, run.count_failed), (1, 0), run.page_message_ids.error_message)
         self.assertEqual(order.order_line.qty_received, 6)

@@ -1,45 +1,35 @@
 from odoo.exceptions import UserError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
+from odoo.addons.hc_integration_base.tests.common import DISCARD_URL, HcIntegrationCase
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 
 @tagged("post_install", "-at_install")
-class TestSyncStatus(TransactionCase):
+class TestSyncStatus(HcIntegrationCase):
     """The base sync mixin as procurement users see it on suppliers and orders."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.backend = cls.env["hc.backend"].create(
-            {"name": "Supplier master", "code": "suppliers", "base_url": "http://127.0.0.1:9"}
-        )
-        cls.flow = cls.env["hc.flow"].create(
-            {
-                "name": "Suppliers",
-                "code": "suppliers",
-                "backend_id": cls.backend.id,
-                "model_id": cls.env.ref("base.model_res_partner").id,
-            }
-        )
+        cls.backend = cls.create_backend(name="Supplier master", code="suppliers", base_url=DISCARD_URL)
+        cls.flow = cls.create_flow("suppliers", cls.backend, name="Suppliers")
         cls.Message = cls.env["hc.message"]
 
-    def receive(self, payload):
-        with trap_jobs():
-            return self.Message._receive_post(self.backend, self.flow, payload, external_id=payload["id"])
+    def supplier(self, payload):
+        return self.receive(self.flow, payload, external_id=payload["id"])
 
     def test_states_follow_latest_message(self):
         never = self.env["res.partner"].create({"name": "Never synced"})
         self.assertEqual(never.hc_sync_state, "never")
-        ok = self.receive({"id": "S1", "name": "Good supplier"})
+        ok = self.supplier({"id": "S1", "name": "Good supplier"})
         ok._job_process()
         supplier = ok.record_ref
         supplier.invalidate_recordset()
         self.assertEqual(supplier.hc_sync_state, "in_sync")
         self.assertEqual(supplier.hc_last_sync, ok.done_at)
         self.assertEqual(supplier.hc_message_count, 1)
-        pending = self.receive({"id": "S1", "name": "Good supplier 2"})
+        pending = self.supplier({"id": "S1", "name": "Good supplier 2"})
         supplier.invalidate_recordset()
         self.assertEqual(supplier.hc_sync_state, "pending")
         pending.write({"state": "processing"})
@@ -58,7 +48,7 @@ class TestSyncStatus(TransactionCase):
         self.assertEqual(self.Message.search(action["domain"]), ok | pending)
 
     def test_resync_retries_failed_exchange(self):
-        bad = self.receive({"id": "S2", "unknown": "x"})
+        bad = self.supplier({"id": "S2", "unknown": "x"})
         bad._job_process()
         self.assertEqual(bad.state, "exception")
         partner = self.env["res.partner"].create({"name": "Fixed later"})

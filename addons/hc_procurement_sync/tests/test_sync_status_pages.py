@@ -1,51 +1,38 @@
-from unittest.mock import patch
-
 from odoo.exceptions import UserError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
+from odoo.addons.hc_integration_base.tests.common import DISCARD_URL, HcIntegrationCase
 from odoo.addons.hc_integration_base.transports.paging import Page
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 
 @tagged("post_install", "-at_install")
-class TestSyncStatusPages(TransactionCase):
+class TestSyncStatusPages(HcIntegrationCase):
     """A record a paged pull could not apply says so; Resync works on any model with a flow."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.backend = cls.env["hc.backend"].create(
-            {"name": "Paged master", "code": "paged_master", "base_url": "http://127.0.0.1:9"})
-        cls.flow = cls.env["hc.flow"].create({
-            "name": "Paged suppliers", "code": "paged_suppliers", "backend_id": cls.backend.id,
-            "model_id": cls.env.ref("base.model_res_partner").id, "direction": "pull", "mode": "batch",
-            "remote_resource": "/api/v1/suppliers", "external_id_path": "code",
-        })
-        cls.mapping = cls.env["hc.mapping"].create({"flow_id": cls.flow.id, "line_ids": [
-            (0, 0, {"sequence": 1, "source": "code", "target": "ref", "required": True}),
-            (0, 0, {"sequence": 2, "source": "name", "target": "name", "required": True}),
-        ]})
-        cls.mapping.action_activate()
+        cls.backend = cls.create_backend(name="Paged master", code="paged_master", base_url=DISCARD_URL)
+        cls.flow = cls.create_flow("paged_suppliers", cls.backend, name="Paged suppliers", direction="pull",
+                                   mode="batch", remote_resource="/api/v1/suppliers", external_id_path="code")
+        cls.mapping = cls.create_mapping(cls.flow, [{"source": "code", "target": "ref", "required": True},
+                                                    {"source": "name", "target": "name", "required": True}])
 
-    def pull(self, *pages):
-        pages = iter(pages)
-        Run = type(self.env["hc.batch.run"])
-        with patch.object(Run, "_fetch_page", lambda run, checkpoint: next(pages)), trap_jobs() as trap:
-            run = self.env["hc.batch.run"].browse(self.flow.action_pull_now()["res_id"])
-            while trap.enqueued_jobs:
-                trap.perform_enqueued_jobs()
-        return run
+    def pull_pages(self, *pages):
+        with self.fetched_pages(*pages):
+            return self.pull(self.flow)
 
     def partner(self, code):
         return self.env["res.partner"].search([("ref", "=", code)])
 
     def test_a_record_a_page_could_not_apply_is_failed_until_resynced(self):
-        self.pull(Page(records=[{"code": "PG-1", "name": "First"}, {"code": "PG-2", "name": "Second"}], next=None))
+        self.pull_pages(Page(records=[{"code": "PG-1", "name": "First"}, {"code": "PG-2", "name": "Second"}],
+                             next=None))
         first, second = self.partner("PG-1"), self.partner("PG-2")
         self.assertEqual((first.hc_sync_state, second.hc_sync_state), ("in_sync", "in_sync"))
         # The next pull brings PG-2 without its name: the page applies PG-1 and names PG-2 among its errors.
-        run = self.pull(Page(records=[{"code": "PG-1", "name": "First bis"}, {"code": "PG-2"}], next=None))
+        run = self.pull_pages(Page(records=[{"code": "PG-1", "name": "First bis"}, {"code": "PG-2"}], next=None))
         self.assertEqual(run.page_message_ids.state, "done")
         self.assertEqual(run.count_failed, 1)
         (first | second).invalidate_recordset()
@@ -58,10 +45,8 @@ class TestSyncStatusPages(TransactionCase):
         self.assertIn(first, Partner.search([("hc_sync_state", "=", "in_sync")]))
         self.assertIn(second, Partner.search([("hc_sync_state", "!=", "in_sync")]))
         # The consultant makes the name optional; Resync applies PG-2's item from that page, alone.
-        self.env["hc.mapping"].create({"flow_id": self.flow.id, "line_ids": [
-            (0, 0, {"sequence": 1, "source": "code", "target": "ref", "required": True}),
-            (0, 0, {"sequence": 2, "source": "name", "target": "name"}),
-        ]}).action_activate()
+        self.create_mapping(self.flow, [{"source": "code", "target": "ref", "required": True},
+                                        {"source": "name", "target": "name"}])
         with trap_jobs() as trap:
             result = second.action_hc_resync()
             self.assertIn("applied again", result["params"]["message"])
@@ -72,7 +57,7 @@ class TestSyncStatusPages(TransactionCase):
         self.assertNotIn(second, Partner.search([("hc_sync_state", "=", "failed")]))
 
     def test_resync_fetches_again_what_a_legacy_system_owns_or_says_why_not(self):
-        self.pull(Page(records=[{"code": "PG-3", "name": "Third"}], next=None))
+        self.pull_pages(Page(records=[{"code": "PG-3", "name": "Third"}], next=None))
         bound = self.partner("PG-3")
         with trap_jobs() as trap:
             result = bound.action_hc_resync()

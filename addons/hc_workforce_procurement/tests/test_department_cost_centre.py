@@ -1,12 +1,10 @@
-import json
+from odoo.tests import tagged
 
-from odoo.tests import HttpCase, tagged
-
-from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.hc_integration_base.tests.common import HcIntegrationHttpCase
 
 
 @tagged("post_install", "-at_install")
-class TestDepartmentCostCentre(HttpCase):
+class TestDepartmentCostCentre(HcIntegrationHttpCase):
     """A requisition posted for a department the HR system sent is booked on that department's
     cost centre; the procurement code table remains the fallback."""
 
@@ -27,22 +25,14 @@ class TestDepartmentCostCentre(HttpCase):
             {"name": "Laboratory", "hc_code": "LAB-T", "hc_cost_center_id": cls.lab_centre.id},
             {"name": "Emergency", "hc_code": "ER-T"},  # the HR system sent it without a cost centre
         ])
-        cls.env["hc.value.map"].create({
-            "name": "Department cost centres", "code": "department_analytic",
-            "model_id": cls.env.ref("analytic.model_account_analytic_account").id,
-            "entry_ids": [(0, 0, {"legacy_code": "LAB-T", "res_id": cls.table_centre.id}),
-                          (0, 0, {"legacy_code": "ER-T", "res_id": cls.er_centre.id})],
-        })
+        cls.create_code_table("department_analytic", {"LAB-T": cls.table_centre, "ER-T": cls.er_centre},
+                              model="account.analytic.account", name="Department cost centres")
 
     def post(self, reference, department):
         requisition = {"reference": reference, "department_code": department,
                        "lines": [{"item_code": "ITM-BR1", "quantity": 3}]}
-        with trap_jobs():
-            response = self.url_open("/hc/in/stores_rest/demand", data=json.dumps(requisition), method="POST",
-                                     headers={"Content-Type": "application/json", "X-API-Key": "bridge-key"})
+        response, message, _jobs = self.post_inbound("/hc/in/stores_rest/demand", requisition, "bridge-key")
         self.assertEqual(response.status_code, 202, response.text)
-        message = self.env["hc.message"].browse(response.json()["message_id"])
-        message._job_process()
         self.assertEqual(message.state, "done", message.error_message)
         return self.env["purchase.order"].search([("origin", "=", reference)]).order_line
 

@@ -2,8 +2,6 @@ import json
 
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.queue_job.tests.common import trap_jobs
-
 from .common import WorkforceMixin
 
 
@@ -29,12 +27,7 @@ class TestEmployeeEvents(WorkforceMixin, HttpCase):
         ])
 
     def post(self, event):
-        with trap_jobs():
-            response = self.url_open("/hc/in/hr_rest/employee_events", data=json.dumps(event), method="POST",
-                                     headers={"Content-Type": "application/json", "X-API-Key": "hr-key"})
-        message = self.env["hc.message"].browse(response.json().get("message_id"))
-        if response.status_code == 202:  # the job runner's part, in this test's transaction
-            message._job_process()
+        response, message, _jobs = self.post_inbound("/hc/in/hr_rest/employee_events", event, "hr-key")
         return response, message
 
     def joiner(self, **values):
@@ -112,11 +105,9 @@ class TestEmployeeEvents(WorkforceMixin, HttpCase):
         self.assertIn("creating it needs a name", message.error_message)
 
     def test_a_new_employee_flow_redacts_payroll_data_by_default(self):
-        flow = self.env["hc.flow"].create({"name": "Employees 2", "code": "employees_2", "backend_id": self.backend.id,
-                                           "object_type": "employee", "direction": "inbound"})
+        flow = self.create_flow("employees_2", self.backend, model=None, name="Employees 2", object_type="employee")
         self.assertEqual(flow.model_name, "hr.employee")
         self.assertIn("[*].national_id", flow.sensitive_paths.split())
-        explicit = self.env["hc.flow"].create({"name": "Employees 3", "code": "employees_3", "direction": "inbound",
-                                               "backend_id": self.backend.id, "object_type": "employee",
-                                               "sensitive_paths": "salary"})
+        explicit = self.create_flow("employees_3", self.backend, model=None, name="Employees 3", object_type="employee",
+                                    sensitive_paths="salary")
         self.assertEqual(explicit.sensitive_paths, "salary", "a flow's own paths are kept")

@@ -1,4 +1,5 @@
 import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_utils";
 
 // A consultant changes a code table entry...
 registry.category("web_tour.tours").add("hc_mapping_code_table", {
@@ -12,8 +13,7 @@ registry.category("web_tour.tours").add("hc_mapping_code_table", {
             trigger: ".o_field_widget[name='entry_ids'] .o_selected_row td[name='value'] input",
             run: "edit Net thirty days",
         },
-        { trigger: ".o_form_button_save", run: "click" },
-        { trigger: ".o_form_saved" },
+        ...stepUtils.saveForm(),
     ],
 });
 
@@ -35,8 +35,7 @@ registry.category("web_tour.tours").add("hc_mapping_new_version", {
             trigger: ".o_field_widget[name='line_ids'] .o_selected_row td[name='params'] textarea",
             run: 'edit {"case": "lower"}',
         },
-        { trigger: ".o_form_button_save", run: "click" },
-        { trigger: ".o_form_saved" },
+        ...stepUtils.saveForm(),
         { content: "Try it on a sample payload", trigger: "button:contains('Try it')", run: "click" },
         {
             trigger: ".modal div[name='payload'] textarea",

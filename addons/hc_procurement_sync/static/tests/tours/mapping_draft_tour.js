@@ -1,4 +1,5 @@
 import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_utils";
 
 // A consultant drafts the push mapping of a SOAP gateway from its WSDL, completes the line the
 // draft could not pair, tries it on an order and activates it.
@@ -26,8 +27,7 @@ registry.category("web_tour.tours").add("hc_mapping_draft_push", {
             trigger: ".o-autocomplete--dropdown-item a:contains('reference')",
             run: "click",
         },
-        { trigger: ".o_form_button_save", run: "click" },
-        { trigger: ".o_form_saved" },
+        ...stepUtils.saveForm(),
         { content: "Try it on an order", trigger: "button:contains('Try it')", run: "click" },
         { trigger: ".modal div[name='record_id'] input", run: "edit TOUR-PO" },
         { trigger: ".o-autocomplete--dropdown-item a:contains('TOUR-PO')", run: "click" },
@@ -54,8 +54,7 @@ registry.category("web_tour.tours").add("hc_mapping_draft_response", {
         { trigger: ".o_select_menu_menu .o_select_menu_item:contains('Code table')", run: "click" },
         { trigger: ".o_selected_row td[name='param_table_id'] input", run: "edit ACME tour status" },
         { trigger: ".o-autocomplete--dropdown-item a:contains('ACME tour status')", run: "click" },
-        { trigger: ".o_form_button_save", run: "click" },
-        { trigger: ".o_form_saved" },
+        ...stepUtils.saveForm(),
         { trigger: "button[name='action_activate']", run: "click" },
         { trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Active')" },
     ],

@@ -1,4 +1,5 @@
 import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_utils";
 
 // A buyer opens an order the gateway rejected, sees why, fixes the vendor code and resyncs.
 registry.category("web_tour.tours").add("hc_po_resync", {
@@ -15,8 +16,7 @@ registry.category("web_tour.tours").add("hc_po_resync", {
             trigger: ".o_form_view div[name='ref'] input",
             run: "edit SUP-0007",
         },
-        { trigger: ".o_form_button_save", run: "click" },
-        { trigger: ".o_form_saved" },
+        ...stepUtils.saveForm(),
         { content: "Back to the order", trigger: ".o_breadcrumb .breadcrumb-item:not(:first-child) a", run: "click" },
         { trigger: ".o_form_view button[name='action_hc_resync']", run: "click" },
         { content: "The order is queued again", trigger: ".o_form_view .o_stat_info:contains('Pending')" },

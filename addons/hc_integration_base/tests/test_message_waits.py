@@ -1,0 +1,49 @@
+"""Waits that spend no attempt: the backend's processing slots and a record another worker holds."""
+
+from odoo import sql_db
+from odoo.tests import tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from ..lifecycle import try_xact_lock
+from .common import MessageCase, postponed
+
+
+@tagged("post_install", "-at_install")
+class TestBackendCapacity(MessageCase):
+    def test_busy_backend_postpones_without_counting_an_attempt(self):
+        self.backend.job_capacity = 1
+        with trap_jobs():
+            first = self.contact({"id": "C1", "name": "One"})
+            second = self.contact({"id": "C2", "name": "Two"})
+        # Another worker holds the backend's only slot (a second connection takes the lock).
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other_cr:
+            self.assertTrue(try_xact_lock(other_cr, first._backend_slot_lock(0)))
+            try:
+                caught = postponed(self, first._job_process)
+                self.assertTrue(caught.ignore_retry)
+                self.assertEqual(first.state, "queued")
+                first.invalidate_recordset()
+                self.assertIn("Every processing slot of backend", first.wait_reason, "the message says why")
+            finally:
+                other_cr.rollback()  # that worker's transaction ends, and its lock with it
+        first._job_process()
+        second._job_process()
+        self.assertEqual((first.state, second.state), ("done", "done"))
+        self.assertFalse(first.wait_reason, "cleared once it ran")
+
+    def test_record_held_by_another_worker_waits(self):
+        with trap_jobs():
+            message = self.contact({"id": "C3", "name": "Three"})
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other_cr:
+            self.assertTrue(try_xact_lock(other_cr, message._ordering_lock()))
+            try:
+                caught = postponed(self, message._job_process)
+                self.assertTrue(caught.ignore_retry, "waiting spends no attempt")
+                message.invalidate_recordset()
+                self.assertEqual(message.state, "queued")
+                self.assertIn("Another worker is applying a message about this record", message.wait_reason)
+            finally:
+                other_cr.rollback()
+        message._job_process()
+        self.assertEqual(message.state, "done")

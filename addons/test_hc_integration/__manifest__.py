@@ -1,0 +1,15 @@
+{
+    "name": "Healthcare Integration Base: test models",
+    "summary": "Models the integration base's own tests need (a record with the sync mixin); never for production",
+    "version": "19.0.1.0.0",
+    "category": "Hidden/Tests",
+    "author": "HC Integration Suite",
+    "website": "https://example.com/hc-integration",
+    "license": "LGPL-3",
+    "depends": ["hc_integration_base"],
+    "data": [
+        "security/ir.model.access.csv",
+        "data/hc_allowed_model_data.xml",
+    ],
+    "installable": True,
+}

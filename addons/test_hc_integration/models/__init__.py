@@ -1,0 +1,1 @@
+from . import test_hc_synced_record
