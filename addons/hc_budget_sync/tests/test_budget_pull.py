@@ -1,5 +1,4 @@
 from datetime import date
-from unittest.mock import patch
 
 from odoo import sql_db
 from odoo.tests import TransactionCase, tagged
@@ -15,21 +14,6 @@ WRITTEN = ("crossovered.budget", "crossovered.budget.lines", "account.budget.pos
 @tagged("post_install", "-at_install")
 class TestBudgetPull(BudgetMixin, TransactionCase):
     """The finance system's approved budgets, in its own dialect, through the demo flow's mapping."""
-
-    def count_writes(self):
-        counts = dict.fromkeys(WRITTEN, 0)
-        patches = []
-        for name in WRITTEN:
-            cls = type(self.env[name])
-            for method in ("create", "write"):
-                original = getattr(cls, method)
-
-                def counted(records, *args, _original=original, _name=name, **kwargs):
-                    counts[_name] += 1
-                    return _original(records, *args, **kwargs)
-
-                patches.append(patch.object(cls, method, counted))
-        return counts, patches
 
     def test_pull_makes_one_budget_per_reference_with_a_line_per_cost_centre(self):
         run = self.pull()
@@ -57,14 +41,8 @@ class TestBudgetPull(BudgetMixin, TransactionCase):
 
     def test_a_second_pull_writes_nothing(self):
         self.pull()
-        counts, patches = self.count_writes()
-        for active in patches:
-            active.start()
-        try:
+        with self.count_writes(*WRITTEN) as counts:
             run = self.pull()
-        finally:
-            for active in patches:
-                active.stop()
         self.assertEqual(run.state, "done")
         self.assertEqual(counts, dict.fromkeys(WRITTEN, 0))
         messages = run.page_message_ids
