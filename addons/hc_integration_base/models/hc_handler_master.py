@@ -101,6 +101,16 @@ class HcHandlerMaster(models.AbstractModel):
         raise NotImplementedError
 
     @api.model
+    def _save(self, record, values):
+        """``record`` updated with the values that changed, or created from them when empty:
+        ``(record, effect)``; no creation note nor follower (the message and binding tell where
+        the record came from)."""
+        if record:
+            record.write(self._changed_values(record, values))
+            return record, "updated"
+        return record.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(values), "created"
+
+    @api.model
     def _link_waiting(self, record, code):
         """Link the records that named ``code`` before it arrived (parents, managers)."""
 

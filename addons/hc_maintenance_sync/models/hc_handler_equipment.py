@@ -79,7 +79,4 @@ class HcHandlerEquipment(models.AbstractModel):
             "hc_critical": bool(document.get("critical")),
             "active": document.get("active", True) is not False,
         }
-        if record:
-            record.write(self._changed_values(record, values))
-            return record, "updated"
-        return record.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(values), "created"
+        return self._save(record, values)

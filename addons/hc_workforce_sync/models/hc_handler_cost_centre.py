@@ -40,10 +40,7 @@ class HcHandlerCostCentre(models.AbstractModel):
             "hc_parent_code": parent_code or False,
             "hc_parent_id": parent.id if parent and parent != record else False,
         }
-        if record:
-            record.write(self._changed_values(record, values))
-            return record, "updated"
-        return record.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(values), "created"
+        return self._save(record, values)
 
     @api.model
     def _link_waiting(self, record, code):

@@ -34,10 +34,7 @@ class HcHandlerDepartment(models.AbstractModel):
             "hc_manager_code": manager_code or False,
             "manager_id": manager.id if manager.active else False,
         }
-        if record:
-            record.write(self._changed_values(record, values))
-            return record, "updated"
-        return record.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(values), "created"
+        return self._save(record, values)
 
     @api.model
     def _link_waiting(self, record, code):
