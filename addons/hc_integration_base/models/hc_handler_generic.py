@@ -76,6 +76,19 @@ class HcHandlerGeneric(models.AbstractModel):
             ) from exc
 
     @api.model
+    def _through_mapping(self, message, data, direction, failure):
+        """``data`` through the flow's active mapping of ``direction`` (``data`` itself without
+        one); a mapping that cannot stops the message with a *mapping* error whose sentence
+        ``failure(mapping, errors)`` gives."""
+        mapping = message.flow_id.active_mapping_id
+        if not mapping or mapping.direction != direction:
+            return data
+        result = mapping._compiled()(data)
+        if result.errors:
+            raise PermanentError(failure(mapping, result.error_text()), category="mapping")
+        return result.values
+
+    @api.model
     def _values(self, message, payload):
         """Values for the target model: through the flow's active mapping version when it has one,
         else the payload's keys that are simple fields of the model; checked against the

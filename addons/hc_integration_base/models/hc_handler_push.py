@@ -82,17 +82,8 @@ class HcHandlerPush(models.AbstractModel):
     @api.model
     def _wire_request(self, message, document):
         """The request for ``document``: the flow's active outbound mapping applied to it."""
-        mapping = message.flow_id.active_mapping_id
-        if not mapping or mapping.direction != "outbound":
-            return document
-        result = mapping._compiled()(document)
-        if result.errors:
-            raise PermanentError(
-                self.env._("The outbound mapping %(name)s cannot build the request: %(errors)s", name=mapping.name,
-                           errors=result.error_text()),
-                category="mapping",
-            )
-        return result.values
+        return self._through_mapping(message, document, "outbound", lambda mapping, errors: self.env._(
+            "The outbound mapping %(name)s cannot build the request: %(errors)s", name=mapping.name, errors=errors))
 
     @api.model
     def _acknowledgement(self, message, body, raw=None):

@@ -79,18 +79,10 @@ class HcHandlerDocument(models.AbstractModel):
     @api.model
     def _to_canonical(self, message, entry):
         """One entry as the canonical document: the flow's active inbound mapping applied to it."""
-        mapping = message.flow_id.active_mapping_id
-        if not mapping or mapping.direction != "inbound":
-            return entry
-        result = mapping._compiled()(entry)
-        if result.errors:
-            raise PermanentError(
-                self.env._("The inbound mapping %(name)s cannot read the %(type)s: %(errors)s", name=mapping.name,
-                           type=self._type_title(),
-                           errors=result.error_text()),
-                category="mapping",
-            )
-        return jsonable(result.values)
+        document = self._through_mapping(message, entry, "inbound", lambda mapping, errors: self.env._(
+            "The inbound mapping %(name)s cannot read the %(type)s: %(errors)s", name=mapping.name,
+            type=self._type_title(), errors=errors))
+        return entry if document is entry else jsonable(document)
 
     @api.model
     def _type_title(self):
