@@ -16,7 +16,6 @@ backends are pointed at them. Everything then goes through JSON-RPC as the web c
 
 import datetime
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,47 +25,16 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "bench"))
 sys.path.insert(0, str(HERE / "reliability"))
 
-from _common import ROOT, Simulators, free_port, wait_http  # noqa: E402
+from _common import Simulators, free_port, wait_http  # noqa: E402
 from _harness import OdooServer, drop_database, query, wait_until_drained  # noqa: E402
-from _odoo_shell import _fingerprint, _setup_env, copy_database  # noqa: E402
-from test_new_systems import RpcError, WebClient  # noqa: E402
+from _odoo_shell import copy_database, ensure_database, suite_addons  # noqa: E402
+from _web_client import RpcError, WebClient  # noqa: E402
 
 TEMPLATE = os.environ.get("HC_BUDGET_TEMPLATE", "hc_budgets")
 RUN_DB = f"{TEMPLATE}_run"
 YEAR = datetime.date.today().year
 OWNERS = {"CLIN": "clinical.finance@hospital.example", "SUPP": "support.finance@hospital.example",
           "ADM": "finance.director@hospital.example"}
-
-
-def hc_addons():
-    out = subprocess.run(["bash", "-c", f'source "{ROOT}/setup/lib.sh" >/dev/null; echo "$HC_ADDONS"'],
-                         capture_output=True, text=True, check=True).stdout.strip()
-    return out
-
-
-def ensure_template():
-    """The suite's addons with demo data in ``TEMPLATE``, matching this checkout."""
-    python, src, conf = _setup_env()
-    addons = hc_addons()
-    stamp = ROOT / "var" / f"{TEMPLATE}.addons.sha256"
-    fingerprint = _fingerprint()
-    installed = subprocess.run(
-        ["psql", "-d", TEMPLATE, "-tAc",
-         "select count(*) from ir_module_module where name = 'hc_budget_sync' and state = 'installed'"],
-        capture_output=True, text=True, check=False).stdout.strip()
-    if installed == "1":
-        if stamp.exists() and stamp.read_text().strip() == fingerprint:
-            return
-        action = ["-i", addons, "-u", addons]  # addons new in this checkout are installed too
-    else:
-        drop_database(TEMPLATE)
-        subprocess.run(["createdb", TEMPLATE], check=True, capture_output=True)
-        action = ["-i", addons, "--with-demo"]
-    subprocess.run([python, f"{src}/odoo-bin", "-c", conf, "-d", TEMPLATE, *action, "--stop-after-init",
-                    "--workers", "0", "--max-cron-threads", "0", "--http-port", str(free_port()),
-                    "--log-level", "warn"], check=True, capture_output=True)
-    stamp.parent.mkdir(exist_ok=True)
-    stamp.write_text(fingerprint + "\n")
 
 
 def ref(admin, xmlid):
@@ -97,7 +65,7 @@ def line_amounts(admin, code):
 
 
 def test_budgets_pulled_and_purchases_held_to_them():
-    ensure_template()
+    ensure_database(TEMPLATE, suite_addons())
     db = copy_database(TEMPLATE, RUN_DB)
     hr_port, finance_port = free_port(), free_port()
     sims = Simulators(items=20, suppliers=10, extra=("--hr-port", str(hr_port), "--employees", "20",

@@ -15,7 +15,6 @@ at the end).
 """
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,7 +26,8 @@ sys.path.insert(0, str(HERE / "bench"))
 sys.path.insert(0, str(HERE / "reliability"))
 
 from _harness import OdooServer, drop_database, scalar, wait_until_drained  # noqa: E402
-from _odoo_shell import _fingerprint, _setup_env, copy_database  # noqa: E402
+from _odoo_shell import copy_database, ensure_database, suite_addons  # noqa: E402
+from _web_client import WebClient  # noqa: E402
 
 from legacy_sim.cmms import start_cmms  # noqa: E402
 from legacy_sim.hr import start_hr_simulator  # noqa: E402
@@ -36,71 +36,6 @@ ROOT = HERE.parent
 TEMPLATE = os.environ.get("HC_MAINTENANCE_TEMPLATE", "hc_maintenance_tpl")
 DB = os.environ.get("HC_MAINTENANCE_DB", "hc_maintenance")
 ASSETS = 18
-
-
-def _hc_addons():
-    script = f'source "{ROOT}/setup/lib.sh" >/dev/null; echo "$HC_ADDONS"'
-    return subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout.strip()
-
-
-def ensure_template(db):
-    """A database with every addon of the suite and demo data, matching this checkout."""
-    python, src, conf = _setup_env()
-    subprocess.run(["bash", str(ROOT / "setup" / "bootstrap.sh")], check=True, capture_output=True)
-    addons = _hc_addons()
-    names = "','".join(addons.split(","))
-    found = subprocess.run(["psql", "-d", db, "-tAc", "select count(*) from ir_module_module where name in "
-                            f"('{names}') and state = 'installed'"], capture_output=True, text=True, check=False)
-    stamp = ROOT / "var" / f"{db}.addons.sha256"
-    fingerprint = _fingerprint()
-    if found.stdout.strip() == str(len(addons.split(","))):
-        if stamp.exists() and stamp.read_text().strip() == fingerprint:
-            return
-        action = ["-u", addons]
-    else:
-        subprocess.run(["createdb", db], check=False, capture_output=True)
-        action = ["-i", addons, "--with-demo"]
-    subprocess.run([python, f"{src}/odoo-bin", "-c", conf, "-d", db, *action, "--stop-after-init",
-                    "--workers", "0", "--max-cron-threads", "0", "--log-level", "warn"],
-                   check=True, capture_output=True)
-    stamp.parent.mkdir(exist_ok=True)
-    stamp.write_text(fingerprint + "\n")
-
-
-class Rpc:
-    """One user's session, calling Odoo as the web client does."""
-
-    def __init__(self, url, db, login, password):
-        self.url, self.session, self.counter = url, requests.Session(), 0
-        info = self._post("/web/session/authenticate", {"db": db, "login": login, "password": password})
-        self.uid, self.context = info["uid"], info["user_context"]
-
-    def _post(self, path, params):
-        self.counter += 1
-        answer = self.session.post(self.url + path, timeout=120, json={
-            "jsonrpc": "2.0", "method": "call", "id": self.counter, "params": params})
-        answer.raise_for_status()
-        body = answer.json()
-        assert "error" not in body, body["error"]
-        return body.get("result")
-
-    def call(self, model, method, *args, **kwargs):
-        kwargs.setdefault("context", self.context)
-        return self._post(f"/web/dataset/call_kw/{model}/{method}",
-                          {"model": model, "method": method, "args": list(args), "kwargs": kwargs})
-
-    def button(self, model, method, record_id):
-        return self._post(f"/web/dataset/call_button/{model}/{method}",
-                          {"model": model, "method": method, "args": [[record_id]],
-                           "kwargs": {"context": self.context}})
-
-    def read(self, model, domain, fields):
-        return self.call(model, "search_read", domain, fields)
-
-    def one(self, model, domain, fields):
-        records = self.read(model, domain, fields)
-        assert len(records) == 1, (model, domain, records)
-        return records[0]
 
 
 def ref(client, xmlid):
@@ -166,14 +101,14 @@ def test_cmms_simulator_dialect_paging_and_status_once_per_key():
 
 
 def test_breakdown_routed_to_its_team_and_each_status_pushed_back_once():
-    ensure_template(TEMPLATE)
+    ensure_database(TEMPLATE, suite_addons())
     db = copy_database(TEMPLATE, DB)
     cmms = start_cmms(assets=ASSETS, work_orders=0)
     hr = start_hr_simulator(employees=10)
     server = OdooServer(db, workers=2, logname="maintenance.log")
     try:
         server.start()
-        admin = Rpc(server.url, db, "admin", "admin")
+        admin = WebClient(server.url, db, "admin", "admin")
         backends = {b["code"]: b["id"] for b in admin.read("hc.backend", [("code", "in", ("cmms", "hr_rest"))],
                                                             ["code"])}
         # A short read timeout: the CMMS that hangs after recording a change times the call out.
@@ -185,7 +120,7 @@ def test_breakdown_routed_to_its_team_and_each_status_pushed_back_once():
             "name": "Paula Planner", "login": "paula", "password": "paula-pass-19",
             "group_ids": [[6, 0, [ref(admin, "base.group_user"), ref(admin, "maintenance.group_equipment_manager")]]],
         })
-        planner = Rpc(server.url, db, "paula", "paula-pass-19")
+        planner = WebClient(server.url, db, "paula", "paula-pass-19")
         flows = {f["code"]: f["id"] for f in admin.read("hc.flow", [("code", "in", (
             "cost_centres", "equipment", "work_orders", "work_order_status"))], ["code"])}
 

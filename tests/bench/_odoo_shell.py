@@ -8,6 +8,7 @@ from the environment and prints one ``RESULT {json}`` line.
 
 import json
 import os
+import socket
 import subprocess
 
 from _common import ROOT
@@ -30,28 +31,45 @@ def _fingerprint():
                           check=True).stdout.strip()
 
 
-def ensure_database(db):
-    """A database with the three addons and demo data, matching this checkout: created once
-    (about a minute), upgraded when the addons changed since (as setup/run.sh does)."""
+def suite_addons():
+    """Every addon of the suite, as setup/lib.sh lists them (HC_ADDONS)."""
+    script = f'source "{ROOT}/setup/lib.sh" >/dev/null; echo "$HC_ADDONS"'
+    return subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def ensure_database(db, addons=ADDONS):
+    """A database with ``addons`` (comma-separated; the benchmarks' three by default) and demo
+    data, matching this checkout: created once (a minute or more), upgraded when the addons
+    changed since (as setup/run.sh does), addons new in this checkout installed on the way."""
     python, src, conf = _setup_env()
     subprocess.run(["bash", str(ROOT / "setup" / "bootstrap.sh")], check=True, capture_output=True)
-    query = ("select count(*) from ir_module_module where name in "
-             "('hc_integration_base','hc_procurement_sync','hc_inventory_sync') and state = 'installed'")
+    names = addons.split(",")
+    query = ("select count(*) from ir_module_module where name in ('" + "','".join(names) + "') "
+             "and state = 'installed'")
     found = subprocess.run(["psql", "-d", db, "-tAc", query], capture_output=True, text=True, check=False)
     stamp = ROOT / "var" / f"{db}.addons.sha256"
     fingerprint = _fingerprint()
-    if found.stdout.strip() == "3":
-        if stamp.exists() and stamp.read_text().strip() == fingerprint:
-            return
-        action = ["-u", ADDONS]
+    exists = subprocess.run(["psql", "-d", db, "-tAc", "select 1 from ir_module_module limit 1"],
+                            capture_output=True, text=True, check=False).stdout.strip() == "1"
+    if found.stdout.strip() == str(len(names)) and stamp.exists() and stamp.read_text().strip() == fingerprint:
+        return
+    if exists and found.stdout.strip() != "0":
+        action = ["-i", addons, "-u", addons]
     else:
-        subprocess.run(["createdb", db], check=False, capture_output=True)
-        action = ["-i", ADDONS, "--with-demo"]
+        subprocess.run(["dropdb", "--if-exists", db], check=False, capture_output=True)
+        subprocess.run(["createdb", db], check=True, capture_output=True)
+        action = ["-i", addons, "--with-demo"]
     subprocess.run([python, f"{src}/odoo-bin", "-c", conf, "-d", db, *action, "--stop-after-init",
-                    "--workers", "0", "--max-cron-threads", "0", "--log-level", "warn"],
-                   check=True, capture_output=True)
+                    "--workers", "0", "--max-cron-threads", "0", "--http-port", str(_free_port()),
+                    "--log-level", "warn"], check=True, capture_output=True)
     stamp.parent.mkdir(exist_ok=True)
     stamp.write_text(fingerprint + "\n")
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 # What an administrator does on a copy that must call the simulators: confirm its backends
