@@ -11,6 +11,7 @@ import threading
 from http.server import ThreadingHTTPServer
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
+from ._serve import TrackingMixin as _TrackingMixin
 from .rest import RestHandler
 from .soap import make_wsgi_app
 from .state import State
@@ -21,28 +22,6 @@ __all__ = ["Simulators", "start_simulators"]
 class _QuietWsgiHandler(WSGIRequestHandler):
     def log_message(self, format, *args):  # noqa: A002
         return
-
-
-class _TrackingMixin:
-    """Remembers open connections so that taking a server down also cuts keep-alive ones."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def process_request(self, request, client_address):
-        self.__dict__.setdefault("_open", set()).add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request):
-        self.__dict__.setdefault("_open", set()).discard(request)
-        super().shutdown_request(request)
-
-    def cut_connections(self):
-        for sock in list(self.__dict__.get("_open", ())):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class _ThreadingWsgiServer(_TrackingMixin, socketserver.ThreadingMixIn, WSGIServer):

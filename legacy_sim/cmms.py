@@ -40,9 +40,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-from . import _TrackingMixin
+from ._serve import BackgroundServer
 from .state import Faults
 
 __all__ = ["API_KEY", "CmmsSystem", "asset_record", "start_cmms", "work_order_record"]
@@ -326,28 +326,10 @@ class CmmsHandler(BaseHTTPRequestHandler):
         return self._error(404, "ADMIN", "not found")
 
 
-class _Server(_TrackingMixin, ThreadingHTTPServer):
-    pass
-
-
-class CmmsSystem:
+class CmmsSystem(BackgroundServer):
     """The CMMS in a background thread; ``port=0`` picks a free port."""
 
-    def __init__(self, host="127.0.0.1", port=0, **state_options):
-        self.host = host
-        self.state = CmmsState(**state_options)
-        self._server = _Server((host, port), CmmsHandler)
-        self._server.state = self.state
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="legacy-sim-cmms", daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self):
-        return f"http://{self.host}:{self.port}"
-
-    def reset(self):
-        self.state.reset()
+    state_class, handler_class, thread_name = CmmsState, CmmsHandler, "legacy-sim-cmms"
 
     def set_faults(self, **settings):
         self.state.set_faults(**settings)
@@ -370,12 +352,6 @@ class CmmsSystem:
                 return answer.status, json.loads(answer.read() or b"{}")
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"{}")
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-        self._server.cut_connections()
-        self._thread.join(5)
 
 
 def start_cmms(host="127.0.0.1", port=0, **state_options):

@@ -30,7 +30,9 @@ import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from ._serve import BackgroundServer
 
 __all__ = ["FHIR_TOKEN", "FhirServer", "REQUISITION_SYSTEM", "ITEM_SYSTEM", "start_fhir_server"]
 
@@ -283,32 +285,10 @@ class FhirHandler(BaseHTTPRequestHandler):
         return self._send(404, outcome("error", "not-found", "No such admin endpoint."))
 
 
-class _FhirHttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class FhirServer:
+class FhirServer(BackgroundServer):
     """The FHIR server in a background thread; ``port=0`` picks a free port."""
 
-    def __init__(self, host="127.0.0.1", port=0, **state_options):
-        self.state = FhirState(**state_options)
-        self.server = _FhirHttpServer((host, port), FhirHandler)
-        self.server.state = self.state
-        self.host, self.port = host, self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, name="legacy-sim-fhir", daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self):
-        return f"http://{self.host}:{self.port}/fhir"
-
-    def reset(self):
-        self.state.reset()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+    state_class, handler_class, thread_name, url_path = FhirState, FhirHandler, "legacy-sim-fhir", "/fhir"
 
 
 def start_fhir_server(host="127.0.0.1", port=0, **state_options):

@@ -27,9 +27,10 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from . import credentials
+from ._serve import BackgroundServer
 from .data import _rng
 from .hr import DEPARTMENTS, ROOT_COST_CENTRE, cost_centre_code
 from .state import Faults
@@ -249,36 +250,13 @@ class FinanceHandler(BaseHTTPRequestHandler):
         return self._send(404, {"error": "not found"})
 
 
-class _FinanceServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class FinanceSimulator:
+class FinanceSimulator(BackgroundServer):
     """The finance system in a background thread; ``port=0`` picks a free port."""
 
-    def __init__(self, host="127.0.0.1", port=0, **state_options):
-        self.state = FinanceState(**state_options)
-        self.server = _FinanceServer((host, port), FinanceHandler)
-        self.server.state = self.state
-        self.host, self.port = host, self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, name="legacy-sim-finance", daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self):
-        return f"http://{self.host}:{self.port}"
+    state_class, handler_class, thread_name = FinanceState, FinanceHandler, "legacy-sim-finance"
 
     def set_faults(self, **settings):
         self.state.set_faults(**settings)
-
-    def reset(self):
-        self.state.reset()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
 
 
 def start_finance_simulator(host="127.0.0.1", port=0, **state_options):

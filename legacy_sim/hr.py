@@ -20,9 +20,10 @@ import json
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from . import credentials
+from ._serve import BackgroundServer
 from .data import _rng
 
 __all__ = ["HrSimulator", "cost_centre", "department", "employee", "start_hr_simulator"]
@@ -241,33 +242,10 @@ class HrHandler(BaseHTTPRequestHandler):
         return self._send(404, {"error": "not found"})
 
 
-class _HrServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class HrSimulator:
+class HrSimulator(BackgroundServer):
     """The HR system in a background thread; ``port=0`` picks a free port."""
 
-    def __init__(self, host="127.0.0.1", port=0, **state_options):
-        self.state = HrState(**state_options)
-        self.server = _HrServer((host, port), HrHandler)
-        self.server.state = self.state
-        self.host, self.port = host, self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, name="legacy-sim-hr", daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self):
-        return f"http://{self.host}:{self.port}"
-
-    def reset(self):
-        self.state.reset()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+    state_class, handler_class, thread_name = HrState, HrHandler, "legacy-sim-hr"
 
 
 def start_hr_simulator(host="127.0.0.1", port=0, **state_options):

@@ -26,9 +26,9 @@ import json
 import threading
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-from . import _TrackingMixin
+from ._serve import BackgroundServer
 
 MMS_TOKEN = "mm-7f3c-odoo"  # noqa: S105 - a simulator's fixed test credential
 BASE = "/mm/rest/v3/"
@@ -165,24 +165,12 @@ class MaterialsHandler(BaseHTTPRequestHandler):
         return self._error(404, "NF", "Unbekannter Pfad")
 
 
-class _Server(_TrackingMixin, ThreadingHTTPServer):
-    pass
+class MaterialsSystem(BackgroundServer):
+    state_class, handler_class, thread_name = MaterialsState, MaterialsHandler, "materials-system"
 
-
-class MaterialsSystem:
     def __init__(self, host="127.0.0.1", port=0, **state_options):
-        self.host = host
-        self.state = MaterialsState(**state_options)
-        self._server = _Server((host, port), MaterialsHandler)
-        self._server.state = self.state
-        self._server.state_book = self.book_receipt
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="materials-system", daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self):
-        return f"http://{self.host}:{self.port}"
+        super().__init__(host, port, **state_options)
+        self.server.state_book = self.book_receipt
 
     @property
     def requests(self):
@@ -208,11 +196,6 @@ class MaterialsSystem:
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"{}")
 
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-        self._server.cut_connections()
-        self._thread.join(5)
 
 
 def start_materials_system(host="127.0.0.1", port=0, **state_options):
