@@ -79,13 +79,18 @@ class HcHandlerMaster(models.AbstractModel):
 
     # --- applying ----------------------------------------------------------------------------------
     @api.model
-    def _apply_document(self, message, document):
+    def _read_code(self, document):
+        """``(read keys, code, content hash)`` of a document; a document without code is refused."""
         read = self._read_document(document)
         code = self._code(read.get(self._document_key))
         if not code:
             raise PermanentError(self.env._("The %(type)s names no %(key)s.", type=self._type_title(),
                                             key=self._document_key), category="mapping")
-        digest = content_hash(read)
+        return read, code, content_hash(read)
+
+    @api.model
+    def _apply_document(self, message, document):
+        read, code, digest = self._read_code(document)
         record = self._by_code(message, self._target_model, self._code_field, code)
         binding = self.env["hc.binding"].sudo()._lookup(message.backend_id, self._target_model, code)
         if record and binding and binding.res_id == record.id and binding.content_hash == digest:
@@ -94,6 +99,61 @@ class HcHandlerMaster(models.AbstractModel):
         self._bind(message, record, code).write({"content_hash": digest, "last_sync": fields.Datetime.now()})
         self._link_waiting(record, code)
         return record, effect
+
+    @api.model
+    def _apply_documents(self, message, documents):
+        """The documents of a page in order, except that records new to Odoo whose handler gives
+        their values (``_create_values``) are created together in one batch, as Odoo's own import
+        does, then bound and linked: a nightly list of 20,000 is not 20,000 creates. A code that
+        appears twice in the page is applied document by document."""
+        if type(self)._create_values == HcHandlerMaster._create_values or len(documents) < 2:
+            return super()._apply_documents(message, documents)
+        read = [self._read_code(document) for document in documents]
+        seen, repeated = set(), set()
+        for _read, code, _digest in read:
+            (repeated if code in seen else seen).add(code)
+        Model = self.env[self._target_model].with_context(active_test=False)
+        codes = [r[1] for r in read]
+        bound = set(self.env["hc.binding"].sudo().search([
+            ("backend_id", "=", message.backend_id.id), ("res_model", "=", self._target_model),
+            ("external_id", "in", codes)]).mapped("external_id"))
+        known = bound | {code for code in codes if code not in bound
+                         and self._by_code(message, self._target_model, self._code_field, code)}
+        results, batch = [None] * len(documents), []
+        for index, (document, code, digest) in enumerate(read):
+            if code in known or code in repeated:
+                continue
+            values = self._create_values(message, code, document)
+            if values is not None:
+                batch.append((index, code, document, digest, values))
+        if batch:
+            created = Model.with_context(mail_create_nolog=True, mail_create_nosubscribe=True, hc_sync_apply=True) \
+                .create([values for *_rest, values in batch])
+            now = fields.Datetime.now()
+            self.env["hc.binding"].sudo().create([
+                {"backend_id": message.backend_id.id, "res_model": self._target_model, "external_id": code,
+                 "res_id": record.id, "content_hash": digest, "last_sync": now}
+                for (_index, code, _document, digest, _values), record in zip(batch, created, strict=True)])
+            for (index, code, document, _digest, _values), record in zip(batch, created, strict=True):
+                self._after_create(message, record, code, document)
+                results[index] = (record, "created")
+            for (_index, code, _document, _digest, _values), record in zip(batch, created, strict=True):
+                self._link_waiting(record, code)
+        for index, document in enumerate(documents):
+            if results[index] is None:
+                results[index] = self._apply_document(message, document)
+        return results
+
+    @api.model
+    def _create_values(self, message, code, document):
+        """The values creating the record of ``code`` with the other new records of a page, or
+        None: it is created alone by ``_upsert``. Handlers that give them also implement
+        ``_after_create`` for what follows a creation."""
+        return None
+
+    @api.model
+    def _after_create(self, message, record, code, document):
+        """What follows the creation of a record made in a batch (a leaver archived...)."""
 
     @api.model
     def _upsert(self, message, record, code, document):

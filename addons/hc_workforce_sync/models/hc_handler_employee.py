@@ -66,22 +66,48 @@ class HcHandlerEmployee(models.AbstractModel):
         return values
 
     @api.model
+    def _is_leaver(self, document):
+        return document.get("active") is False or (document.get("event") == "leaver" and "active" not in document)
+
+    @api.model
+    def _create_values(self, message, code, document):
+        """A new employee: its own values, its first version's (department, job, cost centre)
+        from the effective date, and its departure date."""
+        leaving = self._date(document, "leaving_date")
+        effective = self._date(document, "effective_date")
+        values = self._employee_values(message, self.env["hr.employee"], code, document)
+        if not values.get("name"):
+            raise PermanentError(self.env._("Employee %s is unknown here: creating it needs a name.", code),
+                                 category="mapping")
+        return {**values, **self._version_values(message, document),
+                **({"date_version": effective} if effective else {}),
+                **({"departure_date": leaving} if leaving else {})}
+
+    @api.model
+    def _after_create(self, message, record, code, document):
+        self._archive_leaver(record, document)
+
+    @api.model
+    def _archive_leaver(self, record, document):
+        """A leaver is archived, never deleted; its departure date is the leaving or effective date."""
+        if self._is_leaver(document) and record.active:
+            if not record.departure_date:
+                record.departure_date = (self._date(document, "leaving_date") or self._date(document, "effective_date")
+                                         or fields.Date.context_today(record))
+            record.with_context(no_wizard=True).action_archive()
+
+    @api.model
     def _upsert(self, message, record, code, document):
         leaving = self._date(document, "leaving_date")
         effective = self._date(document, "effective_date")
-        leaver = document.get("active") is False or (document.get("event") == "leaver" and "active" not in document)
-        version_values = self._version_values(message, document)
-        values = self._employee_values(message, record, code, document)
+        leaver = self._is_leaver(document)
         if not record:
-            if not values.get("name"):
-                raise PermanentError(self.env._("Employee %s is unknown here: creating it needs a name.", code),
-                                     category="mapping")
-            record = record.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create({
-                **values, **version_values, **({"date_version": effective} if effective else {}),
-                **({"departure_date": leaving} if leaving else {}),
-            })
+            record = record.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(
+                self._create_values(message, code, document))
             effect = "created"
         else:
+            version_values = self._version_values(message, document)
+            values = self._employee_values(message, record, code, document)
             if not record.active and not leaver:
                 record.action_unarchive()  # a joiner who had left (clears the departure)
             record.write(self._changed_values(record, values))
@@ -89,10 +115,7 @@ class HcHandlerEmployee(models.AbstractModel):
             if "leaving_date" in document:
                 record.write(self._changed_values(record, {"departure_date": leaving}))
             effect = "updated"
-        if leaver and record.active:
-            if not record.departure_date:
-                record.departure_date = leaving or effective or fields.Date.context_today(record)
-            record.with_context(no_wizard=True).action_archive()
+        self._archive_leaver(record, document)
         return record, effect
 
     @api.model

@@ -1,4 +1,5 @@
 import json
+from unittest.mock import patch
 
 from odoo.tests import TransactionCase, tagged
 
@@ -66,6 +67,29 @@ class TestWorkforcePull(WorkforceMixin, TransactionCase):
         self.assertEqual(self.counts(closed), ("done", 0, 1, 10, 0))
         closed_cc = Account.with_context(active_test=False).search([("code", "=", "CC-4190")])
         self.assertFalse(closed_cc.active)
+
+    def test_new_employees_of_a_page_are_created_together(self):
+        """40 employees in pages of 15, 15 and 10: one create per page, as Odoo's own import
+        batches its rows (it was one per employee), each still linked to its manager and bound once."""
+        self.pull(self.cost_centres)
+        self.pull(self.departments)
+        Model = self.env.registry["hr.employee"]
+        original, batches = Model.create, []
+
+        def counting(records, vals_list):
+            batches.append(len(vals_list) if isinstance(vals_list, list) else 1)
+            return original(records, vals_list)
+
+        with patch.object(Model, "create", counting):
+            run = self.pull(self.employees)
+        self.assertEqual(self.counts(run), ("done", 40, 0, 0, 0))
+        self.assertEqual(batches, [15, 15, 10], "one create per page")
+        Employee = self.env["hr.employee"]
+        worker = Employee.search([("hc_employee_code", "=", "E00012")])
+        self.assertEqual(worker.parent_id.hc_employee_code, hr_sim.employee(self.hr.state.seed, 11, 10)
+                         ["manager_identifier"])
+        self.assertEqual(self.env["hc.binding"].search_count([("res_model", "=", "hr.employee"),
+                                                              ("backend_id", "=", self.employees.backend_id.id)]), 40)
 
     def test_payroll_data_is_neither_stored_nor_shown(self):
         self.assertEqual(self.employees.sensitive_paths.split(),
