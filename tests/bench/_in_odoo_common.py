@@ -10,6 +10,7 @@ environment variables (``params()``); a driver prints its figures as one ``RESUL
 import gc
 import json
 import os
+import time
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
@@ -44,6 +45,21 @@ def cpu_seconds(env):
         backend = 0.0
     times = os.times()
     return times.user + times.system + backend
+
+
+def timed_load(env, model, fields, rows, chunk=1000):
+    """Odoo's own import of ``rows`` into ``model`` (a recordset carrying the user and context of
+    the import), in chunks of ``chunk`` rows each committed, as the import screen sends them:
+    ``(RSS before in MiB, seconds, CPU seconds, error messages)``."""
+    baseline = reset_peak()
+    started, cpu = time.perf_counter(), cpu_seconds(env)
+    errors = []
+    for start in range(0, len(rows), chunk):
+        answer = model.load(fields, rows[start:start + chunk])
+        errors += [m for m in answer["messages"] if m.get("type") == "error"]
+        env.cr.commit()
+        env.invalidate_all()
+    return baseline, time.perf_counter() - started, cpu_seconds(env) - cpu, errors
 
 
 def reset_peak():

@@ -10,7 +10,17 @@ simulator's N items into products with their vendor price line, three ways:
 import time
 
 import requests
-from _in_odoo_common import cpu_seconds, drain, params, point_backends_at, pull, reset_peak, result, status
+from _in_odoo_common import (
+    cpu_seconds,
+    drain,
+    params,
+    point_backends_at,
+    pull,
+    reset_peak,
+    result,
+    status,
+    timed_load,
+)
 
 
 def counts(env):
@@ -47,15 +57,7 @@ def native(env, url, as_superuser=False):
     Template = env["product.template"].with_context(tracking_disable=True)
     if not as_superuser:
         Template = Template.with_user(env.ref("base.user_admin"))
-    baseline = reset_peak()
-    started, cpu = time.perf_counter(), cpu_seconds(env)
-    errors = []
-    for start in range(0, len(rows), 1000):
-        answer = Template.load(fields, rows[start:start + 1000])
-        errors += [m for m in answer["messages"] if m.get("type") == "error"]
-        env.cr.commit()
-        env.invalidate_all()
-    elapsed, cpu = time.perf_counter() - started, cpu_seconds(env) - cpu
+    baseline, elapsed, cpu, errors = timed_load(env, Template, fields, rows)
     return baseline, elapsed, cpu, 0, status("VmRSS:"), errors
 
 

@@ -12,7 +12,7 @@ system's N employees brought into hr.employee two ways, after its cost centres a
 import time
 
 import requests
-from _in_odoo_common import cpu_seconds, params, pull, reset_peak, result, status
+from _in_odoo_common import cpu_seconds, params, pull, reset_peak, result, status, timed_load
 
 FIELDS = ["hc_employee_code", "name", "work_email", "department_id/.id", "job_title"]
 
@@ -37,15 +37,8 @@ def native(env, url):
     rows = [[e["identifier"], e["name"], e["work_email"], str(departments[e["department_code"]]), e["job_title"]]
             for e in fetch_all(url)]
     Employee = env["hr.employee"].with_user(env.ref("base.user_admin")).with_context(tracking_disable=True)
-    baseline = reset_peak()
-    started, cpu = time.perf_counter(), cpu_seconds(env)
-    errors = []
-    for start in range(0, len(rows), 1000):
-        answer = Employee.load(FIELDS, rows[start:start + 1000])
-        errors += [m for m in answer["messages"] if m.get("type") == "error"]
-        env.cr.commit()
-        env.invalidate_all()
-    return baseline, time.perf_counter() - started, cpu_seconds(env) - cpu, 0, status("VmRSS:"), errors
+    baseline, elapsed, cpu, errors = timed_load(env, Employee, FIELDS, rows)
+    return baseline, elapsed, cpu, 0, status("VmRSS:"), errors
 
 
 def designed(env):
