@@ -1,9 +1,26 @@
 """What every simulator's HTTP server shares: a threaded server that can cut its keep-alive
 connections, run in a background thread with its state, on a free port when asked for port 0."""
 
+import json
 import socket
 import threading
+import urllib.error
+import urllib.request
 from http.server import ThreadingHTTPServer
+
+
+def post_json(url, api_key, body, timeout=10):
+    """POST ``body`` as JSON to ``url`` (an Odoo inbound URL) with ``X-API-Key``, as a legacy system
+    pushes an event: (HTTP status, decoded answer)."""
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json", "X-API-Key": api_key},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - a loopback test URL
+            return answer.status, json.loads(answer.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
 
 
 class TrackingMixin:

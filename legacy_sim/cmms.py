@@ -21,6 +21,9 @@ suite's other simulators:
   ``{"Error": {"reasonCode": ..., "message": ...}}``.
 - Breakdowns are pushed by the CMMS itself: ``cmms.send_event(url, key, work_order)`` posts one to
   Odoo's inbound API (``X-API-Key``) and the CMMS then knows that work order.
+- Spare parts booked on a work order are pushed too: ``cmms.send_material_use(url, key,
+  material_use_record(transid, wonum, itemnum, qty))`` posts a material-use transaction (an issue has
+  a negative ``quantity``, the work order in ``refwo``, the storeroom in ``storeloc``).
 - Faults as the REST simulator's (``state.Faults``: latency, error rate and status, timeouts,
   ``timeout_after_store_rate`` — the status change recorded, then the answer hangs —, malformed
   answers, down), set with ``cmms.set_faults(...)`` or ``POST /_admin/faults``.
@@ -37,15 +40,13 @@ import json
 import random
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from http.server import BaseHTTPRequestHandler
 
-from ._serve import BackgroundServer
+from ._serve import BackgroundServer, post_json
 from .state import Faults
 
-__all__ = ["API_KEY", "CmmsSystem", "asset_record", "start_cmms", "work_order_record"]
+__all__ = ["API_KEY", "CmmsSystem", "asset_record", "material_use_record", "start_cmms", "work_order_record"]
 
 API_KEY = "cmms-4d1e-odoo"  # a simulator's fixed test credential
 BASE = "/maximo/api/os/"
@@ -115,6 +116,13 @@ def work_order_record(index, assets):
         "targstartdate": f"2026-12-{index % 28 + 1:02d}T07:00:00+01:00",
         "status": "WAPPR",
     }
+
+
+def material_use_record(transid, wonum, itemnum, quantity, storeloc="CENTRAL", transdate="2026-12-01T10:40:00+01:00"):
+    """A spare part issued from a storeroom to a work order, as the CMMS's material-use transaction
+    (MATUSETRANS) records it: an issue carries a negative quantity, a return a positive one."""
+    return {"matusetransid": transid, "issuetype": "ISSUE", "itemnum": itemnum, "storeloc": storeloc,
+            "quantity": -abs(quantity), "refwo": wonum, "transdate": transdate, "siteid": "NORTH"}
 
 
 class CmmsState:
@@ -343,15 +351,12 @@ class CmmsSystem(BackgroundServer):
         """Post a work order (a breakdown reported at the help desk, say) to ``odoo_url`` (the inbound
         URL of its flow), as the CMMS does; it then knows the work order. Returns (HTTP status, answer)."""
         self.state.plant(work_order)
-        request = urllib.request.Request(
-            odoo_url, data=json.dumps(work_order).encode(), method="POST",
-            headers={"Content-Type": "application/json", "X-API-Key": api_key},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - a loopback test URL
-                return answer.status, json.loads(answer.read() or b"{}")
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"{}")
+        return post_json(odoo_url, api_key, work_order, timeout)
+
+    def send_material_use(self, odoo_url, api_key, transaction, timeout=10):
+        """Post a material-use transaction (``material_use_record``) to ``odoo_url``, as the CMMS does
+        when a technician books spare parts on a work order. Returns (HTTP status, answer)."""
+        return post_json(odoo_url, api_key, transaction, timeout)
 
 
 def start_cmms(host="127.0.0.1", port=0, **state_options):

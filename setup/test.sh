@@ -39,7 +39,7 @@ command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>
 dropdb --if-exists "$HC_TEST_DB"
 set +o errexit
 "$PY" "$SRC/odoo-bin" -c "$HC_CONF" -d "$HC_TEST_DB" -i "$HC_TEST_ADDONS" --with-demo \
-    --test-enable --test-tags "/hc_integration_base,/hc_procurement_sync,/hc_inventory_sync,/hc_workforce_sync,/hc_workforce_procurement,/hc_maintenance_sync,/hc_budget_sync,/test_hc_integration" \
+    --test-enable --test-tags "/hc_integration_base,/hc_procurement_sync,/hc_inventory_sync,/hc_workforce_sync,/hc_workforce_procurement,/hc_maintenance_sync,/hc_maintenance_inventory,/hc_budget_sync,/test_hc_integration" \
     --stop-after-init --workers 0 --max-cron-threads 0 --http-port "$HC_TEST_PORT" \
     --log-level info > "$LOG" 2>&1
 odoo_rc=$?

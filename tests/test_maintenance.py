@@ -7,14 +7,13 @@ posts a breakdown of a ventilator to the inbound API; the request lands in the t
 routing rule names, with the technician of the equipment's category, its job on the urgent
 channel. A planner (maintenance manager) starts and completes it: each status reaches the CMMS
 once, also when the CMMS recorded the completion and its answer was lost (the job retried by the
-runner); moving the request back and forth sends nothing more.
+runner); moving the request back and forth sends nothing more. Spare parts the CMMS books on the work
+order (posted twice) become one done stock move of the request.
 
-Databases: ``HC_MAINTENANCE_TEMPLATE`` (default ``hc_maintenance_tpl``, created once and upgraded
-when the addons change) and its copy ``HC_MAINTENANCE_DB`` (default ``hc_maintenance``, dropped
-at the end).
+Databases: the suite's database (``suite_template()``, created once and upgraded when the addons
+change) and its copy (``hc_maintenance`` with this checkout's prefix, dropped at the end).
 """
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,16 +24,16 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "bench"))
 sys.path.insert(0, str(HERE / "reliability"))
 
+from _common import dbname  # noqa: E402
 from _harness import OdooServer, drop_database, scalar, wait_until_drained  # noqa: E402
-from _odoo_shell import copy_database, ensure_database, suite_addons  # noqa: E402
+from _odoo_shell import copy_database, ensure_database, suite_addons, suite_template  # noqa: E402
 from _web_client import WebClient  # noqa: E402
 
-from legacy_sim.cmms import start_cmms  # noqa: E402
+from legacy_sim.cmms import material_use_record, start_cmms  # noqa: E402
 from legacy_sim.hr import start_hr_simulator  # noqa: E402
 
 ROOT = HERE.parent
-TEMPLATE = os.environ.get("HC_MAINTENANCE_TEMPLATE", "hc_maintenance_tpl")
-DB = os.environ.get("HC_MAINTENANCE_DB", "hc_maintenance")
+DB = dbname("hc_maintenance")
 ASSETS = 18
 
 
@@ -101,8 +100,7 @@ def test_cmms_simulator_dialect_paging_and_status_once_per_key():
 
 
 def test_breakdown_routed_to_its_team_and_each_status_pushed_back_once():
-    ensure_database(TEMPLATE, suite_addons())
-    db = copy_database(TEMPLATE, DB)
+    db = copy_database(ensure_database(suite_template(), suite_addons()), DB)
     cmms = start_cmms(assets=ASSETS, work_orders=0)
     hr = start_hr_simulator(employees=10)
     server = OdooServer(db, workers=2, logname="maintenance.log")
@@ -168,6 +166,19 @@ def test_breakdown_routed_to_its_team_and_each_status_pushed_back_once():
         assert not pump["hc_urgent"]
         assert scalar(db, "SELECT q.channel FROM hc_message m JOIN queue_job q ON q.uuid = m.job_uuid "
                           "WHERE m.id = %s", (other["message_id"],)) == "root.hc.cmms"
+
+        # The technician books two spare filters on the work order in the CMMS (issued from its storeroom
+        # CENTRAL, a negative quantity), posted twice: one done move of 2 from the engineering store, on the request.
+        parts = f"{server.url}/hc/in/cmms/spare_parts"
+        usage = material_use_record(80001, "WO-70001", "SP-VENT-FLT", 2)
+        assert [cmms.send_material_use(parts, inbound_key, usage)[0] for _ in range(2)] == [202, 200]
+        wait(db, "the spare parts")
+        [move] = admin.read("stock.move", [("hc_maintenance_request_id", "=", request["id"])],
+                            ["state", "product_uom_qty", "location_id", "product_id"])
+        assert (move["state"], move["product_uom_qty"]) == ("done", 2.0), move
+        assert move["location_id"][0] == ref(admin, "hc_maintenance_inventory.demo_location_engineering")
+        filters = admin.one("product.product", [("default_code", "=", "SP-VENT-FLT")], ["qty_available"])
+        assert filters["qty_available"] == 4.0, filters
 
         # The planner starts the repair: the CMMS hears it once.
         progress, done = ref(admin, "maintenance.stage_1"), ref(admin, "maintenance.stage_3")
