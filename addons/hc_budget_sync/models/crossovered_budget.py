@@ -17,7 +17,8 @@ class CrossoveredBudget(models.Model):
     """OCA's budget, with what purchasing needs: a policy for orders over it and its owner (OCA's
     *Responsible*), who approves the orders it holds."""
 
-    _inherit = "crossovered.budget"
+    _name = "crossovered.budget"
+    _inherit = ["crossovered.budget", "hc.sync.mixin"]
 
     creating_user_id = fields.Many2one(
         string="Budget owner", tracking=True,

@@ -28,7 +28,8 @@ class CrossoveredBudgetLines(models.Model):
     approved, cancelled or changed and when a bill is posted, reset or cancelled (``_hc_refresh``).
     """
 
-    _inherit = "crossovered.budget.lines"
+    _name = "crossovered.budget.lines"
+    _inherit = ["crossovered.budget.lines", "hc.sync.mixin"]
 
     currency_id = fields.Many2one(related="company_id.currency_id")
     planned_amount = fields.Float(string="Budget amount")

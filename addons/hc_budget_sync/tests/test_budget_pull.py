@@ -38,6 +38,12 @@ class TestBudgetPull(BudgetMixin, TransactionCase):
             [("crossovered_budget_id", "in", budgets.ids)])), 11, "every cost centre has its line")
         self.assertEqual(self.line("CC-4000").crossovered_budget_id, self.budget(f"BUD-{YEAR}-ADM"))
         self.assertEqual(self.line(MNT).hc_remaining, 1000.0)
+        # Sync status: every budget and line the pull applied is in sync; a budget made in Odoo never was.
+        self.assertEqual(set(budgets.mapped("hc_sync_state")), {"in_sync"})
+        self.assertEqual(lab.hc_sync_state, "in_sync")
+        local = self.env["crossovered.budget"].create(
+            {"name": "Local", "date_from": f"{YEAR}-01-01", "date_to": f"{YEAR}-12-31"})
+        self.assertEqual(local.hc_sync_state, "never")
 
     def test_a_second_pull_writes_nothing(self):
         self.pull()
