@@ -16,6 +16,7 @@
         "views/purchase_order_views.xml",
         "views/hc_flow_views.xml",
         "views/menus.xml",
+        "data/hc_workflow_data.xml",
     ],
     "demo": [
         "demo/hc_budget_demo.xml",

@@ -17,6 +17,7 @@
         "views/hc_reconciliation_views.xml",
         "views/stock_views.xml",
         "wizards/hc_reconciliation_dismiss_views.xml",
+        "data/hc_workflow_data.xml",
     ],
     "demo": [
         "demo/hc_inventory_demo.xml",

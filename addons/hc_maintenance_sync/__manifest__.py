@@ -18,6 +18,7 @@
         "views/hc_maintenance_route_views.xml",
         "views/maintenance_views.xml",
         "views/hc_flow_views.xml",
+        "data/hc_workflow_data.xml",
     ],
     "demo": [
         "demo/hc_maintenance_demo.xml",

@@ -12,6 +12,7 @@
         "data/hc_allowed_model_data.xml",
         "data/hc_job_rights_data.xml",
         "views/sync_status_views.xml",
+        "data/hc_workflow_data.xml",
     ],
     "demo": [
         "demo/hc_procurement_demo.xml",

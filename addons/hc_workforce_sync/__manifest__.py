@@ -13,6 +13,7 @@
         "data/hc_job_rights_data.xml",
         "views/hr_views.xml",
         "views/hc_flow_views.xml",
+        "data/hc_workflow_data.xml",
     ],
     "demo": [
         "demo/hc_workforce_demo.xml",

@@ -24,5 +24,6 @@ from . import hc_flow_hl7
 from . import hc_message_hl7
 from . import hc_sync_mixin
 from . import hc_dashboard
+from . import hc_workflow
 from . import hc_config_io
 from . import res_company

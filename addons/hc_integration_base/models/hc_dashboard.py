@@ -23,27 +23,44 @@ def message_figures(env, column, ids):
     """``{id: figures}`` for the backends or flows ``ids`` (``column``: ``backend_id`` or ``flow_id``)."""
     if not ids:
         return {}
+    return _figures(env, SQL("hc_message.%s", SQL.identifier(column)), SQL(),
+                    SQL("hc_message.%s = ANY(%s)", SQL.identifier(column), list(ids)))
+
+
+def grouped_figures(env, flows_by_key):
+    """``{key: figures}`` over the messages of each group of flows (``{key: [flow id, ...]}``): one
+    query for every group, a flow may be in several."""
+    pairs = [(key, flow) for key, flows in flows_by_key.items() for flow in flows]
+    if not pairs:
+        return {}
+    keys, flows = zip(*pairs, strict=True)
+    join = SQL("JOIN unnest(%s::int[], %s::int[]) AS grp(key, flow) ON grp.flow = hc_message.flow_id",
+               list(keys), list(flows))
+    return _figures(env, SQL("grp.key"), join, SQL("TRUE"))
+
+
+def _figures(env, key, join, where):
     env["hc.message"].flush_model(["backend_id", "flow_id", "state", "done_at", "received_at", "duration_ms"])
     now = fields.Datetime.now()
     since = now - timedelta(hours=FIGURES_WINDOW_HOURS)
-    in_window = SQL("(state = ANY(%s) AND done_at >= %s)", list(ENDED), since)
+    in_window = SQL("(hc_message.state = ANY(%s) AND hc_message.done_at >= %s)", list(ENDED), since)
     rows = env.execute_query(SQL(
-        """SELECT %(col)s,
+        """SELECT %(key)s,
                   count(*) FILTER (WHERE %(win)s),
-                  count(*) FILTER (WHERE %(win)s AND state = ANY(%(failed)s)),
-                  percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE %(win)s),
-                  count(*) FILTER (WHERE state = ANY(%(blocking)s)),
-                  count(*) FILTER (WHERE state = ANY(%(failed)s)),
-                  min(received_at) FILTER (WHERE state = ANY(%(open)s))
-             FROM hc_message
-            WHERE %(col)s = ANY(%(ids)s) AND (state = ANY(%(open)s) OR %(win)s)
-         GROUP BY %(col)s""",
-        col=SQL.identifier(column), win=in_window, failed=list(NEEDS_PERSON), blocking=list(PENDING),
-        open=list(OPEN), ids=list(ids),
+                  count(*) FILTER (WHERE %(win)s AND hc_message.state = ANY(%(failed)s)),
+                  percentile_disc(0.95) WITHIN GROUP (ORDER BY hc_message.duration_ms) FILTER (WHERE %(win)s),
+                  count(*) FILTER (WHERE hc_message.state = ANY(%(blocking)s)),
+                  count(*) FILTER (WHERE hc_message.state = ANY(%(failed)s)),
+                  min(hc_message.received_at) FILTER (WHERE hc_message.state = ANY(%(open)s))
+             FROM hc_message %(join)s
+            WHERE %(where)s AND (hc_message.state = ANY(%(open)s) OR %(win)s)
+         GROUP BY %(key)s""",
+        key=key, join=join, where=where, win=in_window, failed=list(NEEDS_PERSON), blocking=list(PENDING),
+        open=list(OPEN),
     ))
     figures = {}
-    for key, ended, failed, p95, pending, exceptions, oldest in rows:
-        figures[key] = {
+    for key_value, ended, failed, p95, pending, exceptions, oldest in rows:
+        figures[key_value] = {
             "fig_per_hour": ended / FIGURES_WINDOW_HOURS,
             "fig_error_rate": 100.0 * failed / ended if ended else 0.0,
             "fig_p95_ms": p95 or 0,
@@ -97,8 +114,11 @@ class HcFiguresMixin(models.AbstractModel):
     )
     fig_oldest_label = fields.Char("Oldest open message", compute="_compute_figures")
 
+    def _figures_by_id(self, ids):
+        return message_figures(self.env, self._figures_column, ids)
+
     def _compute_figures(self):
-        figures = message_figures(self.env, self._figures_column, [i for i in self.ids if isinstance(i, int)])
+        figures = self._figures_by_id([i for i in self.ids if isinstance(i, int)])
         empty = dict.fromkeys(
             ("fig_per_hour", "fig_error_rate", "fig_p95_ms", "fig_pending", "fig_exceptions", "fig_oldest_minutes"),
             0,

@@ -65,3 +65,33 @@ class TestDashboardFigures(HcIntegrationCase):
         self.message(self.create_flow("fig_other", self.quiet, name="Other"), "exception", 5)
         action = self.lab.action_view_exceptions()
         self.assertEqual(self.env["hc.message"].search(action["domain"] + [("state", "=", "exception")]), failed)
+
+    def test_workflow_card_sums_the_flows_of_its_object_types(self):
+        for i in range(4):
+            self.message(self.good, "done", 10, duration_ms=100 + i)
+        failed = self.message(self.bad, "exception", 45, duration_ms=200)
+        self.message(self.good, "queued", 0)
+        Workflow = self.env["hc.workflow"]
+        generic = Workflow.create({"name": "Generic records", "object_types": "generic"})
+        nothing = Workflow.create({"name": "Nothing yet", "object_types": "no_such_type"})
+        self.assertLessEqual(self.good | self.bad, generic.flow_ids)
+        self.assertFalse(nothing.flow_ids)
+        workflows = generic | nothing
+        workflows.invalidate_recordset()
+        # The cards, the flows of all of them, one grouped query for their figures: whatever their number.
+        with self.assertQueryCount(3):
+            card, empty = workflows.read(["fig_per_hour", "fig_pending", "fig_exceptions", "fig_oldest_minutes"])
+        flows = generic.flow_ids.read(["fig_per_hour", "fig_pending", "fig_exceptions", "fig_oldest_minutes"])
+        self.assertEqual(card["fig_exceptions"], sum(f["fig_exceptions"] for f in flows))
+        self.assertEqual(card["fig_pending"], sum(f["fig_pending"] for f in flows))
+        self.assertAlmostEqual(card["fig_per_hour"], sum(f["fig_per_hour"] for f in flows), places=3)
+        self.assertAlmostEqual(card["fig_oldest_minutes"], max(f["fig_oldest_minutes"] for f in flows), places=3)
+        self.assertGreaterEqual((card["fig_exceptions"], card["fig_pending"]), (1, 1))
+        self.assertEqual((empty["fig_per_hour"], empty["fig_exceptions"]), (0, 0))
+        # A flow a consultant adds with one of the card's types joins it; its exception queue is the card's.
+        later = self.create_flow("fig_later", self.quiet, name="Later")
+        generic.invalidate_recordset()
+        self.assertIn(later, generic.flow_ids)
+        action = generic.action_view_exceptions()
+        self.assertIn(failed, self.env["hc.message"].search(action["domain"]))
+        self.assertFalse(self.env["hc.message"].search(nothing.action_view_exceptions()["domain"]))
