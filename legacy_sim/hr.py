@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
 from . import credentials
-from ._serve import BackgroundServer
+from ._serve import BackgroundServer, post_json
 from .data import _rng
 
 __all__ = ["HrSimulator", "cost_centre", "department", "employee", "start_hr_simulator"]
@@ -246,6 +246,11 @@ class HrSimulator(BackgroundServer):
     """The HR system in a background thread; ``port=0`` picks a free port."""
 
     state_class, handler_class, thread_name = HrState, HrHandler, "legacy-sim-hr"
+
+    def post_event(self, odoo_url, api_key, event, timeout=10):
+        """Post a joiner, mover or leaver event (an employee record with ``event`` and ``event_id``)
+        to ``odoo_url``, as the HR system does when it happens: (HTTP status, answer)."""
+        return post_json(odoo_url, api_key, event, timeout)
 
 
 def start_hr_simulator(host="127.0.0.1", port=0, **state_options):

@@ -1,7 +1,7 @@
 """Budgets against the simulators, with Odoo's HTTP workers and the queue_job runner (issue 19, part 4).
 
-A database with the suite's addons and demo data (``HC_BUDGET_TEMPLATE``, default ``hc_budgets``,
-created once and upgraded when the addons change) is copied for the run. The simulators run as
+The suite's database (every addon, demo data; ``suite_template()``, created once and upgraded when
+the addons change) is copied for the run. The simulators run as
 ``python -m legacy_sim`` (REST, SOAP gateway, HR system, finance system) on free ports and the demo
 backends are pointed at them. Everything then goes through JSON-RPC as the web client sends it:
 
@@ -15,7 +15,6 @@ backends are pointed at them. Everything then goes through JSON-RPC as the web c
 """
 
 import datetime
-import os
 import sys
 from pathlib import Path
 
@@ -25,13 +24,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "bench"))
 sys.path.insert(0, str(HERE / "reliability"))
 
-from _common import Simulators, free_port, wait_http  # noqa: E402
+from _common import Simulators, dbname, free_port, wait_http  # noqa: E402
 from _harness import OdooServer, drop_database, query, wait_until_drained  # noqa: E402
-from _odoo_shell import copy_database, ensure_database, suite_addons  # noqa: E402
+from _odoo_shell import copy_database, ensure_database, suite_addons, suite_template  # noqa: E402
 from _web_client import RpcError, WebClient  # noqa: E402
 
-TEMPLATE = os.environ.get("HC_BUDGET_TEMPLATE", "hc_budgets")
-RUN_DB = f"{TEMPLATE}_run"
+RUN_DB = dbname("hc_budgets_run")
 YEAR = datetime.date.today().year
 OWNERS = {"CLIN": "clinical.finance@hospital.example", "SUPP": "support.finance@hospital.example",
           "ADM": "finance.director@hospital.example"}
@@ -65,8 +63,7 @@ def line_amounts(admin, code):
 
 
 def test_budgets_pulled_and_purchases_held_to_them():
-    ensure_database(TEMPLATE, suite_addons())
-    db = copy_database(TEMPLATE, RUN_DB)
+    db = copy_database(ensure_database(suite_template(), suite_addons()), RUN_DB)
     hr_port, finance_port = free_port(), free_port()
     sims = Simulators(items=20, suppliers=10, extra=("--hr-port", str(hr_port), "--employees", "20",
                                                      "--finance-port", str(finance_port)))

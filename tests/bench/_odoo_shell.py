@@ -11,7 +11,7 @@ import os
 import socket
 import subprocess
 
-from _common import ROOT
+from _common import ROOT, dbname
 
 ADDONS = "hc_integration_base,hc_procurement_sync,hc_inventory_sync"
 
@@ -37,6 +37,12 @@ def suite_addons():
     return subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout.strip()
 
 
+def suite_template():
+    """The database with every addon of the suite and demo data that the acceptance tests copy
+    (``HC_SUITE_TEMPLATE``, else ``hc_suite`` with this checkout's prefix): installed once for all."""
+    return os.environ.get("HC_SUITE_TEMPLATE") or dbname("hc_suite")
+
+
 def ensure_database(db, addons=ADDONS):
     """A database with ``addons`` (comma-separated; the benchmarks' three by default) and demo
     data, matching this checkout: created once (a minute or more), upgraded when the addons
@@ -52,7 +58,7 @@ def ensure_database(db, addons=ADDONS):
     exists = subprocess.run(["psql", "-d", db, "-tAc", "select 1 from ir_module_module limit 1"],
                             capture_output=True, text=True, check=False).stdout.strip() == "1"
     if found.stdout.strip() == str(len(names)) and stamp.exists() and stamp.read_text().strip() == fingerprint:
-        return
+        return db
     if exists and found.stdout.strip() != "0":
         action = ["-i", addons, "-u", addons]
     else:
@@ -64,6 +70,7 @@ def ensure_database(db, addons=ADDONS):
                     "--log-level", "warn"], check=True, capture_output=True)
     stamp.parent.mkdir(exist_ok=True)
     stamp.write_text(fingerprint + "\n")
+    return db
 
 
 def _free_port():
