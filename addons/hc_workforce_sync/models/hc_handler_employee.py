@@ -4,6 +4,9 @@ from odoo.addons.hc_integration_base.exceptions import PermanentError
 
 # What belongs to the employee's dated version (hr.version) rather than to the employee.
 VERSION_FIELDS = ("department_id", "job_id", "hc_cost_center_id")
+# Payroll keys of the document and the admin-only version fields they go to, when a mapping names them.
+PAYROLL_FIELDS = {"payroll_wage": "wage", "payroll_national_id": "hc_national_id",
+                  "payroll_bank_account": "hc_bank_account"}
 
 
 class HcHandlerEmployee(models.AbstractModel):
@@ -16,7 +19,8 @@ class HcHandlerEmployee(models.AbstractModel):
     then, or the version of that day is corrected); without one, on the current version. A leaver
     is archived (Odoo's own archiving: the links to it emptied) with its departure date, never
     deleted; a joiner who had left is re-activated. Keys the document leaves out stay as they are.
-    Payroll data is never read.
+    Payroll data is never read, but for the ``payroll_*`` keys the flow's active mapping names
+    (a consultant's explicit choice): those go to the version's HR-administrator-only fields.
     """
 
     _name = "hc.handler.employee"
@@ -85,7 +89,31 @@ class HcHandlerEmployee(models.AbstractModel):
 
     @api.model
     def _after_create(self, message, record, code, document):
+        self._store_payroll(message, record, document, self._date(document, "effective_date"))
         self._archive_leaver(record, document)
+
+    @api.model
+    def _payroll_keys(self, message):
+        """The payroll keys the flow's active inbound mapping fills: none without a mapping, so a
+        payload that merely carries such keys stores nothing."""
+        mapping = message.flow_id.active_mapping_id
+        if not mapping or mapping.direction != "inbound":
+            return set()
+        return set(mapping.line_ids.mapped("target")) & set(PAYROLL_FIELDS)
+
+    @api.model
+    def _store_payroll(self, message, record, document, effective):
+        """Payroll data a mapping names, on the version in force from the effective date. Written as
+        the superuser for these fields only: the jobs' user is an HR officer, not an HR administrator."""
+        keys = self._payroll_keys(message) & set(document)
+        if not keys:
+            return
+        values = {PAYROLL_FIELDS[key]: document[key] if document[key] not in ("", None) else False for key in keys}
+        employee = record.sudo()
+        version = employee._get_version(effective) if effective else employee.version_id
+        changed = self._changed_values(version, values)
+        if changed:
+            version.write(changed)
 
     @api.model
     def _archive_leaver(self, record, document):
@@ -112,6 +140,7 @@ class HcHandlerEmployee(models.AbstractModel):
                 record.action_unarchive()  # a joiner who had left (clears the departure)
             record.write(self._changed_values(record, values))
             self._apply_version(record, version_values, effective)
+            self._store_payroll(message, record, document, effective)
             if "leaving_date" in document:
                 record.write(self._changed_values(record, {"departure_date": leaving}))
             effect = "updated"

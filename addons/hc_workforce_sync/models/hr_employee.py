@@ -1,6 +1,8 @@
 from odoo import fields, models
 
 HR_USER = "hr.group_hr_user"
+# Payroll data a mapping may name (never else): HR administrators only, as Odoo keeps the wage.
+HR_ADMIN = "hr.group_hr_manager"
 
 
 class HrVersion(models.Model):
@@ -11,6 +13,16 @@ class HrVersion(models.Model):
     hc_cost_center_id = fields.Many2one(
         "account.analytic.account", string="Cost centre", groups=HR_USER, ondelete="restrict", check_company=True,
         tracking=True, help="The analytic account (cost centre) the employee's costs are booked on from this version.",
+    )
+    hc_national_id = fields.Char(
+        "National identifier (payroll)", groups=HR_ADMIN, copy=False,
+        help="From the HR and payroll system, only when a flow's mapping names it (payroll_national_id). "
+        "Readable by HR administrators only; Odoo's Identification No is left to HR officers.",
+    )
+    hc_bank_account = fields.Char(
+        "Salary bank account (payroll)", groups=HR_ADMIN, copy=False,
+        help="From the HR and payroll system, only when a flow's mapping names it (payroll_bank_account). "
+        "Readable by HR administrators only.",
     )
 
 

@@ -1,7 +1,8 @@
 import json
 from unittest.mock import patch
 
-from odoo.tests import TransactionCase, tagged
+from odoo.exceptions import AccessError
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from .common import WRITTEN_MODELS, WorkforceMixin, hr_sim
 
@@ -160,3 +161,47 @@ class TestWorkforcePull(WorkforceMixin, TransactionCase):
         self.assertEqual(run.page_message_ids.mapped("state"), ["exception"])
         self.assertIn("unknown cost centre CC-4100", run.page_message_ids.error_message)
         self.assertFalse(self.env["hr.department"].search([("hc_code", "=", "LAB")]))
+
+    def test_payroll_data_a_mapping_names_is_kept_for_hr_administrators_only(self):
+        """A consultant maps the payroll system's salary and national identifier on purpose: they are
+        stored on the employee's version, readable by HR administrators only, and the stored pages are
+        still redacted. The bank account, not mapped, is stored nowhere."""
+        passthrough = ("identifier", "name", "work_email", "department_code", "job_title", "manager_identifier",
+                       "cost_centre_code", "active", "leaving_date", "effective_date")
+        self.create_mapping(self.employees, [{"source": key, "target": key} for key in passthrough] + [
+            {"source": "salary.amount", "target": "payroll_wage", "transform": "number"},
+            {"source": "national_id", "target": "payroll_national_id"},
+        ])
+        self.pull(self.cost_centres)
+        self.pull(self.departments)
+        run = self.pull(self.employees)
+        self.assertEqual(self.counts(run), ("done", 40, 0, 0, 0))
+        legacy = hr_sim.employee(self.hr.state.seed, 11, self.hr.state.departments)
+        employee = self.employee("E00012")
+        version = employee.version_id.sudo()
+        self.assertEqual((version.wage, version.hc_national_id, version.hc_bank_account),
+                         (legacy["salary"]["amount"], legacy["national_id"], False))
+        officer = new_test_user(self.env, login="hc_hr_officer", groups="base.group_user,hr.group_hr_user")
+        administrator = new_test_user(self.env, login="hc_hr_admin", groups="base.group_user,hr.group_hr_manager")
+        for field in ("wage", "hc_national_id"):
+            with self.assertRaises(AccessError, msg=field):
+                employee.with_user(officer).read([field])
+        self.assertEqual(employee.with_user(administrator).read(["hc_national_id"])[0]["hc_national_id"],
+                         legacy["national_id"])
+        for page in self.env["hc.message"].search([("flow_id", "=", self.employees.id)]):
+            self.assertNotIn(legacy["national_id"], page.payload)
+            self.assertFalse(page.sudo().payload_raw)
+        # A later salary change in the payroll system reaches the version; nothing else is written.
+        self.hr.state.override("employees", "E00012", salary={"amount": 5555.5, "currency": "EUR", "period": "month"})
+        again = self.pull(self.employees)
+        self.assertEqual(self.counts(again), ("done", 0, 1, 39, 0))
+        self.assertEqual(employee.version_id.sudo().wage, 5555.5)
+
+    def test_payroll_keys_without_a_mapping_are_never_stored(self):
+        self.pull(self.cost_centres)
+        self.pull(self.departments)
+        self.hr.state.override("employees", "E00012", payroll_national_id="1850399999999", payroll_wage=9999.0)
+        self.pull(self.employees)
+        version = self.employee("E00012").version_id.sudo()
+        self.assertEqual((version.hc_national_id, version.wage), (False, 0.0),
+                         "a payload that carries the keys is not a mapping naming them")
