@@ -214,12 +214,18 @@ class HcFlow(models.Model):
                 flow.canonical_document = False
 
     def _owned_fields(self):
-        """A canonical document that is not the model's own values fills no field by name."""
+        """A canonical document that is not the model's own values fills the fields its keys name
+        (``x-fills`` of each property): of the keys the active inbound mapping fills, or of every
+        key without a mapping (the payload is the document)."""
         self.ensure_one()
-        canonical = canonical_targets(self._handler()) if f"hc.handler.{self.object_type}" in self.env else None
-        if canonical is not None and not canonical[1]:
-            return set()
-        return super()._owned_fields()
+        handler = self._handler() if f"hc.handler.{self.object_type}" in self.env else None
+        canonical = canonical_targets(handler) if handler is not None else None
+        if canonical is None or canonical[1]:
+            return super()._owned_fields()
+        properties = handler_schema(handler).get("properties", {})
+        mapping = self.active_mapping_id
+        keys = set(mapping.line_ids.mapped("target")) if mapping and mapping.direction == "inbound" else set(properties)
+        return {name for key in keys for name in properties.get(key, {}).get("x-fills", ())}
 
     def _schema_html(self, schema):
         rows = []

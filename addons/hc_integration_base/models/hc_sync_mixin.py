@@ -221,11 +221,15 @@ class HcSyncMixin(models.AbstractModel):
             fields=labels, system=flow.backend_id.name, flow=flow.name,
         )
 
-    def write(self, vals):
+    def _hc_check_owned_write(self, vals):
+        """Refuse a person's change of a field a read-only legacy flow fills (the sync's own writes pass)."""
         if not self.env.context.get("hc_sync_apply") and not self.env.su:
             for flow, owned in self._hc_owning_flows(vals):
                 if flow.ownership_policy == "block":
                     raise UserError(self._hc_ownership_sentence(flow, owned))
+
+    def write(self, vals):
+        self._hc_check_owned_write(vals)
         return super().write(vals)
 
     def onchange(self, values, field_names, fields_spec):

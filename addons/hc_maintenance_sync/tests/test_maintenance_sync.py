@@ -1,4 +1,6 @@
-from odoo.exceptions import AccessError
+import re
+
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.hc_integration_base.tests.common import HcIntegrationCase
@@ -328,3 +330,28 @@ class TestRoutingRights(HcIntegrationCase):
         followed_by_nobody.message_unsubscribe(partner_ids=followed_by_nobody.message_partner_ids.ids)
         self.assertTrue(self.env["maintenance.request"].with_user(job_user).search(
             [("id", "=", followed_by_nobody.id)]), "the jobs see every request of their company")
+
+
+@tagged("post_install", "-at_install")
+class TestEquipmentOwnership(MaintenanceMixin, TransactionCase):
+    """The CMMS owns the equipment master: a planner editing a field its pull fills is warned (or
+    refused when the flow says read-only); the fields it does not fill stay Odoo's."""
+
+    def test_fields_the_cmms_fills_are_its_own(self):
+        self.pull(self.equipment_flow)
+        ventilator = self.equipment("AST-1002")
+        planner = new_test_user(self.env, login="hc_planner",
+                                groups="base.group_user,maintenance.group_equipment_manager")
+        result = ventilator.with_user(planner).onchange({"serial_no": "SN-EDITED"}, ["serial_no"], {"serial_no": {}})
+        self.assertIn(self.backend.name, result["warning"]["message"])
+        self.assertIn("Serial Number", result["warning"]["message"])
+        free = ventilator.with_user(planner).onchange({"note": "<p>seen</p>"}, ["note"], {"note": {}})
+        self.assertNotIn("warning", free, "the CMMS does not fill the note")
+        self.equipment_flow.ownership_policy = "block"
+        with self.assertRaisesRegex(UserError, re.escape(self.backend.name)):
+            ventilator.with_user(planner).write({"serial_no": "SN-EDITED"})
+        ventilator.with_user(planner).write({"note": "<p>seen</p>"})
+        # The pull itself still writes what the CMMS changes.
+        self.cmms.state.asset_overrides["AST-1002"] = {"serialnum": "SN-NEW-0001"}
+        self.pull(self.equipment_flow)
+        self.assertEqual(ventilator.serial_no, "SN-NEW-0001")

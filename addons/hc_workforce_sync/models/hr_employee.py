@@ -41,3 +41,9 @@ class HrEmployee(models.Model):
     hc_last_sync = fields.Datetime(groups=HR_USER)
     hc_message_count = fields.Integer(groups=HR_USER)
     hc_sync_error = fields.Char(groups=HR_USER)
+
+    def write(self, vals):
+        # hr.employee's own write moves the version's fields (department, job...) to the version
+        # before the mixin sees them: the legacy owner's rule is checked on everything first.
+        self._hc_check_owned_write(vals)
+        return super().write(vals)

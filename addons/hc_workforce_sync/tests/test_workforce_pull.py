@@ -1,7 +1,8 @@
 import json
+import re
 from unittest.mock import patch
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from .common import WRITTEN_MODELS, WorkforceMixin, hr_sim
@@ -205,3 +206,24 @@ class TestWorkforcePull(WorkforceMixin, TransactionCase):
         version = self.employee("E00012").version_id.sudo()
         self.assertEqual((version.hc_national_id, version.wage), (False, 0.0),
                          "a payload that carries the keys is not a mapping naming them")
+
+    def test_the_hr_system_owns_what_it_fills(self):
+        """Legacy is the system of record: an HR officer moving a pulled employee to another department
+        in Odoo is warned (refused when the flow is read-only); what the HR system does not send is free."""
+        self.pull_all()
+        employee = self.employee("E00012")
+        officer = new_test_user(self.env, login="hc_hr_officer", groups="base.group_user,hr.group_hr_user")
+        icu = self.env["hr.department"].search([("hc_code", "=", "ICU")])
+        result = employee.with_user(officer).onchange(
+            {"department_id": icu.id}, ["department_id"], {"department_id": {}})
+        self.assertIn(self.backend.name, result["warning"]["message"])
+        self.assertNotIn("warning", employee.with_user(officer).onchange(
+            {"mobile_phone": "+33 6 00 00 00 00"}, ["mobile_phone"], {"mobile_phone": {}}))
+        self.employees.ownership_policy = "block"
+        with self.assertRaisesRegex(UserError, re.escape(self.backend.name)):
+            employee.with_user(officer).write({"department_id": icu.id})
+        employee.with_user(officer).write({"mobile_phone": "+33 6 00 00 00 00"})
+        # The HR system moves the employee: the pull writes it, read-only or not.
+        self.hr.state.override("employees", "E00012", department_code="ICU", cost_centre_code="CC-4140")
+        self.assertEqual(self.counts(self.pull(self.employees)), ("done", 0, 1, 39, 0))
+        self.assertEqual(employee.department_id, icu)
