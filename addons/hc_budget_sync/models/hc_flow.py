@@ -39,3 +39,6 @@ class HcFlow(models.Model):
     def _onchange_object_type_budget(self):
         if self.object_type == "budget" and not self.model_id:
             self.model_id = self._budget_defaults({"object_type": "budget"})["model_id"]
+
+    def _config_field_names(self):
+        return [*super()._config_field_names(), "hc_budget_post_id", "hc_budget_policy", "hc_budget_owner_id"]

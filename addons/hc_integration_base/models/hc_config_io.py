@@ -40,6 +40,58 @@ def _plain(record, names):
     return {name: record[name] for name in names}
 
 
+def _record_ref(record):
+    """A record as a configuration file names it: its XML id (the same in every database that has
+    it) and its name (to find it where it was made by hand)."""
+    if not record:
+        return None
+    return {"xmlid": record.get_external_id().get(record.id) or None, "name": record.display_name}
+
+
+def _resolve_ref(env, model, ref, where):
+    """The record of ``model`` a file's reference names: by XML id, else the one of that name; else
+    a UserError naming ``where`` it was used."""
+    if not ref:
+        return env[model]
+    record = env.ref(ref["xmlid"], raise_if_not_found=False) if ref.get("xmlid") else None
+    if record is not None and record._name == model:
+        return record
+    found = env[model].search([("display_name", "=", ref.get("name"))], limit=2)
+    if len(found) != 1:
+        raise UserError(env._("%(where)s: no record of %(model)s named %(name)s here (or more than one).", where=where,
+                              model=env["ir.model"]._get(model).name, name=ref.get("name")))
+    return found
+
+
+class HcFlow(models.Model):
+    _inherit = "hc.flow"
+
+    def _config_field_names(self):
+        """The flow's fields a configuration file carries. A domain addon that adds settings to
+        flows adds their names (``super()`` plus its own): links travel by XML id and name."""
+        return list(FLOW_FIELDS)
+
+    def _config_values(self):
+        self.ensure_one()
+        values = {}
+        for name in self._config_field_names():
+            field = self._fields[name]
+            values[name] = _record_ref(self[name]) if field.type == "many2one" else self[name]
+        return values
+
+    @api.model
+    def _config_write_values(self, data, where):
+        """What a file says of a flow, as values to write: only the configuration fields."""
+        values = {}
+        for name in self._config_field_names():
+            if name not in data:
+                continue
+            field = self._fields[name]
+            values[name] = (_resolve_ref(self.env, field.comodel_name, data[name], where).id or False
+                            if field.type == "many2one" else data[name])
+        return values
+
+
 class HcBackend(models.Model):
     _inherit = "hc.backend"
 
@@ -60,7 +112,7 @@ class HcBackend(models.Model):
                                  "payload_format": mapping.payload_format, "namespaces": mapping.namespaces,
                                  "record_segment": mapping.record_segment,
                                  "note": mapping.note, "lines": lines})
-            flows.append({"code": flow.code, "model": flow.model_name, **_plain(flow, FLOW_FIELDS),
+            flows.append({"code": flow.code, "model": flow.model_name, **flow._config_values(),
                           "mappings": mappings})
         return {
             "format": FORMAT,
@@ -101,9 +153,11 @@ class HcBackend(models.Model):
         else:
             backend = self.create(values)
         for flow_data in data.get("flows", []):
-            flow_values = {k: v for k, v in flow_data.items() if k not in ("mappings", "model")}
-            if "items_key" in flow_values:  # files exported before the page contract
-                flow_values.setdefault("paging_records_path", flow_values.pop("items_key"))
+            if "items_key" in flow_data:  # files exported before the page contract
+                flow_data = {"paging_records_path": flow_data["items_key"], **flow_data}
+            flow_values = self.env["hc.flow"]._config_write_values(
+                flow_data, self.env._("Flow %s", flow_data.get("name") or flow_data["code"]))
+            flow_values["code"] = flow_data["code"]
             model = self.env["ir.model"]._get(flow_data["model"]) if flow_data.get("model") else False
             flow_values.update(backend_id=backend.id, model_id=model.id if model else False)
             flow = self.env["hc.flow"].with_context(active_test=False).search(
@@ -137,9 +191,7 @@ class HcValueMap(models.Model):
         for entry in self.entry_ids:
             item = {"legacy_code": entry.legacy_code, "value": entry.value or None, "note": entry.note or None}
             if self.model_id and entry.res_id:
-                record = self.env[self.model_name].browse(entry.res_id)
-                xmlid = record.get_external_id().get(record.id)
-                item["record"] = {"xmlid": xmlid or None, "name": record.display_name}
+                item["record"] = _record_ref(self.env[self.model_name].browse(entry.res_id))
             entries.append(item)
         return {"code": self.code, "name": self.name, "model": self.model_name or None, "entries": entries}
 
@@ -153,15 +205,8 @@ class HcValueMap(models.Model):
             values = {"value": item.get("value") or False, "note": item.get("note") or False}
             ref = item.get("record")
             if ref and model:
-                record = self.env.ref(ref["xmlid"], raise_if_not_found=False) if ref.get("xmlid") else None
-                if not record:
-                    found = self.env[model.model].search([("display_name", "=", ref["name"])], limit=2)
-                    record = found if len(found) == 1 else None
-                if not record:
-                    raise UserError(self.env._(
-                        "Code table %(table)s: no %(model)s named %(name)s for code %(code)s.",
-                        table=data["code"], model=model.name, name=ref["name"], code=item["legacy_code"]))
-                values["res_id"] = record.id
+                values["res_id"] = _resolve_ref(self.env, model.model, ref, self.env._(
+                    "Code table %(table)s, code %(code)s", table=data["code"], code=item["legacy_code"])).id
             if item["legacy_code"] in existing:
                 existing[item["legacy_code"]].write(values)
             else:

@@ -25,6 +25,9 @@ class HcFlow(models.Model):
         help="Stock balance flows: who reviews the reconciliations and receives their activities.",
     )
 
+    def _config_field_names(self):
+        return [*super()._config_field_names(), "hc_shortage_policy", "hc_large_difference_value", "hc_steward_id"]
+
     def action_pull_now(self):
         """Stock balance pulls are reconciliations: the run's pages are compared with Odoo's quants
         (also when the nightly scheduled pulls start them)."""

@@ -21,6 +21,9 @@ class HcFlow(models.Model):
         "Maintenance routing). Empty: the company's first maintenance team.",
     )
 
+    def _config_field_names(self):
+        return [*super()._config_field_names(), "hc_maintenance_team_id"]
+
     @api.model
     def _maintenance_defaults(self, vals):
         if vals.get("object_type") not in MAINTENANCE_TYPES or vals.get("model_id"):

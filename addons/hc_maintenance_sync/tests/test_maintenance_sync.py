@@ -355,3 +355,27 @@ class TestEquipmentOwnership(MaintenanceMixin, TransactionCase):
         self.cmms.state.asset_overrides["AST-1002"] = {"serialnum": "SN-NEW-0001"}
         self.pull(self.equipment_flow)
         self.assertEqual(ventilator.serial_no, "SN-NEW-0001")
+
+
+@tagged("post_install", "-at_install")
+class TestMaintenanceConfigExport(MaintenanceMixin, TransactionCase):
+    """A configuration file carries the settings this addon adds to flows (the default team) by XML id
+    and name, as code tables carry their records: promoted to another database, the flows keep them."""
+
+    def test_default_team_travels_with_the_flows(self):
+        data = self.backend._export_config()
+        [events] = [flow for flow in data["flows"] if flow["code"] == "work_orders"]
+        self.assertEqual(events["hc_maintenance_team_id"],
+                         {"xmlid": "hc_maintenance_sync.demo_team_biomed", "name": "Biomedical engineering"})
+        data["backend"]["code"] = "cmms_copy"
+        handmade = self.env["maintenance.team"].create({"name": "Night shift engineers"})
+        events["hc_maintenance_team_id"] = {"xmlid": None, "name": "Night shift engineers"}
+        copy = self.env["hc.backend"]._import_config(data)
+        imported = copy.flow_ids.filtered(lambda flow: flow.code == "work_orders")
+        self.assertEqual(imported.hc_maintenance_team_id, handmade, "found by name where it was made by hand")
+        pulled = copy.flow_ids.filtered(lambda flow: flow.code == "work_orders_pull")
+        self.assertEqual(pulled.hc_maintenance_team_id, self.team_biomed, "found by XML id")
+        events["hc_maintenance_team_id"] = {"xmlid": None, "name": "No such team"}
+        data["backend"]["code"] = "cmms_third"
+        with self.assertRaisesRegex(UserError, "Flow Work orders .*: no record of Maintenance Teams named No such"):
+            self.env["hc.backend"]._import_config(data)

@@ -19,6 +19,9 @@ class HcFlow(models.Model):
         help="Cost-centre flows: the analytic plan whose accounts are the legacy cost centres.",
     )
 
+    def _config_field_names(self):
+        return [*super()._config_field_names(), "hc_analytic_plan_id"]
+
     @api.model
     def _workforce_defaults(self, vals):
         """The handler's model and default sensitive paths for a workforce flow, where not given."""
