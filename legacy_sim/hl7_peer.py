@@ -133,7 +133,8 @@ def mfn_m16(control_id="MFN0001", items=None):
 
 
 def mfn_m15(control_id="MFN0002", balances=None):
-    """Inventory item master (IIM): lot, expiry and quantity on hand per location."""
+    """Inventory item master (HL7 v2.5 chapter 8, MFN_M15): per record MFE and IIM (IIM-2 item,
+    IIM-3 lot, IIM-4 expiry, IIM-6 location, IIM-12 quantity on hand, IIM-13 its unit)."""
     balances = balances or [
         {"code": "GZ-1010", "lot": "L2301", "expiry": "20271231", "location": "CS-MAIN", "on_hand": 340},
         {"code": "SY-0005", "lot": "B889", "expiry": "20260630", "location": "WARD-3", "on_hand": 75},
@@ -148,21 +149,31 @@ def mfn_m15(control_id="MFN0002", balances=None):
     return "\r".join(lines)
 
 
-def oms_o05(control_id="OMS0001", lines=None, department="CC-ICU"):
-    """Stock requisition: ORC + RQD per line (RQD-7 the department cost centre, RQD-9 deliver-to)."""
+_PRIORITIES = {"S": "Stat", "A": "ASAP", "R": "Routine"}  # HL7 table 0485
+
+
+def oms_o05(control_id="OMS0001", lines=None, department="CC-ICU", priority="R", needed=None):
+    """Stock requisition (HL7 v2.5 chapter 4.10, OMS_O05): one order group per line - ORC (ORC-2 the
+    line's placer order number, ORC-4 the placer group number: the requisition), TQ1 (TQ1-9 priority,
+    table 0485: S stat, A ASAP, R routine) and RQD (RQD-2 item code, RQD-5 quantity, RQD-6 unit,
+    RQD-7 department cost centre, RQD-9 deliver-to, RQD-10 date needed)."""
     lines = lines or [{"code": "GZ-1010", "qty": 20, "unit": "BX"}, {"code": "SY-0005", "qty": 2, "unit": "CS"}]
-    out = [_msh("OMS^O05", control_id, "OMS_O05"), f"ORC|NW|REQ-{control_id}|||||||{_now()}"]
+    needed = needed or f"{datetime.date.today():%Y%m%d}"
+    out = [_msh("OMS^O05", control_id, "OMS_O05")]
     for number, line in enumerate(lines, 1):
         out += [
-            "TQ1|1||||||||R^Routine^HL70485",
+            f"ORC|NW|REQ-{control_id}-{number}||REQ-{control_id}|||||{_now()}",
+            f"TQ1|1||||||||{priority}^{_PRIORITIES.get(priority, priority)}^HL70485",
             f"RQD|{number}|{line['code']}^{line['code']}|||{line['qty']}|{line['unit']}|{department}||"
-            f"ICU-STORE^ICU store room|{datetime.date.today():%Y%m%d}",
+            f"ICU-STORE^ICU store room|{needed}",
         ]
     return "\r".join(out)
 
 
 def dft_p03(control_id="DFT0001", charges=None):
-    """Supply charges: EVN, PID, PV1 (patient data, for redaction tests) and one FT1 per charge."""
+    """Supply charges (HL7 v2.5 chapter 6, DFT_P03): EVN, PID, PV1 (patient data, for redaction
+    tests) and one FT1 per charge (FT1-2 transaction id, FT1-4 date, FT1-6 type CG, FT1-7 item,
+    FT1-10 quantity, FT1-13 department, FT1-16 patient location)."""
     charges = charges or [{"code": "GZ-1010", "qty": 2, "department": "CC-ICU", "location": "ICU^12^A"}]
     out = [_msh("DFT^P03", control_id, "DFT_P03"), f"EVN|P03|{_now()}",
            "PID|1||MRN-778812^^^HOSP^MR||Doe^Jane^Q||19800214|F|||12 Elm St^^Springfield^IL^62701||555-0101",

@@ -7,6 +7,8 @@ simulator's sender on 127.0.0.1.
 - a message whose MSH cannot be accepted is answered AR with the reason in ERR, nothing is
   applied, and it waits in the exception queue;
 - the same MSH-10 twice is acknowledged AA twice and has one effect;
+- an OMS^O05 stock requisition is acknowledged AA and, once the jobs ran, is one draft RFQ per
+  vendor booked on the cost centre of the department RQD-7 names (analytic distribution);
 - no patient data (PID / PV1) is in any stored payload.
 """
 
@@ -78,6 +80,28 @@ def test_mfn_m16_over_mllp_acknowledged_then_applied_once():
                          "ON t.id = s.product_tmpl_id WHERE t.default_code = 'GZ-1010'")[0][0] == 1
         assert query(db, "SELECT count(*) FROM res_partner WHERE ref = 'V-MEDLINE'")[0][0] == 1
 
+        # --- an OMS^O05 stock requisition: AA, then an RFQ per vendor on the cost centre -----------
+        requisition = hl7_peer.oms_o05("SUITE-4", department="CC-ICU")
+        ack = segments(hl7_peer.send("127.0.0.1", port, requisition))
+        assert ack["MSA"][1:3] == ["AA", "SUITE-4"], ack
+        assert query(db, "SELECT f.code FROM hc_message m JOIN hc_flow f ON f.id = m.flow_id "
+                         "WHERE m.idempotency_key LIKE 'SUITE-4@%%'") == [("oms_o05_demand",)]
+        assert wait_until_drained(db, timeout=120, settle=1.5), "the jobs did not drain"
+        states = query(db, "SELECT state, error_message FROM hc_message WHERE idempotency_key LIKE 'SUITE-4@%%'")
+        assert states == [("done", None)], states
+        [(centre,)] = query(db, "SELECT id FROM account_analytic_account WHERE code = 'CC-ICU'")
+        rfqs = query(db, """
+            SELECT p.ref, o.state, t.default_code, l.product_qty, l.analytic_distribution FROM purchase_order o
+              JOIN res_partner p ON p.id = o.partner_id JOIN purchase_order_line l ON l.order_id = o.id
+              JOIN product_product pp ON pp.id = l.product_id JOIN product_template t ON t.id = pp.product_tmpl_id
+             WHERE o.origin = 'REQ-SUITE-4' ORDER BY p.ref""")
+        assert rfqs == [("V-BD", "draft", "SY-0005", 2.0, {str(centre): 100}),
+                        ("V-MEDLINE", "draft", "GZ-1010", 20.0, {str(centre): 100})], rfqs
+        again = segments(hl7_peer.send("127.0.0.1", port, requisition))
+        assert again["MSA"][1:3] == ["AA", "SUITE-4"], again
+        assert wait_until_drained(db, timeout=60, settle=1.0)
+        assert query(db, "SELECT count(*) FROM purchase_order WHERE origin = 'REQ-SUITE-4'")[0][0] == 2
+
         # --- malformed: no MSH-12 -> AR with the reason, nothing applied, in the exception queue ---
         broken = hl7_peer.mfn_m16("SUITE-2", items=[{
             "code": "XX-0001", "name": "Never applied", "vendor": "V-NEW", "vendor_name": "New vendor",
@@ -86,8 +110,9 @@ def test_mfn_m16_over_mllp_acknowledged_then_applied_once():
         refused = segments(hl7_peer.send("127.0.0.1", port, broken))
         assert refused["MSA"][1:3] == ["AR", "SUITE-2"], refused
         assert refused["ERR"][3].startswith("101^") and "MSH-12" in refused["ERR"][8], refused
-        # An event no flow of the backend takes: AR 200.
-        unknown = segments(hl7_peer.send("127.0.0.1", port, hl7_peer.dft_p03("SUITE-3")))
+        # A message type no flow of the backend takes (BAR^P01, patient accounts): AR 200.
+        bar = hl7_peer.dft_p03("SUITE-3").replace("|DFT^P03^DFT_P03|", "|BAR^P01^BAR_P01|", 1)
+        unknown = segments(hl7_peer.send("127.0.0.1", port, bar))
         assert (unknown["MSA"][1], unknown["ERR"][3].split("^")[0]) == ("AR", "200"), unknown
         assert wait_until_drained(db, timeout=60, settle=1.0)
         queue = dict(query(db, "SELECT external_id, error_message FROM hc_message WHERE state = 'exception'"))

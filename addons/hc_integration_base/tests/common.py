@@ -214,7 +214,8 @@ class HcIntegrationMixin:
     @classmethod
     def create_code_table(cls, code, entries, model=None, env=None, **values):
         """A code table: ``entries`` maps each legacy code to a value, or to a record of
-        ``model`` when one is given."""
+        ``model`` when one is given. A table of that code an addon's data already holds (e.g.
+        ``department_analytic``, ``legacy_location``) gets the entries instead, its own replaced."""
         env = env or cls.env
         vals = {"name": code, "code": code}
         if model:
@@ -223,6 +224,10 @@ class HcIntegrationMixin:
             (0, 0, {"legacy_code": legacy, "res_id": target.id} if model else {"legacy_code": legacy, "value": target})
             for legacy, target in entries.items()
         ]
+        existing = env["hc.value.map"].search([("code", "=", code)], limit=1)
+        if existing:
+            existing.write({**vals, **values, "entry_ids": [(5, 0, 0), *vals["entry_ids"]]})
+            return existing
         return env["hc.value.map"].create({**vals, **values})
 
     # --- messages and jobs ---------------------------------------------------------------------

@@ -20,6 +20,12 @@ class HcFlow(models.Model):
         help="Stock balance flows: a reconciliation line whose value reaches this amount gives the "
         "steward an activity.",
     )
+    hc_reconcile_messages = fields.Boolean(
+        "Reconcile each message",
+        help="Inbound stock balance flows (an HL7 MFN^M15 through the MLLP listener, an inbound post): each message "
+        "is a reconciliation of its own, comparing the items it names with Odoo's quants at the mapped locations "
+        "(as the nightly pull compares every item). Off: a balance event only checks the urgent thresholds.",
+    )
     hc_steward_id = fields.Many2one(
         "res.users", string="Stock steward",
         help="Stock balance flows: who reviews the reconciliations and receives their activities.",

@@ -8,8 +8,9 @@ class HcHandlerStockBalance(models.AbstractModel):
 
     Each balance is a canonical document (schemas/stock_balance.v1.json). A page of a
     reconciliation's pull is staged as it is (one row per balance, unknown codes kept and named),
-    then counted; the page that completes the pull starts the comparison. A balance outside a
-    reconciliation (an event) only checks the urgent thresholds.
+    then counted; the page that completes the pull starts the comparison. A message outside a pull
+    (an event, an HL7 MFN^M15) is a reconciliation of its own - of the items it names - when its
+    flow reconciles each message; otherwise its balances only check the urgent thresholds.
     """
 
     _name = "hc.handler.stock_balance"
@@ -23,12 +24,23 @@ class HcHandlerStockBalance(models.AbstractModel):
         # A page is staged as a whole: no record per balance to link or bind.
         documents, _many = self._documents(message)
         rows = self._stage_rows(message, documents)
-        reconciliation = self.env["hc.reconciliation"].sudo().search(
+        Reconciliation = self.env["hc.reconciliation"].sudo()
+        reconciliation = Reconciliation.search(
             [("batch_run_id", "=", message.batch_run_id.id)], limit=1) if message.batch_run_id else None
         unknown = sum(1 for row in rows if not row["product_id"] or not row["location_id"])
         counts = {"created": len(rows) - unknown, "updated": 0, "unchanged": 0, "failed": unknown}
         if reconciliation:
             reconciliation._stage_page(rows)
+        elif not message.batch_run_id and message.flow_id.hc_reconcile_messages:
+            if Reconciliation.search_count([("message_id", "=", message.id)], limit=1):
+                return {"counts": {**counts, "created": 0, "unchanged": len(rows) - unknown}}  # compared already
+            flow = message.flow_id
+            reconciliation = Reconciliation.create({
+                "flow_id": flow.id, "message_id": message.id, "scope": "listed",
+                "user_id": (flow.hc_steward_id or flow.backend_id.responsible_user_id).id or False,
+            })
+            reconciliation._stage_message(rows)
+            message.write({"res_model": reconciliation._name, "res_id": reconciliation.id})
         self._check_thresholds(message, rows)
         return {"counts": counts}
 

@@ -40,6 +40,15 @@ class HcReconciliation(models.Model):
     backend_id = fields.Many2one(related="flow_id.backend_id", store=True)
     company_id = fields.Many2one(related="flow_id.company_id", store=True)
     batch_run_id = fields.Many2one("hc.batch.run", readonly=True, ondelete="set null", index=True)
+    message_id = fields.Many2one(
+        "hc.message", "Message", readonly=True, ondelete="set null", index="btree_not_null",
+        help="The inbound message whose balances this reconciliation compares (a flow reconciling each message).")
+    scope = fields.Selection(
+        [("all", "Every item the system knows"), ("listed", "The items of the message")], default="all",
+        required=True, readonly=True,
+        help="Every item: Odoo's stock of each item bound to the backend counts, so an item missing from the "
+        "balances is a difference (a full pull). The items of the message: only the items the balances name are "
+        "compared (a message reporting some items).")
     user_id = fields.Many2one("res.users", "Steward", default=lambda self: self.env.user, tracking=True)
     state = fields.Selection(
         [("running", "Fetching balances"), ("comparing", "Comparing"), ("done", "Done"), ("failed", "Failed")],
@@ -95,6 +104,14 @@ class HcReconciliation(models.Model):
         self.env["hc.stock.balance"].create([{**row, "reconciliation_id": self.id} for row in rows])
         self.invalidate_recordset(["pages_staged"])
         self._compare_if_complete()
+
+    def _stage_message(self, rows):
+        """Store the balances of a message reconciled on its own, and start the comparison: one
+        message is the whole of it."""
+        self.ensure_one()
+        self.env["hc.stock.balance"].create([{**row, "reconciliation_id": self.id} for row in rows])
+        self.write({"pages_staged": 1})
+        self._start_compare()
 
     def _compare_if_complete(self):
         """Start the comparison if the pull is complete and each of its pages is staged."""
@@ -221,7 +238,7 @@ class HcReconciliation(models.Model):
 
         A quant counts for its nearest mapped location (the location itself or its closest parent
         in the code table legacy_location); Odoo's side covers the products the legacy system
-        knows (in this run's balances or bound to the backend). Lines are written only for
+        knows (in this run's balances, or bound to the backend when the scope is every item). Lines are written only for
         differences, expired lots with stock, and balances naming an unknown item or location."""
         table = self.env["hc.value.map"].sudo().search([("code", "=", "legacy_location")], limit=1)
         mapped_ids = list({e.res_id for e in table.entry_ids if e.res_id}) if table else []
@@ -243,7 +260,7 @@ class HcReconciliation(models.Model):
                 SELECT product_id FROM legacy
                  UNION
                 SELECT pp.id FROM product_product pp
-                  JOIN hc_binding b ON b.backend_id = %(backend)s AND (
+                  JOIN hc_binding b ON %(every_item)s AND b.backend_id = %(backend)s AND (
                        (b.res_model = 'product.product' AND b.res_id = pp.id)
                     OR (b.res_model = 'product.template' AND b.res_id = pp.product_tmpl_id))
             ), quant_home AS (
@@ -280,7 +297,7 @@ class HcReconciliation(models.Model):
               FROM compared
              WHERE abs(legacy_qty - odoo_qty) > 0.00001 OR (expiry < %(today)s AND legacy_qty > 0)
             """, rec=self.id, mapped=mapped_ids, lot_expiry=lot_expiry, today=today, uid=uid,
-            backend=self.backend_id.id))
+            backend=self.backend_id.id, every_item=self.scope == "all"))
         self.env.cr.execute(SQL(
             """
             INSERT INTO hc_reconciliation_line (

@@ -15,3 +15,4 @@ from . import test_mapping_draft_soap
 from . import test_tour_mapping_draft
 from . import test_po_operations
 from . import test_hl7_catalog
+from . import test_hl7_requisition

@@ -1,0 +1,93 @@
+"""The demo MLLP backend's OMS^O05 flow: a stock requisition of the materials-management system
+becomes the demand document, then one draft RFQ per vendor booked on the department's cost centre."""
+
+from odoo.tests import tagged
+
+from odoo.addons.hc_integration_base.payload import hl7v2
+from odoo.addons.hc_integration_base.tests.common import HcIntegrationCase
+from odoo.addons.hc_integration_base.transports.mllp import MllpListener
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from legacy_sim import hl7_peer  # noqa: I001 - the repository root, put on sys.path by the base's tests
+
+
+@tagged("post_install", "-at_install")
+class TestHl7Requisition(HcIntegrationCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend = cls.env.ref("hc_procurement_sync.demo_backend_mmis_hl7")
+        cls.flow = cls.env.ref("hc_procurement_sync.demo_flow_hl7_requisitions")
+        cls.cost_centre = cls.env.ref("hc_procurement_sync.demo_analytic_icu")
+        cls.medline, cls.bd = cls.env["res.partner"].create([
+            {"name": "Medline", "ref": "V-MEDLINE", "is_company": True},
+            {"name": "Becton Dickinson", "ref": "V-BD", "is_company": True},
+        ])
+        cls.gauze, cls.syringe = cls.env["product.product"].create([
+            {"name": "Gauze swab", "default_code": "GZ-1010", "is_storable": True, "purchase_ok": True,
+             "seller_ids": [(0, 0, {"partner_id": cls.medline.id, "price": 12.5})]},
+            {"name": "Syringe 5 ml", "default_code": "SY-0005", "is_storable": True, "purchase_ok": True,
+             "seller_ids": [(0, 0, {"partner_id": cls.bd.id, "price": 96.0})]},
+        ])
+
+    def hl7(self, text):
+        """``text`` stored as the MLLP listener stores it, then its jobs run as the job runner runs them."""
+        with trap_jobs() as trap:
+            result = self.backend._hl7_receive(hl7v2.parse(text))
+            self.jobs = list(trap.enqueued_jobs)
+            self.run_jobs(trap)
+        return result
+
+    def rfqs(self, reference):
+        return self.env["purchase.order"].search([("origin", "=", reference)])
+
+    def test_oms_o05_makes_one_rfq_per_vendor_booked_on_the_cost_centre(self):
+        text = hl7_peer.oms_o05("OMS-T1", needed="20261215")
+        result = self.hl7(text)
+        self.assertEqual(result["code"], "AA")
+        [message] = result["messages"]
+        self.assertEqual((message.flow_id, message.state), (self.flow, "done"), message.error_message)
+        self.assertEqual(self.jobs[0].channel, "root.hc.mmis_hl7", "a routine requisition: the normal channel")
+        orders = self.rfqs("REQ-OMS-T1")  # ORC-4, the placer group number
+        self.assertEqual(set(orders.mapped("partner_id")), {self.medline, self.bd})
+        self.assertEqual(set(orders.mapped("state")), {"draft"})
+        quantities = {line.product_id: line.product_qty for line in orders.order_line}
+        self.assertEqual(quantities, {self.gauze: 20.0, self.syringe: 2.0})  # RQD-5
+        for line in orders.order_line:
+            self.assertEqual(line.analytic_distribution, {str(self.cost_centre.id): 100}, "RQD-7 CC-ICU")
+            self.assertEqual(str(line.date_planned.date()), "2026-12-15", "RQD-10")
+        self.assertEqual(set(orders.mapped("priority")), {"0"})
+        # The sender lost the ACK and sends the same message again: AA, nothing new.
+        again = self.hl7(text)
+        self.assertEqual((again["code"], again["duplicate"], self.jobs), ("AA", True, []))
+        self.assertEqual(self.rfqs("REQ-OMS-T1"), orders)
+        self.assertEqual(len(orders.order_line), 2)
+
+    def test_a_stat_requisition_runs_on_the_urgent_channel(self):
+        self.hl7(hl7_peer.oms_o05("OMS-T2", priority="S", lines=[{"code": "GZ-1010", "qty": 5, "unit": "BX"}]))
+        self.assertEqual((self.jobs[0].channel, self.jobs[0].priority), ("root.hc.mmis_hl7.urgent", 0))
+        self.assertEqual(self.rfqs("REQ-OMS-T2").priority, "1")
+
+    def test_a_line_without_quantity_stops_the_requisition_in_the_exception_queue(self):
+        text = hl7_peer.oms_o05("OMS-T3", lines=[{"code": "GZ-1010", "qty": 5, "unit": "BX"},
+                                                 {"code": "SY-0005", "qty": "", "unit": "CS"}])
+        [message] = self.hl7(text)["messages"]
+        self.assertEqual((message.state, message.error_category), ("exception", "mapping"))
+        self.assertIn("RQD-5", message.error_message)
+        self.assertFalse(self.rfqs("REQ-OMS-T3"), "nothing of it is applied")
+
+    def test_a_message_without_version_is_refused_and_kept(self):
+        listener = MllpListener(
+            lambda message: (lambda r: (r["code"] == "AA", r["reason"], r["code"], r["error_code"]))(
+                self.backend._hl7_receive(message)),
+            port=0, on_refused=lambda data, error: self.backend._hl7_record_refusal(data, error))
+        self.addCleanup(listener._server.server_close)
+        text = hl7_peer.oms_o05("OMS-T4").replace("|P|2.6|", "|P||", 1)  # no MSH-12
+        with trap_jobs() as trap:
+            ack = hl7v2.parse_ack(listener.handle_frame(text.encode()).to_er7())
+            trap.assert_jobs_count(0)
+        self.assertEqual((ack.code, ack.control_id, ack.error_code), ("AR", "OMS-T4", "101"))
+        message = self.env["hc.message"].search([("backend_id", "=", self.backend.id), ("external_id", "=", "OMS-T4")])
+        self.assertEqual(message.state, "exception")
+        self.assertIn("MSH-12", message.error_message)
+        self.assertFalse(self.rfqs("REQ-OMS-T4"))
