@@ -9,6 +9,7 @@ simulator's sender on 127.0.0.1.
 - the same MSH-10 twice is acknowledged AA twice and has one effect;
 - an OMS^O05 stock requisition is acknowledged AA and, once the jobs ran, is one draft RFQ per
   vendor booked on the cost centre of the department RQD-7 names (analytic distribution);
+- a DFT^P03 and an MFN^M15 are routed by their type: a done consumption move, a reconciliation;
 - no patient data (PID / PV1) is in any stored payload.
 """
 
@@ -101,6 +102,23 @@ def test_mfn_m16_over_mllp_acknowledged_then_applied_once():
         assert again["MSA"][1:3] == ["AA", "SUITE-4"], again
         assert wait_until_drained(db, timeout=60, settle=1.0)
         assert query(db, "SELECT count(*) FROM purchase_order WHERE origin = 'REQ-SUITE-4'")[0][0] == 2
+
+        # --- routed by MSH-9: supply charges are consumption, an inventory master a reconciliation ---
+        charges = segments(hl7_peer.send("127.0.0.1", port, hl7_peer.dft_p03("SUITE-5")))
+        assert charges["MSA"][1:3] == ["AA", "SUITE-5"], charges
+        master = segments(hl7_peer.send("127.0.0.1", port, hl7_peer.mfn_m15("SUITE-6")))
+        assert master["MSA"][1:3] == ["AA", "SUITE-6"], master
+        assert wait_until_drained(db, timeout=120, settle=1.5), "the jobs did not drain"
+        routed = query(db, "SELECT m.external_id, f.code, m.state FROM hc_message m JOIN hc_flow f ON f.id = m.flow_id "
+                           "WHERE m.external_id IN ('SUITE-5', 'SUITE-6') ORDER BY m.external_id")
+        assert routed == [("SUITE-5", "dft_p03_consumption", "done"), ("SUITE-6", "mfn_m15_balances", "done")], routed
+        moves = query(db, "SELECT t.default_code, m.product_uom_qty, m.state FROM stock_move m JOIN product_product p "
+                          "ON p.id = m.product_id JOIN product_template t ON t.id = p.product_tmpl_id "
+                          "WHERE m.origin = 'TSUITE-5-1'")
+        assert moves == [("GZ-1010", 2.0, "done")], moves
+        reconciliations = query(db, "SELECT r.state, r.scope, r.balance_count FROM hc_reconciliation r "
+                                    "JOIN hc_message m ON m.id = r.message_id WHERE m.external_id = 'SUITE-6'")
+        assert reconciliations == [("done", "listed", 2)], reconciliations
 
         # --- malformed: no MSH-12 -> AR with the reason, nothing applied, in the exception queue ---
         broken = hl7_peer.mfn_m16("SUITE-2", items=[{
