@@ -11,7 +11,6 @@
     "data": [
         "data/hc_allowed_model_data.xml",
         "data/hc_job_rights_data.xml",
-        "data/hc_procurement_data.xml",
         "views/sync_status_views.xml",
         "data/hc_workflow_data.xml",
     ],

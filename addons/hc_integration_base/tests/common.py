@@ -214,8 +214,8 @@ class HcIntegrationMixin:
     @classmethod
     def create_code_table(cls, code, entries, model=None, env=None, **values):
         """A code table: ``entries`` maps each legacy code to a value, or to a record of
-        ``model`` when one is given. A table of that code an addon's data already holds (e.g.
-        ``department_analytic``, ``legacy_location``) gets the entries instead, its own replaced."""
+        ``model`` when one is given. A table of that code the database already holds (addon or demo data, e.g.
+        ``legacy_location``, ``department_analytic``) gets the entries instead, its own replaced."""
         env = env or cls.env
         vals = {"name": code, "code": code}
         if model:
