@@ -1,6 +1,6 @@
 {
     "name": "Healthcare Integration Base: test models",
-    "summary": "Models the integration base's own tests need (a record with the sync mixin); never for production",
+    "summary": "What the base's tests and benchmarks need (a synced record, a bare route); never for production",
     "version": "19.0.1.0.0",
     "category": "Hidden/Tests",
     "author": "HC Integration Suite",

@@ -6,6 +6,13 @@ Prints accepted events per second with the p50/p95 latency of the 202 answer, th
 end-to-end latency (POST -> contact created by the job) at a steady rate. Then the same burst
 against a web node alone (no job runner on it, as in a deployment with separate job nodes), on
 a copy of the database: what the HTTP tier accepts when no job competes for the CPUs.
+
+Two ratios, each from bursts on the same server with the same clients and concurrency, make the
+figures comparable across machines:
+- against a bare route of the test addon (``/test_hc/bare``: declared like the inbound API, it
+  only answers 204): the share of Odoo's HTTP stack ceiling the inbound API reaches;
+- against the same events sent as the legacy system would without the suite: one JSON-RPC
+  ``execute_kw`` ``create`` of the contact (``res.partner``) per event, answered once it is stored.
 """
 
 import argparse
@@ -23,6 +30,7 @@ from urllib.parse import urlsplit
 import psycopg2
 import requests
 from _common import ROOT, dbname, plain_imports, table
+from _odoo_shell import ensure_database, suite_addons
 from _server import running_suite
 
 plain_imports()
@@ -33,6 +41,11 @@ from hc_integration_base.lifecycle import PROCESSED  # noqa: E402
 
 HEADERS = {"Content-Type": "application/json", "X-API-Key": "demo-inbound-key"}
 PATH = "/hc/in/stores_rest/contacts"
+BARE_PATH = "/test_hc/bare"  # test_hc_integration
+# The demo administrator: the legacy system's own user on an Odoo without the suite.
+RPC_LOGIN = ("admin", "admin")
+# The run command's addons and the test addon holding the bare route (never installed by run.sh).
+TEMPLATE = dbname("hc_bench_inbound")
 
 
 def percentile(values, share):
@@ -40,9 +53,51 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def burst(url, events, concurrency):
-    """Post ``events`` from ``concurrency`` keep-alive connections (http.client: the load
-    generator shares the machine's two cores with the server, so it must stay light)."""
+def inbound_request(i):
+    """One event for the inbound API: accepted when answered 202."""
+    body = json.dumps({"id": f"B-{uuid.uuid4().hex[:10]}", "name": f"Burst contact {i}"})
+    return PATH, body, HEADERS
+
+
+def bare_request(i):
+    """The same event to the bare route, which only answers 204."""
+    _path, body, headers = inbound_request(i)
+    return BARE_PATH, body, headers
+
+
+def rpc_request(db, uid):
+    """The same event as the legacy system would send it without the suite: an ``execute_kw``
+    ``create`` of the contact through ``/jsonrpc`` (as its integration user), answered once stored."""
+    def build(i):
+        external_id = f"R-{uuid.uuid4().hex[:10]}"
+        values = {"name": f"Burst contact {i}", "ref": external_id}
+        body = json.dumps({"jsonrpc": "2.0", "method": "call", "id": i, "params": {
+            "service": "object", "method": "execute_kw",
+            "args": [db, uid, RPC_LOGIN[1], "res.partner", "create", [values]]}})
+        return "/jsonrpc", body, {"Content-Type": "application/json"}
+    return build
+
+
+def rpc_login(url, db):
+    answer = requests.post(url + "/jsonrpc", timeout=30, json={"jsonrpc": "2.0", "method": "call", "params": {
+        "service": "common", "method": "login", "args": [db, *RPC_LOGIN]}}).json()
+    if not answer.get("result"):
+        raise RuntimeError(f"JSON-RPC login as {RPC_LOGIN[0]} failed: {answer}")
+    return answer["result"]
+
+
+def is_accepted(status, body):
+    """Whether an answer accepts its event: 202 (inbound API), 204 (bare route), a JSON-RPC
+    answer holding the new record's id."""
+    if status in (202, 204):
+        return True
+    return status == 200 and body.startswith(b'{"jsonrpc"') and isinstance(json.loads(body).get("result"), int)
+
+
+def burst(url, events, concurrency, build=inbound_request):
+    """Post ``events`` requests ``build(i)`` gives (path, body, headers) from ``concurrency``
+    keep-alive connections (http.client: the load generator shares the machine's two cores with
+    the server, so it must stay light). Returns (accepted, elapsed s, their latencies, refused)."""
     host = urlsplit(url)
     results, lock = [], threading.Lock()
     counter = iter(range(events))
@@ -55,12 +110,12 @@ def burst(url, events, concurrency):
                 i = next(counter, None)
             if i is None:
                 break
-            body = json.dumps({"id": f"B-{uuid.uuid4().hex[:10]}", "name": f"Burst contact {i}"})
+            path, body, headers = build(i)
             started = time.perf_counter()
-            connection.request("POST", PATH, body=body, headers=HEADERS)
+            connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
-            response.read()
-            local.append((response.status, (time.perf_counter() - started) * 1000))
+            answer = response.read()
+            local.append((is_accepted(response.status, answer), (time.perf_counter() - started) * 1000))
         connection.close()
         with lock:
             results.extend(local)
@@ -72,8 +127,40 @@ def burst(url, events, concurrency):
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    latencies = [ms for status, ms in results if status == 202]
-    return len(latencies), elapsed, latencies, sum(1 for status, _ in results if status != 202)
+    latencies = [ms for ok, ms in results if ok]
+    return len(latencies), elapsed, latencies, sum(1 for ok, _ in results if not ok)
+
+
+def three_bursts(url, db, events, concurrency, drain=True):
+    """The bare route, JSON-RPC creates and the inbound API, each ``events`` from ``concurrency``
+    clients on the server at ``url``, after a warm-up of each (every worker has served each kind
+    once). The inbound burst comes last: its backlog drains after it, competing with nothing
+    measured (``drain``: a node without the job runner keeps it queued). Returns
+    {kind: (accepted, elapsed, latencies, refused)}."""
+    rpc = rpc_request(db, rpc_login(url, db))
+    kinds = {"bare": bare_request, "rpc": rpc, "inbound": inbound_request}
+    for build in kinds.values():
+        burst(url, concurrency * 4, concurrency, build)
+    if drain:
+        wait_for_drain(url)
+    return {kind: burst(url, events, concurrency, build) for kind, build in kinds.items()}
+
+
+def per_second(figures):
+    accepted_count, elapsed, _latencies, _refused = figures
+    return accepted_count / elapsed
+
+
+def ratio(figures, baseline):
+    return per_second(figures) / per_second(baseline)
+
+
+def summary(figures):
+    count, elapsed, latencies, refused = figures
+    if not latencies:
+        return f"0/s ({refused} not accepted)"
+    return (f"{count / elapsed:.0f}/s, p50 {statistics.median(latencies):.1f} / p95 "
+            f"{percentile(latencies, 0.95):.1f} ms" + (f" ({refused} not accepted)" if refused else ""))
 
 
 def wait_for_drain(url, timeout=600):
@@ -141,12 +228,12 @@ def end_to_end(url, events, rate, db):
 
 
 def web_node_alone(events, concurrency, workers):
-    """The burst against a node without the job runner: the jobs stay queued in a copy."""
-    db = copy_database(dbname("hc_bench"), dbname("hc_bench_web_node"))
+    """The three bursts against a node without the job runner: the jobs stay queued in a copy."""
+    db = copy_database(TEMPLATE, dbname("hc_bench_web_node"))
     server = OdooServer(db, workers=workers, runner=False, logname="bench-web-node.log")
     try:
         server.start()
-        return burst(server.url, events, concurrency)
+        return three_bursts(server.url, db, events, concurrency, drain=False)
     finally:
         server.stop()
         drop_database(db)
@@ -158,35 +245,48 @@ def main():
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--e2e-events", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20)
+    parser.add_argument("--port", type=int, default=8369, help="the suite's HTTP port (and the next three)")
     args = parser.parse_args()
-    with running_suite() as (url, _process, db):
-        accepted, elapsed, latencies, rejected = burst(url, args.events, args.concurrency)
+    ensure_database(TEMPLATE, suite_addons() + ",test_hc_integration")
+    load_before = os.getloadavg()
+    with running_suite(port=args.port, template=TEMPLATE) as (url, _process, db):
+        bursts = three_bursts(url, db, args.events, args.concurrency)
         started = time.perf_counter()
         wait_for_drain(url)
         drained_s = time.perf_counter() - started
         e2e, unfinished, steady = end_to_end(url, args.e2e_events, args.rate, db)
+    load_during = os.getloadavg()
     conf = configparser.ConfigParser()
     conf.read(ROOT / "var" / f"odoo-{db}.conf")
-    alone, alone_elapsed, alone_latencies, _ = web_node_alone(
-        args.events, args.concurrency, int(conf["options"]["workers"]))
+    alone = web_node_alone(args.events, args.concurrency, int(conf["options"]["workers"]))
+    accepted, _elapsed, latencies, rejected = bursts["inbound"]
     table(
         ["measure", "value"],
         [
             ["machine, server", f"{os.cpu_count()} cores, {conf['options']['workers']} workers, "
                                 f"jobs {conf['queue_job']['channels']}"],
+            ["load average (1 min) before / after the suite's bursts",
+             f"{load_before[0]:.1f} / {load_during[0]:.1f} (5 min: {load_during[1]:.1f})"],
+            ["clients (keep-alive connections), events per burst", f"{args.concurrency}, {args.events}"],
             ["accepted events", f"{accepted} ({rejected} not accepted)"],
-            ["accepted events/s", f"{accepted / elapsed:.0f}"],
+            ["accepted events/s", f"{per_second(bursts['inbound']):.0f}"],
             ["202 latency p50 (ms)", f"{statistics.median(latencies):.1f}"],
             ["202 latency p95 (ms)", f"{percentile(latencies, 0.95):.1f}"],
+            ["bare route (204 only)", summary(bursts["bare"])],
+            ["JSON-RPC create of the contact", summary(bursts["rpc"])],
+            ["ratio: inbound / bare route (goal >= 0.5)", f"{ratio(bursts['inbound'], bursts['bare']):.2f}"],
+            ["ratio: inbound / JSON-RPC create (goal >= 2)", f"{ratio(bursts['inbound'], bursts['rpc']):.2f}"],
             ["burst backlog drained after (s)", f"{drained_s:.1f}"],
             [f"202 latency at {args.rate:g} ev/s, p50 / p95 (ms)",
              f"{statistics.median(steady):.1f} / {percentile(steady, 0.95):.1f}"],
             [f"end-to-end at {args.rate:g} ev/s, p50 (ms)", f"{statistics.median(e2e):.0f}" if e2e else "-"],
             [f"end-to-end at {args.rate:g} ev/s, p95 (ms)", f"{percentile(e2e, 0.95):.0f}" if e2e else "-"],
             ["end-to-end unfinished", unfinished],
-            ["web node alone: accepted events/s", f"{alone / alone_elapsed:.0f} ({alone} accepted)"],
-            ["web node alone: 202 p50 / p95 (ms)",
-             f"{statistics.median(alone_latencies):.1f} / {percentile(alone_latencies, 0.95):.1f}"],
+            ["web node alone: inbound", summary(alone["inbound"])],
+            ["web node alone: bare route", summary(alone["bare"])],
+            ["web node alone: JSON-RPC create", summary(alone["rpc"])],
+            ["web node alone: ratios inbound / bare, inbound / JSON-RPC",
+             f"{ratio(alone['inbound'], alone['bare']):.2f}, {ratio(alone['inbound'], alone['rpc']):.2f}"],
         ],
     )
 
