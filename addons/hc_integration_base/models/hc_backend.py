@@ -378,8 +378,10 @@ class HcBackend(models.Model):
     def _job_user(self):
         """The user the backend's jobs run as: its integration user, never the superuser."""
         self.ensure_one()
-        user = self.sudo().integration_user_id or self.env.ref("hc_integration_base.user_integration")
-        return user.id
+        # The default user by its cached XML ID: env.ref() checks the row exists, a query on each
+        # message queued.
+        return self.sudo().integration_user_id.id or self.env["ir.model.data"]._xmlid_to_res_id(
+            "hc_integration_base.user_integration", raise_if_not_found=True)
 
     @api.constrains("protocol", "auth_type")
     def _check_auth_protocol(self):
