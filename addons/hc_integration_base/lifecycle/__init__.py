@@ -1,5 +1,6 @@
 """The message lifecycle in plain Python (no ORM): states, transitions, the state sets every
-other file uses, failure classification and named locks.
+other file uses, failure classification and named locks; and the states of a batch run
+(``lifecycle.runs``, imported as a module: its names are a run's, not a message's).
 
 Spelled out here once, as queue_job spells its job states once in ``job.py``: a set typed again
 elsewhere (a tuple in a domain, a list inside SQL) drifts from this one. Models, controllers and
@@ -36,3 +37,4 @@ from .states import (
 from .errors import PermanentError
 from .failures import CATEGORIES, Decision, classify
 from .locks import lock_key, try_xact_lock
+from . import runs

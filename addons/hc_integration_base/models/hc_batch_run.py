@@ -11,6 +11,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import ENQUEUED, FAILED, PENDING, STARTED, WAIT_DEPENDENCIES
 
 from .. import lifecycle
+from ..lifecycle import runs
 from ..transports.errors import TransportError
 from .hc_message_jobs import current_job_attempt
 
@@ -45,8 +46,12 @@ class HcBatchRun(models.Model):
         [("manual", "Manual"), ("scheduled", "Scheduled"), ("resume", "Resumed")], required=True, default="manual"
     )
     state = fields.Selection(
-        [("running", "Running"), ("done", "Done"), ("failed", "Failed"), ("cancelled", "Cancelled")],
-        default="running", required=True, tracking=True, index=True,
+        runs.STATES, default=runs.RUNNING, required=True, tracking=True, index=True,
+    )
+    # lifecycle.runs' sets as a flag, for views (which never spell a set of states out).
+    can_resume = fields.Boolean(
+        compute="_compute_can_resume",
+        help="Stopped before its last page (failed or cancelled) with pages left: Resume continues it.",
     )
     started_at = fields.Datetime(default=fields.Datetime.now, readonly=True)
     fetched_at = fields.Datetime("Last page fetched", readonly=True)
@@ -85,6 +90,20 @@ class HcBatchRun(models.Model):
     def _compute_name(self):
         for run in self:
             run.name = f"{run.flow_id.display_name} · {fields.Datetime.to_string(run.started_at) or ''}"
+
+    @api.depends("state", "all_fetched")
+    def _compute_can_resume(self):
+        for run in self:
+            run.can_resume = run.state in runs.STOPPED and not run.all_fetched
+
+    @api.model
+    def _get_view(self, view_id=None, view_type="form", **options):
+        """The form's status bar shows ``lifecycle.runs.STATUSBAR`` (a view cannot import the set)."""
+        arch, view = super()._get_view(view_id, view_type, **options)
+        if view_type == "form":
+            for node in arch.xpath("//header/field[@name='state'][@widget='statusbar']"):
+                node.set("statusbar_visible", ",".join(runs.STATUSBAR))
+        return arch, view
 
     @api.depends("page_message_ids.state", "state", "pages_fetched", "pages_total")
     def _compute_counts(self):
@@ -132,7 +151,7 @@ class HcBatchRun(models.Model):
                     done=item["done"], fetched=run.pages_fetched)
             finished = run.all_fetched and not item["pending"]
             run.finished_at = item["last"] if finished else False
-            end = run.finished_at or (run.fetched_at if run.state != "running" else fields.Datetime.now())
+            end = run.finished_at or (run.fetched_at if run.state != runs.RUNNING else fields.Datetime.now())
             run.duration = (end - run.started_at).total_seconds() if end and run.started_at else 0.0
 
     @api.model_create_multi
@@ -163,7 +182,7 @@ class HcBatchRun(models.Model):
         later pull of its flow.
         """
         self.ensure_one()
-        if self.state != "running" or (self.checkpoint or False) != (checkpoint or False):
+        if self.state != runs.RUNNING or (self.checkpoint or False) != (checkpoint or False):
             return "stale: the run moved on or stopped"
         flow = self.flow_id
         number = self.pages_fetched + 1
@@ -221,7 +240,7 @@ class HcBatchRun(models.Model):
                 self, page.records, page_number=pages, correlation_id=page.correlation_id or None,
             )
         if page.next is None:
-            vals.update(all_fetched=True, state="done", checkpoint=False, pages_total=pages)
+            vals.update(all_fetched=True, state=runs.DONE, checkpoint=False, pages_total=pages)
             self.write(vals)
             self._advance_watermark()
             self._on_finished()
@@ -234,7 +253,7 @@ class HcBatchRun(models.Model):
         return f"page of {len(page.records)} records"
 
     def _fail(self, message):
-        self.write({"state": "failed", "error_message": message})
+        self.write({"state": runs.FAILED, "error_message": message})
         self._on_failed()
         return message
 
@@ -254,23 +273,23 @@ class HcBatchRun(models.Model):
     def _advance_watermark(self):
         """Every page of the run is stored: the next pull of the flow asks for what changed since
         this one started (a failed or cancelled run never moves it)."""
-        for run in self.filtered(lambda r: r.state == "done" and r.all_fetched):
+        for run in self.filtered(lambda r: r.state == runs.DONE and r.all_fetched):
             flow = run.flow_id.sudo()
             if not flow.changed_since_watermark or flow.changed_since_watermark < run.started_at:
                 flow.changed_since_watermark = run.started_at
 
     # --- actions ------------------------------------------------------------------------------------
     def action_cancel(self):
-        running = self.filtered(lambda r: r.state == "running")
-        running.write({"state": "cancelled"})
+        running = self.filtered(lambda r: r.state == runs.RUNNING)
+        running.write({"state": runs.CANCELLED})
         running._on_failed()
 
     def action_resume(self):
         """Continue a cancelled or failed run from its last stored page."""
         for run in self:
-            if run.state not in ("cancelled", "failed") or run.all_fetched:
+            if not run.can_resume:
                 raise UserError(self.env._("Only an unfinished cancelled or failed run can be resumed."))
-            run.write({"state": "running", "trigger": "resume", "error_message": False})
+            run.write({"state": runs.RUNNING, "trigger": "resume", "error_message": False})
             run._on_resumed()
             run._enqueue_fetch()
 
@@ -309,14 +328,14 @@ class HcBatchRun(models.Model):
         the backend's responsible an activity on the run."""
         minutes = self._stuck_minutes()
         limit = fields.Datetime.now() - timedelta(minutes=minutes)
-        runs = self.search([
-            ("state", "=", "running"),
+        stuck = self.search([
+            ("state", "=", runs.RUNNING),
             "|", ("fetched_at", "<", limit), "&", ("fetched_at", "=", False), ("started_at", "<", limit),
         ])
-        if not runs:
+        if not stuck:
             return
-        live, last = self._live_jobs(self._name, "_job_fetch_page", runs)
-        for run in runs:
+        live, last = self._live_jobs(self._name, "_job_fetch_page", stuck)
+        for run in stuck:
             if run.id in live:
                 continue
             job = last.get(run.id)

@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 
 from ..exceptions import PermanentError
+from ..lifecycle import runs
 from ..mapping.paths import MISSING, PathError, json_getter, looks_like_xpath, parse_path, xml_selector
 from ..transports.base import Request
 from ..transports.paging import PageContract, PagingError
@@ -635,7 +636,7 @@ class HcFlow(models.Model):
         self.ensure_one()
         if self.direction != "pull" or not self.remote_resource:
             raise UserError(self.env._("Only a pull flow with a remote resource can be pulled."))
-        if self.batch_run_ids.filtered(lambda r: r.state == "running"):
+        if self.batch_run_ids.filtered(lambda r: r.state == runs.RUNNING):
             raise UserError(self.env._("A pull of %s is already running.", self.name))
         run = self.env["hc.batch.run"].create(
             {"flow_id": self.id, "trigger": self.env.context.get("hc_trigger", "manual")}
@@ -652,7 +653,7 @@ class HcFlow(models.Model):
     def _cron_scheduled_pulls(self):
         for flow in self.search([("direction", "=", "pull"), ("mode", "in", ("batch", "both")),
                                  ("backend_id.active", "=", True)]):
-            if not flow.batch_run_ids.filtered(lambda r: r.state == "running"):
+            if not flow.batch_run_ids.filtered(lambda r: r.state == runs.RUNNING):
                 flow.with_context(hc_trigger="scheduled").action_pull_now()
 
     def action_view_batch_runs(self):

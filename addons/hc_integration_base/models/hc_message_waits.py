@@ -23,7 +23,7 @@ from odoo import fields, models
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..lifecycle import BLOCKING, try_xact_lock
+from ..lifecycle import BLOCKING, runs, try_xact_lock
 
 _logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class HcMessage(models.Model):
                  "|", ("batch_run_id", "!=", False), ("id", "<", self.id)],
                 limit=1,
             ) or self.env["hc.batch.run"].sudo().search_count(
-                [("flow_id", "in", flows.ids), ("state", "=", "running"), ("write_date", ">", now - STALE_RUN)],
+                [("flow_id", "in", flows.ids), ("state", "=", runs.RUNNING), ("write_date", ">", now - STALE_RUN)],
                 limit=1,
             )
         )

@@ -5,7 +5,7 @@ from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from ..lifecycle import DUPLICATE, IGNORED, NEEDS_PERSON, PENDING, RETRYABLE, TERMINAL
+from ..lifecycle import DUPLICATE, IGNORED, NEEDS_PERSON, PENDING, RETRYABLE, TERMINAL, runs
 from ..payload.inbound import json_path_value
 
 SYNC_STATES = [
@@ -342,7 +342,7 @@ class HcSyncMixin(models.AbstractModel):
         if pulls and not unbound:
             started = []
             for flow in pulls:
-                if not flow.batch_run_ids.filtered(lambda r: r.state == "running"):
+                if not flow.batch_run_ids.filtered(lambda r: r.state == runs.RUNNING):
                     flow.with_context(hc_trigger="manual").action_pull_now()
                 started.append(flow.display_name)
             return self.env._(

@@ -71,12 +71,16 @@ class TestBatchRun(HcIntegrationCase):
             run.action_cancel()
             self.run_jobs(trap)  # page 1 is applied; the queued fetch sees the cancel
         self.assertEqual((run.state, run.pages_fetched, run.count_created), ("cancelled", 1, 4))
+        self.assertTrue(run.can_resume, "the form offers Resume while pages remain")
         with trap_jobs() as trap:
             run.action_resume()
             trap.assert_jobs_count(1)
             self.assertEqual(trap.enqueued_jobs[0].args, (run.checkpoint,))
             self.run_jobs(trap)
         self.assertEqual((run.state, run.pages_fetched, run.count_created), ("done", 3, 10))
+        self.assertFalse(run.can_resume)
+        with self.assertRaises(UserError):
+            run.action_resume()
         self.assertEqual(sorted(run.page_message_ids.mapped("page_number")), [1, 2, 3])
         self.assertEqual(len(self.partners()), 10)
 
@@ -100,6 +104,11 @@ class TestBatchRun(HcIntegrationCase):
             self.sims.bring_up("rest")
         self.assertEqual(run.state, "failed")
         self.assertIn("refused", run.error_message)
+        self.assertTrue(run.can_resume, "a failed run with pages left offers Resume")
+
+    def test_form_status_bar_shows_the_happy_path(self):
+        arch = self.env["hc.batch.run"].get_view(view_type="form")["arch"]
+        self.assertIn('statusbar_visible="running,done"', arch)
 
 
 class Materiales:

@@ -1,5 +1,9 @@
 from odoo import api, fields, models
 
+from odoo.addons.hc_integration_base.lifecycle import runs
+
+from .. import reconciliation_states as states
+
 
 class HcFlow(models.Model):
     _inherit = "hc.flow"
@@ -56,14 +60,14 @@ class HcBatchRun(models.Model):
 
     def _on_finished(self):
         result = super()._on_finished()
-        self._reconciliations(["running"])._on_pull_finished()
+        self._reconciliations([states.RUNNING])._on_pull_finished()
         return result
 
     def _on_failed(self):
         result = super()._on_failed()
-        for reconciliation in self._reconciliations(["running", "comparing"]):
+        for reconciliation in self._reconciliations(states.IN_PROGRESS):
             run = reconciliation.batch_run_id
-            if run.state == "cancelled":
+            if run.state == runs.CANCELLED:
                 reconciliation._fail(self.env._("The balance pull was cancelled."), alert=False)
             else:
                 reconciliation._fail(run.error_message or self.env._("The balance pull failed."))
@@ -71,7 +75,7 @@ class HcBatchRun(models.Model):
 
     def _on_resumed(self):
         result = super()._on_resumed()
-        self._reconciliations(["failed"]).write({"state": "running", "error_message": False})
+        self._reconciliations([states.FAILED]).write({"state": states.RUNNING, "error_message": False})
         return result
 
     @api.model

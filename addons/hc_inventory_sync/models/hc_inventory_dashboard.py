@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .. import reconciliation_states as states
+
 
 class HcInventoryDashboard(models.Model):
     """The stores' view of the integration: one record per company, every figure computed live."""
@@ -10,9 +12,8 @@ class HcInventoryDashboard(models.Model):
     name = fields.Char(default="Inventory integration", required=True)
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company, required=True)
     last_reconciliation_id = fields.Many2one("hc.reconciliation", compute="_compute_figures")
-    last_reconciliation_state = fields.Selection(
-        [("running", "Fetching balances"), ("comparing", "Comparing"), ("done", "Done"), ("failed", "Failed")],
-        compute="_compute_figures")
+    last_reconciliation_state = fields.Selection(states.STATES, compute="_compute_figures")
+    last_reconciliation_in_progress = fields.Boolean(compute="_compute_figures")
     last_reconciliation_date = fields.Datetime(compute="_compute_figures")
     last_reconciliation_progress = fields.Float(compute="_compute_figures")
     open_discrepancy_count = fields.Integer("Open discrepancies", compute="_compute_figures")
@@ -39,6 +40,7 @@ class HcInventoryDashboard(models.Model):
             last = self.env["hc.reconciliation"].search([("company_id", "in", [company, False])], limit=1)
             board.last_reconciliation_id = last
             board.last_reconciliation_state = last.state
+            board.last_reconciliation_in_progress = last.is_in_progress
             board.last_reconciliation_date = last.date
             board.last_reconciliation_progress = last.progress
             board.open_discrepancy_count = self.env["hc.reconciliation.line"].search_count(

@@ -5,8 +5,10 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from odoo.addons.hc_integration_base.lifecycle import PENDING, SET_ASIDE
+from odoo.addons.hc_integration_base.lifecycle import PENDING, SET_ASIDE, runs
 from odoo.addons.queue_job.job import FAILED
+
+from .. import reconciliation_states as states
 
 _logger = logging.getLogger(__name__)
 
@@ -51,9 +53,11 @@ class HcReconciliation(models.Model):
         "compared (a message reporting some items).")
     user_id = fields.Many2one("res.users", "Steward", default=lambda self: self.env.user, tracking=True)
     state = fields.Selection(
-        [("running", "Fetching balances"), ("comparing", "Comparing"), ("done", "Done"), ("failed", "Failed")],
-        default="running", required=True, readonly=True, tracking=True, index=True,
+        states.STATES, default=states.RUNNING, required=True, readonly=True, tracking=True, index=True,
     )
+    # reconciliation_states' sets as a flag, for views (which never spell a set of states out).
+    is_in_progress = fields.Boolean(
+        compute="_compute_is_in_progress", help="Fetching or comparing balances: no result yet.")
     date = fields.Datetime("Run date", default=fields.Datetime.now, readonly=True)
     compared_at = fields.Datetime(readonly=True)
     pages_staged = fields.Integer(readonly=True)
@@ -79,12 +83,17 @@ class HcReconciliation(models.Model):
     @api.depends("batch_run_id.progress", "state", "pages_staged")
     def _compute_progress(self):
         for rec in self:
-            if rec.state in ("done", "comparing"):
-                rec.progress = 100.0 if rec.state == "done" else 99.0
+            if rec.state in states.FETCHED:
+                rec.progress = 100.0 if rec.state == states.DONE else 99.0
                 continue
             run = rec.batch_run_id
             total = run.pages_total or (run.pages_fetched if run.all_fetched else 0)
             rec.progress = min(98.0, 100.0 * rec.pages_staged / total) if total else 0.0
+
+    @api.depends("state")
+    def _compute_is_in_progress(self):
+        for rec in self:
+            rec.is_in_progress = rec.state in states.IN_PROGRESS
 
     @api.depends("line_ids.state")
     def _compute_line_counts(self):
@@ -123,7 +132,7 @@ class HcReconciliation(models.Model):
 
     def _start_compare(self):
         self.ensure_one()
-        self.write({"state": "comparing", "error_message": False})
+        self.write({"state": states.COMPARING, "error_message": False})
         self.with_delay(
             channel=self.flow_id.channel, identity_key=f"hc.reconciliation:{self.id}:compare",
             description=f"Compare {self.name} with Odoo's stock",
@@ -144,7 +153,7 @@ class HcReconciliation(models.Model):
     def _on_page_failed(self, message):
         """A page of the balance pull went to the exception queue: comparing without it would
         report its balances as differences. Retrying the page revives the reconciliation."""
-        for rec in self.filtered(lambda r: r.state == "running"):
+        for rec in self.filtered(lambda r: r.state == states.RUNNING):
             rec._fail(self.env._(
                 "Page %(page)s of the balance pull is in the exception queue (message %(id)s): %(error)s "
                 "Retry it once its cause is fixed and the comparison starts.",
@@ -152,7 +161,7 @@ class HcReconciliation(models.Model):
 
     def _fail(self, reason, alert=True):
         for rec in self:
-            rec.write({"state": "failed", "error_message": reason})
+            rec.write({"state": states.FAILED, "error_message": reason})
             if alert:
                 rec._alert_steward(self.env._("Reconciliation %s failed", rec.name), reason)
 
@@ -177,11 +186,11 @@ class HcReconciliation(models.Model):
         vanished is started again."""
         limit = fields.Datetime.now() - timedelta(minutes=minutes)
         Message = self.env["hc.message"].sudo()
-        for rec in self.search([("state", "=", "running")]):
+        for rec in self.search([("state", "=", states.RUNNING)]):
             run = rec.batch_run_id
-            if not run or run.state == "running" or (run.fetched_at or run.started_at) >= limit:
+            if not run or run.state == runs.RUNNING or (run.fetched_at or run.started_at) >= limit:
                 continue  # the run's own watchdog ends it first; its hooks move this one
-            if run.state in ("failed", "cancelled"):
+            if run.state in runs.STOPPED:
                 rec._fail(run.error_message or self.env._("The balance pull stopped before its last page."))
                 continue
             if Message.search_count([("batch_run_id", "=", run.id), ("state", "in", PENDING)], limit=1):
@@ -196,7 +205,7 @@ class HcReconciliation(models.Model):
                 "staged; not processed: %(missing)s.",
                 minutes=minutes, staged=rec.pages_staged, pages=len(run.page_message_ids),
                 missing=", ".join(f"page {m.page_number} ({m.state})" for m in missing) or "-"))
-        comparing = self.search([("state", "=", "comparing"), ("write_date", "<", limit)])
+        comparing = self.search([("state", "=", states.COMPARING), ("write_date", "<", limit)])
         if comparing:
             live, last = self.env["hc.batch.run"]._live_jobs(self._name, "_job_compare", comparing)
             for rec in comparing:
@@ -212,7 +221,7 @@ class HcReconciliation(models.Model):
     # --- comparison ------------------------------------------------------------------------------
     def _job_compare(self):
         self.ensure_one()
-        if self.state != "comparing":
+        if self.state != states.COMPARING:
             return f"nothing to do: {self.state}"
         self.env.flush_all()
         self._insert_lines()
@@ -225,7 +234,7 @@ class HcReconciliation(models.Model):
         balances = self.env.execute_query(SQL(
             "SELECT count(*) FROM hc_stock_balance WHERE reconciliation_id = %s", self.id))[0][0]
         self.write({
-            "state": "done", "compared_at": fields.Datetime.now(), "balance_count": balances,
+            "state": states.DONE, "compared_at": fields.Datetime.now(), "balance_count": balances,
             "discrepancy_count": stats[0], "expired_count": stats[1], "unknown_count": stats[2],
             "value_total": stats[3],
         })
@@ -345,7 +354,7 @@ class HcReconciliation(models.Model):
             )
 
     def _purge_older_staging(self):
-        older = self.search([("flow_id", "=", self.flow_id.id), ("id", "<", self.id), ("state", "=", "done")])
+        older = self.search([("flow_id", "=", self.flow_id.id), ("id", "<", self.id), ("state", "=", states.DONE)])
         if older:
             self.env.cr.execute(SQL("DELETE FROM hc_stock_balance WHERE reconciliation_id = ANY(%s)", older.ids))
 
