@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -21,6 +22,9 @@ plain_imports()
 from hc_integration_base.lifecycle import PENDING  # noqa: E402
 
 TEMPLATE = dbname("hc_bench")
+# The demo inbound key of the stores system (demo data of the base).
+DEMO_KEY = {"X-API-Key": "demo-inbound-key"}
+HEADERS = {"Content-Type": "application/json", **DEMO_KEY}
 
 
 def fresh_database(name):
@@ -32,6 +36,27 @@ def fresh_database(name):
 
 def drop_database(name):
     subprocess.run(["dropdb", "--if-exists", "--force", name], check=False, capture_output=True)
+
+
+@contextmanager
+def suite_round(name, items=500, suppliers=40, workers=2, logname=None):
+    """One round of a reliability script: a fresh copy of the benchmark database named ``name``,
+    the simulators and an Odoo server on it, not started yet (a round prepares the database
+    first). Yields (database, simulators, server); stops the server and the simulators however
+    the round ends. A round that raises keeps its database and server log, and says so; dropping
+    the database after a good round is the caller's (some keep it when a count is wrong)."""
+    db = fresh_database(name)
+    sims = Simulators(items=items, suppliers=suppliers)
+    server = OdooServer(db, workers=workers, logname=logname)
+    server.log.unlink(missing_ok=True)
+    try:
+        yield db, sims, server
+    except Exception:
+        print(f"{name} failed: its database {db} and log {server.log} are kept")
+        raise
+    finally:
+        server.stop()
+        sims.stop()
 
 
 def in_odoo(db, function, **params):

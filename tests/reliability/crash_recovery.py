@@ -16,20 +16,7 @@ import threading
 import time
 
 import requests
-from _harness import (
-    PENDING,
-    OdooServer,
-    Simulators,
-    drop_database,
-    fresh_database,
-    in_odoo,
-    query,
-    scalar,
-    table,
-    wait_until_drained,
-)
-
-HEADERS = {"Content-Type": "application/json", "X-API-Key": "demo-inbound-key"}
+from _harness import HEADERS, PENDING, drop_database, in_odoo, query, scalar, suite_round, table, wait_until_drained
 
 
 class EventStream(threading.Thread):
@@ -64,11 +51,7 @@ class EventStream(threading.Thread):
 
 
 def one_round(index, items, events, kill_at, page_size, rate):
-    db = fresh_database(f"hc_crash_{index}")
-    sims = Simulators(items=items)
-    server = OdooServer(db, logname=f"crash-{index}.log")
-    server.log.unlink(missing_ok=True)
-    try:
+    with suite_round(f"hc_crash_{index}", items=items, logname=f"crash-{index}.log") as (db, sims, server):
         before = in_odoo(db, "crash_setup", rest_url=sims.rest_url, wsdl_url=sims.wsdl_url,
                          page_size=page_size)["products"]
         server.start()
@@ -109,13 +92,6 @@ def one_round(index, items, events, kill_at, page_size, rate):
             "signals_without_one_rfq": sum(1 for ref in stream.sent if rfqs.get(ref) != 1),
             "stuck": stuck, "exceptions": exceptions,
         }
-    except Exception:
-        print(f"round {index} failed: its database {db} and log {server.log} are kept")
-        server.stop()
-        sims.stop()
-        raise
-    server.stop()
-    sims.stop()
     drop_database(db)
     return res
 

@@ -25,19 +25,7 @@ import threading
 import time
 
 import requests
-from _harness import (
-    OdooServer,
-    Simulators,
-    drop_database,
-    fresh_database,
-    in_odoo,
-    query,
-    scalar,
-    table,
-    wait_until_drained,
-)
-
-HEADERS = {"Content-Type": "application/json", "X-API-Key": "demo-inbound-key"}
+from _harness import HEADERS, drop_database, in_odoo, query, scalar, suite_round, table, wait_until_drained
 
 
 def post_events(url, prefix, count, rate, accepted):
@@ -74,12 +62,8 @@ def main(argv=None):
     parser.add_argument("--outage-orders", type=int, default=50)
     parser.add_argument("--workers", type=int, default=3)
     args = parser.parse_args(argv)
-    db = fresh_database("hc_faults")
-    sims = Simulators(items=args.items)
-    server = OdooServer(db, workers=args.workers, logname="faults.log")
-    server.log.unlink(missing_ok=True)
-    started = time.monotonic()
-    try:
+    with suite_round("hc_faults", items=args.items, workers=args.workers, logname="faults.log") as (db, sims, server):
+        started = time.monotonic()
         before = in_odoo(db, "fault_setup", rest_url=sims.rest_url, wsdl_url=sims.wsdl_url)["products"]
         first = scalar(db, "SELECT coalesce(max(id), 0) FROM hc_message")
         in_odoo(db, "fault_confirm_orders", count=args.orders, prefix="FI")  # queued pushes, run once the server is up
@@ -147,12 +131,6 @@ def main(argv=None):
             ON f.id = m.flow_id WHERE m.id > %s AND f.object_type = 'purchase_order' GROUP BY m.state""",
                                    (outage_first,)))
         final_breaker = scalar(db, "SELECT breaker_state FROM hc_backend WHERE code = 'gateway_soap'")
-    except Exception:
-        print(f"the run failed: database {db} and log {server.log} are kept")
-        raise
-    finally:
-        server.stop()
-        sims.stop()
     unfinished = sum(v for k, v in states.items() if k not in ("done", "exception", "duplicate"))
     bad_categories = {k: v for k, v in categories.items() if k not in ("transport", "remote")}
     checks = [

@@ -14,19 +14,9 @@ import json
 import time
 
 import requests
-from _harness import (
-    OdooServer,
-    Simulators,
-    drop_database,
-    fresh_database,
-    in_odoo,
-    query,
-    scalar,
-    table,
-    wait_until_drained,
-)
+from _harness import DEMO_KEY as KEY
+from _harness import drop_database, in_odoo, query, scalar, suite_round, table, wait_until_drained
 
-KEY = {"X-API-Key": "demo-inbound-key"}
 HOSTILE = [
     "Robert'); DROP TABLE res_partner;--",
     "' OR '1'='1",
@@ -73,12 +63,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--strings-rounds", type=int, default=3, help="copies of each hostile string sent")
     args = parser.parse_args(argv)
-    db = fresh_database("hc_hostile")
-    sims = Simulators(items=60, suppliers=12)
-    server = OdooServer(db, workers=2, logname="hostile.log")
-    server.log.unlink(missing_ok=True)
     rows, failures = [], []
-    try:
+    with suite_round("hc_hostile", items=60, suppliers=12, logname="hostile.log") as (db, sims, server):
         # Hostile strings in the legacy system's own data: supplier and item names pulled by Odoo.
         for i, text in enumerate(HOSTILE):
             sims.admin(f"/_admin/items/ITM-{i + 1:06d}", {"name": text, "vendor_item_code": text[:60]})
@@ -133,12 +119,6 @@ def main(argv=None):
             "Traceback")
         exceptions = dict(query(db, "SELECT error_category, count(*) FROM hc_message WHERE state = 'exception' "
                                     "GROUP BY error_category"))
-    except Exception:
-        print(f"the run failed: database {db} and log {server.log} are kept")
-        raise
-    finally:
-        server.stop()
-        sims.stop()
     table(["hostile request", "status", "error code", "verdict"], rows)
     print()
     summary = [

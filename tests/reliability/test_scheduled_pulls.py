@@ -4,14 +4,11 @@ the exception queue."""
 
 import time
 
-from _harness import OdooServer, Simulators, drop_database, fresh_database, in_odoo, query, wait_until_drained
+from _harness import drop_database, in_odoo, query, suite_round, wait_until_drained
 
 
 def test_scheduled_pulls_started_together_end_without_exceptions():
-    db = fresh_database("hc_scheduled_pulls")
-    sims = Simulators(items=1000, suppliers=40)
-    server = OdooServer(db, workers=3, logname="scheduled-pulls.log")
-    try:
+    with suite_round("hc_scheduled_pulls", items=1000, workers=3, logname="scheduled-pulls.log") as (db, sims, server):
         started = in_odoo(db, "start_scheduled_pulls", rest_url=sims.rest_url, wsdl_url=sims.wsdl_url)
         assert started["runs"] >= 4, started  # suppliers, items, demand signals, stock balances
         server.start()
@@ -30,7 +27,4 @@ def test_scheduled_pulls_started_together_end_without_exceptions():
         assert query(db, "SELECT count(*) FROM product_template WHERE default_code LIKE 'ITM-%%'")[0][0] == 1000
         assert query(db, """SELECT count(*) FROM product_supplierinfo s JOIN product_template t
                              ON t.id = s.product_tmpl_id WHERE t.default_code LIKE 'ITM-%%'""")[0][0] == 1000
-    finally:
-        server.stop()
-        sims.stop()
-        drop_database(db)
+    drop_database(db)
