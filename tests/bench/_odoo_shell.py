@@ -96,6 +96,17 @@ def copy_database(template, name):
     return name
 
 
+def run_on_copy(template, name, target, simulator, **params):
+    """``run_in_odoo(name, target, **params)`` on ``name``, a throwaway copy of ``template``, while
+    ``simulator`` (already started; anything with a ``stop()``) serves it: one way of a benchmark,
+    in a database and a process of its own. The copy and the simulator are gone afterwards."""
+    try:
+        return run_in_odoo(copy_database(template, name), target, **params)
+    finally:
+        simulator.stop()
+        subprocess.run(["dropdb", "--if-exists", "--force", name], check=False, capture_output=True)
+
+
 def run_in_odoo(db, target, **params):
     """Run ``target`` (``"module:function"``, a module of tests/bench or tests/reliability) in
     ``odoo-bin shell`` on ``db``: the shell imports the module and calls ``function(env)``, with

@@ -9,10 +9,10 @@ simulator's N items into products with their vendor price line, three ways:
 
 import time
 
-import requests
 from _in_odoo_common import (
     cpu_seconds,
     drain,
+    fetch_all,
     params,
     point_backends_at,
     pull,
@@ -29,18 +29,6 @@ def counts(env):
             env["hc.binding"].search_count([("res_model", "=", "product.template")]))
 
 
-def fetch_all(url):
-    session = requests.Session()
-    rows, page = [], 1
-    while True:
-        body = session.get(f"{url}/api/v1/items", params={"page": page, "page_size": 1000},
-                           headers={"X-API-Key": "sim-api-key"}, timeout=60).json()
-        rows += body["items"]
-        if not body.get("next_page"):
-            return rows
-        page += 1
-
-
 def native(env, url, as_superuser=False):
     uoms = env["hc.value.map"].search([("code", "=", "legacy_uom")])._lookup_dict()
     vendors = {b.external_id: b.res_id for b in env["hc.binding"].search([("res_model", "=", "res.partner")])}
@@ -50,7 +38,7 @@ def native(env, url, as_superuser=False):
     rows = [[it["code"], it["name"], str(uoms[it["uom_code"]]), it["tracking"], str(it["critical"]), it["barcode"],
              "True", "True", str(vendors[it["vendor_code"]]), str(it["price"]), it["vendor_item_code"],
              str(it["lead_time_days"]), str(it["min_qty"]), str(uoms[it["purchase_uom_code"]])]
-            for it in fetch_all(url)]
+            for it in fetch_all(url, "items")]
     # As the import screen runs it: the administrator's own rights (not the shell's superuser,
     # who skips every access check) and its default "do not track history" option.
     # native_su: the same as the shell's superuser, for the cost of those checks alone.
@@ -62,7 +50,7 @@ def native(env, url, as_superuser=False):
 
 
 def naive(env, url, items):
-    rows = fetch_all(url)
+    rows = fetch_all(url, "items")
     baseline = reset_peak()
     started, cpu = time.perf_counter(), cpu_seconds(env)
     Message = env["hc.message"]

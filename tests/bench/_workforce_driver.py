@@ -11,8 +11,7 @@ system's N employees brought into hr.employee two ways, after its cost centres a
 
 import time
 
-import requests
-from _in_odoo_common import cpu_seconds, params, pull, reset_peak, result, status, timed_load
+from _in_odoo_common import cpu_seconds, fetch_all, params, pull, reset_peak, result, status, timed_load
 
 FIELDS = ["hc_employee_code", "name", "work_email", "department_id/.id", "job_title"]
 
@@ -21,21 +20,10 @@ def counts(env):
     return env["hr.employee"].with_context(active_test=False).search_count([("hc_employee_code", "=like", "E%")])
 
 
-def fetch_all(url):
-    session, rows, page = requests.Session(), [], 1
-    while True:
-        body = session.get(f"{url}/api/v1/employees", params={"page": page, "page_size": 1000},
-                           headers={"X-API-Key": "sim-api-key"}, timeout=60).json()
-        rows += body["items"]
-        if not body.get("next_page"):
-            return rows
-        page += 1
-
-
 def native(env, url):
     departments = {d.hc_code: d.id for d in env["hr.department"].search([("hc_code", "!=", False)])}
     rows = [[e["identifier"], e["name"], e["work_email"], str(departments[e["department_code"]]), e["job_title"]]
-            for e in fetch_all(url)]
+            for e in fetch_all(url, "employees")]
     Employee = env["hr.employee"].with_user(env.ref("base.user_admin")).with_context(tracking_disable=True)
     baseline, elapsed, cpu, errors = timed_load(env, Employee, FIELDS, rows)
     return baseline, elapsed, cpu, 0, status("VmRSS:"), errors

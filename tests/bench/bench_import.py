@@ -23,24 +23,17 @@ resident memory before and at its peak.
 
 import argparse
 import os
-import subprocess
 
 from _common import Simulators, dbname, table
-from _odoo_shell import copy_database, ensure_database, run_in_odoo
+from _odoo_shell import ensure_database, run_on_copy
 
 # Another name keeps two checkouts' runs on one machine apart (each upgrades its own template).
 TEMPLATE = os.environ.get("HC_BENCH_TEMPLATE", dbname("hc_bench"))
 
 
 def one_way(mode, size):
-    db = f"{TEMPLATE}_{mode}"
-    copy_database(TEMPLATE, db)
     sims = Simulators(items=size, suppliers=40)
-    try:
-        return run_in_odoo(db, "_pull_driver:main", mode=mode, sim_url=sims.rest_url)
-    finally:
-        sims.stop()
-        subprocess.run(["dropdb", "--if-exists", db], check=False, capture_output=True)
+    return run_on_copy(TEMPLATE, f"{TEMPLATE}_{mode}", "_pull_driver:main", sims, mode=mode, sim_url=sims.rest_url)
 
 
 def main():

@@ -11,10 +11,9 @@ memory before and at its peak: a flat peak means the pull does not hold the whol
 
 import argparse
 import os
-import subprocess
 
 from _common import dbname, plain_imports, table
-from _odoo_shell import copy_database, ensure_database, run_in_odoo
+from _odoo_shell import ensure_database, run_on_copy
 
 plain_imports()
 
@@ -25,13 +24,8 @@ ADDONS = "hc_integration_base,hc_workforce_sync"
 
 
 def one_way(mode, size):
-    db = copy_database(TEMPLATE, f"{TEMPLATE}_{mode}")
     hr = start_hr_simulator(port=0, employees=size)
-    try:
-        return run_in_odoo(db, "_workforce_driver:main", mode=mode, hr_url=hr.url)
-    finally:
-        hr.stop()
-        subprocess.run(["dropdb", "--if-exists", db], check=False, capture_output=True)
+    return run_on_copy(TEMPLATE, f"{TEMPLATE}_{mode}", "_workforce_driver:main", hr, mode=mode, hr_url=hr.url)
 
 
 def main():

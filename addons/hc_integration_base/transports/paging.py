@@ -258,40 +258,32 @@ class PageContract:
 
     def _next_page(self, body, headers, position, seen, total, count):
         page = int(position.get("page") or self.first_page)
-        follow = self._follow_value(self._get(body, self.next_path), page)
-        if follow is None:
-            return None
-        if follow is not MISSING:
-            if "url" in follow:
-                return {"url": follow["url"], "page": page + 1}
-            if follow["number"] <= page:
-                raise PagingError(
-                    f"The answer to page {page} names page {follow['number']} as the next one "
-                    f"(path {self.next_path!r}): the pull would never end."
-                )
-            return {"page": follow["number"]}
-        if total is not None and seen >= total:
-            return None
-        return {"page": page + 1}
+        return self._next_number(body, "page", page, page + 1, seen, total, f"to page {page}")
 
     def _next_offset(self, body, headers, position, seen, total, count):
         offset = int(position.get("offset") or 0)
-        follow = self._follow_value(self._get(body, self.next_path), offset)
+        # The next offset counts the records received, not the size asked: a capped page stays whole.
+        return self._next_number(body, "offset", offset, offset + count, seen, total, f"at offset {offset}")
+
+    def _next_number(self, body, key, current, following, seen, total, where):
+        """The position after ``current`` (a page number or an offset, ``key``) where the answer
+        names none, ``following``: the answer's next-page value (a URL, or a number that must
+        move forward), else none once ``total`` records are ``seen``, else ``following``."""
+        follow = self._follow_value(self._get(body, self.next_path), current)
         if follow is None:
             return None
         if follow is not MISSING:
             if "url" in follow:
-                return {"url": follow["url"], "offset": offset + count}
-            if follow["number"] <= offset:
+                return {"url": follow["url"], key: following}
+            if follow["number"] <= current:
                 raise PagingError(
-                    f"The answer at offset {offset} names offset {follow['number']} as the next one "
+                    f"The answer {where} names {key} {follow['number']} as the next one "
                     f"(path {self.next_path!r}): the pull would never end."
                 )
-            return {"offset": follow["number"]}
+            return {key: follow["number"]}
         if total is not None and seen >= total:
             return None
-        # The next offset counts the records received, not the size asked: a capped page stays whole.
-        return {"offset": offset + count}
+        return {key: following}
 
     def _next_cursor(self, body, headers, position, seen, total, count):
         cursor = self._get(body, self.cursor_path)
