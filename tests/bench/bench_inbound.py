@@ -137,6 +137,10 @@ def three_bursts(url, db, events, concurrency, drain=True):
     once). The inbound burst comes last: its backlog drains after it, competing with nothing
     measured (``drain``: a node without the job runner keeps it queued). Returns
     {kind: (accepted, elapsed, latencies, refused)}."""
+    probe = requests.post(url + BARE_PATH, data=b"{}", headers=HEADERS, timeout=30)
+    if probe.status_code != 204:
+        raise RuntimeError(f"{BARE_PATH} answered {probe.status_code} on {db}, not 204: is test_hc_integration "
+                           "installed there (the benchmark's template installs it)?")
     rpc = rpc_request(db, rpc_login(url, db))
     kinds = {"bare": bare_request, "rpc": rpc, "inbound": inbound_request}
     for build in kinds.values():
