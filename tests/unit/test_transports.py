@@ -13,9 +13,9 @@ import requests
 from hc_integration_base.payload.xmlsafe import XmlSecurityError, XmlSyntaxError, parse_xml
 from hc_integration_base.transports.auth import build_auth
 from hc_integration_base.transports.breaker import CircuitBreaker
-from hc_integration_base.transports.errors import TransportError, classify_exception
+from hc_integration_base.transports.errors import TransportError, classify_exception, http_error
 from hc_integration_base.transports.paging import PageContract, iter_pages
-from hc_integration_base.transports.rest import RestClient
+from hc_integration_base.transports.rest import RestClient, entity_tag_value
 from hc_integration_base.transports.soap import SoapClient
 
 API_KEY = {"type": "api_key", "key": "sim-api-key"}
@@ -357,3 +357,15 @@ def test_soap_service_address_on_another_host_gets_no_call(sims):
         for server in (other, served):
             server.shutdown()
             server.server_close()
+
+
+def test_entity_tag_value_and_the_precondition_errors():
+    assert [entity_tag_value(v) for v in ('W/"4"', '"abc"', "7", " w/\"x y\" ", "", None)] == \
+        ["4", "abc", "7", "x y", None, None]
+    conflict = http_error(412, "http://127.0.0.1/fhir/SupplyRequest/sr-1", '{"diagnostics": "stale"}',
+                          conditions={"If-Match": 'W/"1"'})
+    assert not conflict.transient and conflict.status_code == 412
+    assert "Version conflict (HTTP 412" in conflict.user_message and 'If-Match: W/"1"' in conflict.user_message
+    assert "stale" in conflict.user_message
+    required = http_error(428, "http://127.0.0.1/fhir/SupplyRequest/sr-1")
+    assert not required.transient and "If-Match" in required.user_message

@@ -21,7 +21,7 @@ from ..exceptions import PermanentError
 from ..transports import errors as transport_errors
 from ..transports.auth import build_auth
 from ..transports.breaker import CircuitBreaker
-from ..transports.rest import RestClient, get_client
+from ..transports.rest import RestClient, entity_tag_value, get_client
 from ..transports.soap import get_soap_client
 
 
@@ -258,6 +258,10 @@ class HcBackend(models.Model):
         body = reply.body
         response = reply.raw_text if request.payload_format == "xml" and reply.raw_text \
             else json.dumps(body, default=str, ensure_ascii=False)
+        header = (message.flow_id.response_version_header or "").strip().lower()
+        if header:
+            value = next((v for k, v in (reply.headers or {}).items() if k.lower() == header), None)
+            self.env["hc.binding"].sudo()._remember_version(self, message.record_ref, entity_tag_value(value))
         return {"response": response, "body": body, "raw": reply.raw_text}
 
     # --- actions ------------------------------------------------------------------------------------

@@ -57,3 +57,35 @@ class HcBinding(models.Model):
         return self.create(
             {"backend_id": backend.id, "res_model": record._name, "external_id": external_id, **vals}
         )
+
+    @api.model
+    def _remote_of(self, backend, record):
+        """The binding of ``record`` at ``backend`` naming its remote object with a version (the last
+        synced one), or an empty recordset."""
+        if not record:
+            return self.browse()
+        return self.search([("backend_id", "=", backend.id), ("res_model", "=", record._name),
+                            ("res_id", "=", record.id), ("external_version", "!=", False)],
+                           order="last_sync desc, id desc", limit=1)
+
+    @api.model
+    def _remember_remote(self, backend, records, external_id, version):
+        """Keep the remote object ``external_id`` at ``version`` on each record's binding (made when
+        missing), leaving the content hash of the handler's own binding alone."""
+        external_id, version = str(external_id), str(version)
+        for record in records:
+            binding = self._lookup(backend, record._name, external_id)
+            vals = {"res_id": record.id, "external_version": version, "last_sync": fields.Datetime.now()}
+            if binding:
+                binding.write(vals)
+            else:
+                self.create({"backend_id": backend.id, "res_model": record._name, "external_id": external_id,
+                             **vals})
+
+    @api.model
+    def _remember_version(self, backend, record, version):
+        """A push was accepted at ``version``: the record's remote binding moves to it."""
+        binding = self._remote_of(backend, record)
+        if binding and version:
+            binding.write({"external_version": str(version), "last_sync": fields.Datetime.now()})
+        return binding

@@ -22,7 +22,8 @@ FLOW_FIELDS = [
     "paging_offset_param", "paging_limit_param", "paging_cursor_param", "paging_records_path", "paging_next_path",
     "paging_total_path", "paging_cursor_path", "changed_since_param", "changed_since_template", "max_attempts",
     "request_method", "request_path", "request_method_update", "request_path_update",
-    "request_method_cancel", "request_path_cancel", "request_query", "payload_format", "xml_root", "operation_create",
+    "request_method_cancel", "request_path_cancel", "request_query", "request_headers", "response_version_header",
+    "remote_version_path", "payload_format", "xml_root", "operation_create",
     "operation_update", "operation_cancel", "push_trigger", "push_trigger_fields", "push_domain",
     "hl7_message_types",
 ]

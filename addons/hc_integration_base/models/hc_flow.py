@@ -19,6 +19,10 @@ ROUTING_FIELDS = frozenset({"code", "active", "direction", "backend_id"})
 ACTIONS = ("create", "update", "cancel")
 # {reference}, {patient.id}, {lines[0].item_code}: a path of the canonical document in braces.
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+# {binding.external_id}, {binding.version}: the pushed record's binding at the flow's backend.
+BINDING_PLACEHOLDER = "binding"
+# Headers a flow may not set: credentials belong to the backend (admin-only, never exported).
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key", "apikey"})
 # Fields of the flow its sending rule (base.automation) is generated from.
 PUSH_RULE_FIELDS = frozenset({"push_trigger", "push_trigger_fields", "push_domain", "model_id", "direction",
                               "active", "name"})
@@ -47,6 +51,24 @@ def parse_query(text):
             raise ValueError(f"line {number} of the query parameters is not key=value: {line!r}")
         query[key.strip()] = value.strip()
     return query
+
+
+def parse_headers(text):
+    """Request header templates: one ``Name: value`` per line (``#`` comments)."""
+    headers = {}
+    for number, line in enumerate((text or "").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition(":")
+        name = name.strip()
+        if not sep or not name or not re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", name):
+            raise ValueError(f"line {number} of the request headers is not Name: value: {line!r}")
+        if name.lower() in CREDENTIAL_HEADERS:
+            raise ValueError(f"the request header {name} carries credentials: set them on the backend "
+                             "(authentication), where only administrators read them")
+        headers[name] = value.strip()
+    return headers
 
 
 class HcFlow(models.Model):
@@ -172,6 +194,26 @@ class HcFlow(models.Model):
         "Query parameters",
         help="REST: extra query parameters of each request: a JSON object ({\"site\": \"north\"}) or one "
         "key=value per line. Values may hold placeholders as the path template does.",
+    )
+    request_headers = fields.Text(
+        "Request headers",
+        help="REST: headers of each request, one Name: value per line, with placeholders as the path template "
+        "has, e.g. If-Match: W/\"{binding.version}\" for a conditional update. {binding.external_id} and "
+        "{binding.version} read the pushed record's binding at this backend: the remote ID and version "
+        "its last pull (Remote version path) or push (Version header of the answer) stored. A record "
+        "without one stops with a mapping error naming it. Credentials belong on the backend.",
+    )
+    response_version_header = fields.Char(
+        "Version header of the answer",
+        help="REST push: the answer header carrying the object's new version, e.g. ETag. After each accepted "
+        "request its value (the entity tag without W/ and quotes) is stored on the record's binding, for "
+        "the next request's {binding.version}.",
+    )
+    remote_version_path = fields.Char(
+        "Remote version path",
+        help="Pull and inbound flows: the path of each record's version in the payload, e.g. meta.versionId. "
+        "Its value is stored with the record's external ID (External ID path) on the binding of each record "
+        "the entry made, for a push flow's {binding.version} and {binding.external_id}.",
     )
     payload_format = fields.Selection(
         [("json", "JSON"), ("xml", "XML")], string="Payload format", default="json", required=True,
@@ -340,21 +382,34 @@ class HcFlow(models.Model):
     )
 
     # --- the request ------------------------------------------------------------------------------
-    @api.constrains("request_query")
+    @api.constrains("request_query", "request_headers")
     def _check_request_query(self):
         for flow in self:
             try:
                 parse_query(flow.request_query)
+                parse_headers(flow.request_headers)
             except ValueError as exc:
                 raise ValidationError(self.env._("Flow %(flow)s: %(error)s.", flow=flow.name, error=exc)) from exc
 
-    def _render(self, template, document, what):
+    def _render(self, template, document, what, binding=None):
         """``template`` with each {path} replaced by the document's value there (URL-encoded for
-        the path); a placeholder the document lacks is a mapping error naming it."""
+        the path); {binding.external_id} and {binding.version} read ``binding`` (a dict, see
+        ``_request``). A placeholder the document (or binding) lacks is a mapping error naming it."""
 
         def value(found):
             path = found.group(1).strip()
-            got = json_getter(path)(document) if isinstance(document, (dict, list)) else MISSING
+            head, _dot, rest = path.partition(".")
+            if head == BINDING_PLACEHOLDER and binding is not None:
+                got = binding.get(rest) or MISSING
+                if got is MISSING:
+                    raise PermanentError(self.env._(
+                        "The %(what)s %(template)s of flow %(flow)s names {%(path)s}, but %(record)s has no "
+                        "binding at %(backend)s holding it: pull the record from there first (the pull flow "
+                        "stores the remote ID and version with its Remote version path).", what=what,
+                        template=template, flow=self.name, path=path, record=binding.get("record") or "-",
+                        backend=self.backend_id.name), category="mapping")
+            else:
+                got = json_getter(path)(document) if isinstance(document, (dict, list)) else MISSING
             if got is MISSING or got is None or got == "" or isinstance(got, (dict, list)):
                 raise PermanentError(self.env._(
                     "The %(what)s %(template)s of flow %(flow)s names {%(path)s}, which the document does not "
@@ -383,13 +438,23 @@ class HcFlow(models.Model):
             method = self[f"request_method_{action}"] or method
         if not (path or operations[action]):
             raise UserError(self.env._("Flow %s has no remote resource to send to.", self.name))
-        query = {key: self._render(value, document, "query parameter") if "{" in value else value
+        templates = [path, self.request_query or "", self.request_headers or ""]
+        binding = None
+        if any(f"{{{BINDING_PLACEHOLDER}." in text for text in templates):
+            record = message.record_ref
+            remote = self.env["hc.binding"].sudo()._remote_of(self.backend_id, record)
+            binding = {"external_id": remote.external_id, "version": remote.external_version,
+                       "record": record.display_name if record else None}
+        query = {key: self._render(value, document, "query parameter", binding) if "{" in value else value
                  for key, value in parse_query(self.request_query).items()}
+        headers = {key: self._render(value, document, f"request header {key}", binding) if "{" in value else value
+                   for key, value in parse_headers(self.request_headers).items()}
         return Request(
             body=body,
             method=method,
-            path=self._render(path, document, "path template") if "{" in path else path,
+            path=self._render(path, document, "path template", binding) if "{" in path else path,
             query=query,
+            headers=headers,
             operation=operations[action],
             payload_format=self.payload_format or "json",
             xml_root=(self.xml_root or "").strip() or "request",

@@ -5,6 +5,7 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 
 from ..exceptions import PermanentError
+from ..mapping.paths import MISSING, json_getter
 from .hc_handler_generic import SIMPLE_TYPES
 from .hc_handler_push import _validator, load_schema, schema_errors
 from .hc_mapping import batch_references
@@ -135,11 +136,13 @@ class HcHandlerDocument(models.AbstractModel):
     @api.model
     def _import_message(self, message):
         documents, many = self._documents(message)
+        entries = self._entries(message)[0]
         counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
         records = []
         for records_of, effect in self._apply_documents(message, documents):
             counts[effect] += 1
             records.append(records_of)
+        self._remember_remote_versions(message, entries if many else [entries[0]], records)
         if not many and records and records[0]:
             message.write({"res_model": records[0]._name, "res_id": records[0][:1].id,
                            "external_id": str(documents[0].get(self._document_key) or message.external_id or "")
@@ -149,6 +152,24 @@ class HcHandlerDocument(models.AbstractModel):
     @api.model
     def _import_result(self, counts, records):
         return {"counts": counts}
+
+    @api.model
+    def _remember_remote_versions(self, message, entries, records):
+        """With a Remote version path on the flow: each entry's remote ID (External ID path) and version
+        kept on the bindings of the records it made, for a push naming {binding.version}."""
+        flow = message.flow_id
+        version_path, id_path = (flow.remote_version_path or "").strip(), (flow.external_id_path or "").strip()
+        if not (version_path and id_path):
+            return
+        get_version, get_id = json_getter(version_path), json_getter(id_path)
+        Binding = self.env["hc.binding"].sudo()
+        for entry, records_of in zip(entries, records, strict=False):
+            if not records_of or not isinstance(entry, dict):
+                continue
+            version, remote_id = get_version(entry), get_id(entry)
+            if version in (MISSING, None, "") or remote_id in (MISSING, None, ""):
+                continue
+            Binding._remember_remote(message.backend_id, records_of, remote_id, version)
 
     @api.model
     def _apply_documents(self, message, documents):

@@ -117,6 +117,54 @@ class TestRestRequest(RequestCase):
 
 
 @tagged("post_install", "-at_install")
+class TestConditionalRequests(RequestCase):
+    """Request headers templated from the document and from the record's binding: a conditional
+    update names the version the binding holds (If-Match), the answer's ETag becomes the next one,
+    a stale version (412) lands in the exception queue naming the conflict."""
+
+    def setUp(self):
+        super().setUp()
+        self.flow.write({"request_method": "PUT", "request_path": "/contacts/{binding.external_id}",
+                         "request_headers": 'If-Match: W/"{binding.version}"\n# from the document\nX-Ward: {reference}',
+                         "response_version_header": "ETag"})
+        self.partner = self.env["res.partner"].create({"name": "Ward 9", "ref": "W9"})
+
+    def test_if_match_names_the_bound_version_and_the_etag_is_kept(self):
+        self.env["hc.binding"]._remember_remote(self.backend, self.partner, "c-17", "5")
+        self.server.reply = json_answer(200, {"status": "accepted"}, {"ETag": 'W/"6"'})
+        message = self.push(self.partner)
+        self.assertEqual(message.state, "done", message.error_message)
+        [sent] = self.server.requests
+        self.assertEqual((sent["method"], urlsplit(sent["path"]).path), ("PUT", "/api/contacts/c-17"))
+        self.assertEqual((sent["headers"]["If-Match"], sent["headers"]["X-Ward"]), ('W/"5"', "W9"))
+        binding = self.env["hc.binding"]._remote_of(self.backend, self.partner)
+        self.assertEqual(binding.external_version, "6", "the entity tag's value, without W/ and quotes")
+
+        self.server.reply = json_answer(412, {"issue": [{"diagnostics": "version 6 is stale"}]})
+        refused = self.push(self.partner)
+        self.assertEqual(self.server.requests[-1]["headers"]["If-Match"], 'W/"6"')
+        self.assertEqual(refused.state, "exception")
+        self.assertIn("Version conflict (HTTP 412", refused.error_message)
+        self.assertIn('If-Match: W/"6"', refused.error_message)
+        self.assertIn("version 6 is stale", refused.error_message)
+        self.assertEqual(binding.external_version, "6", "a refused update moves no version")
+
+    def test_a_record_without_a_bound_version_stops_before_sending(self):
+        message = self.push(self.partner)
+        self.assertEqual(message.state, "exception")
+        self.assertIn('request header If-Match W/"{binding.version}"', message.error_message)
+        self.assertIn("Ward 9 has no binding at", message.error_message)
+        self.assertIn("pull the record", message.error_message)
+        self.assertFalse(self.server.requests, "nothing was sent")
+
+    def test_credentials_are_no_flow_header(self):
+        with self.assertRaisesRegex(ValidationError, "carries credentials"):
+            self.flow.request_headers = "Authorization: Bearer abc"
+        with self.assertRaisesRegex(ValidationError, "is not Name: value"):
+            self.flow.request_headers = "If-Match W/1"
+
+
+@tagged("post_install", "-at_install")
 class TestInboundXml(HcIntegrationHttpCase):
     @classmethod
     def setUpClass(cls):

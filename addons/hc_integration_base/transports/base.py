@@ -3,7 +3,7 @@
 A backend hands a transport one :class:`Request` (built from the flow's configuration) and
 reads one :class:`Reply`; which protocol carries it is the transport's business, so no model
 branches on the protocol. REST reads ``method``, ``path``, ``query`` and ``payload_format``;
-SOAP reads ``operation``; both send ``body`` and carry the correlation id and the
+``headers``; SOAP reads ``operation``; both send ``body`` and carry the correlation id and the
 idempotency key of the message.
 """
 
@@ -23,6 +23,9 @@ class Request:
     xml_root: str = "request"
     correlation_id: str = None
     idempotency_key: str = None
+    # REST: headers of this one request (the flow's header templates filled for the document), e.g.
+    # a conditional update's If-Match; the backend's default headers and its authentication stay apart.
+    headers: dict = field(default_factory=dict)
     # SOAP: take from the body only the operation's own parameters (flows calling one operation
     # per action build one request that serves every action's operation).
     only_operation_params: bool = False
@@ -35,3 +38,5 @@ class Reply:
     elapsed_ms: float
     correlation_id: str
     status: int = None
+    # REST: the answer's headers (e.g. the new ETag of an updated resource).
+    headers: dict = field(default_factory=dict)

@@ -105,10 +105,25 @@ def classify_exception(exc, *, url="", read_timeout=None):
     return TransportError(f"Transport failure: {type(exc).__name__}: {exc}", category="connection")
 
 
-def http_error(status, url, body_excerpt="", retry_after=None):
-    """The TransportError for a non-2xx HTTP answer."""
+def http_error(status, url, body_excerpt="", retry_after=None, conditions=None):
+    """The TransportError for a non-2xx HTTP answer; ``conditions`` are the conditional headers the
+    request carried (If-Match, ...), named when the remote system refuses the precondition."""
     excerpt = (body_excerpt or "").strip().replace("\n", " ")[:200]
     suffix = f" Answer: {excerpt}" if excerpt else ""
+    if status == 412:
+        sent = ", ".join(f"{name}: {value}" for name, value in (conditions or {}).items()) or "none"
+        return TransportError(
+            f"Version conflict (HTTP 412 Precondition Failed on {url}): the remote record changed since the "
+            f"version this request names ({sent}); nothing was changed there. Pull the record again, check "
+            f"the change, then retry.{suffix}",
+            category="http_4xx", transient=False, status_code=status,
+        )
+    if status == 428:
+        return TransportError(
+            f"The remote system only takes conditional updates (HTTP 428 Precondition Required on {url}): "
+            f"give the flow a request header such as If-Match with the version read.{suffix}",
+            category="http_4xx", transient=False, status_code=status,
+        )
     if status == 401:
         return TransportError(
             f"Authentication failed (HTTP 401) — check the credentials.{suffix}",

@@ -72,6 +72,19 @@ class RateLimiter:
 
 
 MAX_REDIRECTS = 5
+# Conditional request headers (RFC 9110 13.1): named in the error of a refused precondition.
+CONDITIONS = frozenset({"if-match", "if-none-match", "if-unmodified-since", "if-modified-since"})
+
+
+def entity_tag_value(value):
+    """The opaque value of an entity tag (RFC 9110 8.8.3): ``W/"4"`` and ``"4"`` give ``4``; None
+    when there is none."""
+    text = (value or "").strip()
+    if text[:2] in ("W/", "w/"):
+        text = text[2:]
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1]
+    return text or None
 
 
 def _retry_after_seconds(value):
@@ -159,7 +172,8 @@ class RestClient:
                     continue
             if status >= 400:
                 error = http_error(status, url, response.text,
-                                   retry_after=_retry_after_seconds(response.headers.get("Retry-After")))
+                                   retry_after=_retry_after_seconds(response.headers.get("Retry-After")),
+                                   conditions={k: v for k, v in all_headers.items() if k.lower() in CONDITIONS})
                 self._failed(error)
                 raise error
             body = self._parse(response, expect, url)
@@ -210,7 +224,7 @@ class RestClient:
     # --- the transport interface -------------------------------------------------------------------
     def send(self, request):
         """Send one :class:`~.base.Request`: its method to its path with its query, the body as
-        JSON or XML (``payload_format``), the message's idempotency key and correlation id as
+        JSON or XML (``payload_format``), its own ``headers``, the message's idempotency key and correlation id as
         headers; the answer is read in the same format (an XML answer as plain data, its text
         kept for a response mapping reading it by XPath)."""
         xml = request.payload_format == "xml"
@@ -226,12 +240,13 @@ class RestClient:
             request.method or "POST", request.path, params=request.query or None,
             json=None if xml else body, xml=data, correlation_id=request.correlation_id,
             idempotency_key=request.idempotency_key, expect="xml" if xml else "json",
+            headers=request.headers or None,
         )
         answer = response.body
         if xml and answer is not None:
             answer = to_data(answer)
         return Reply(answer, response.raw_text, response.elapsed_ms, response.correlation_id,
-                     status=response.status)
+                     status=response.status, headers=response.headers)
 
     def probe(self, health_path=None):
         """Call the health path once; return what answered (raises a TransportError otherwise)."""
