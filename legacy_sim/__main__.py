@@ -1,5 +1,5 @@
 """python -m legacy_sim --rest-port 8091 --soap-port 8092 [--hr-port 8093] [--cmms-port 8094]
-[--finance-port 8095] [--items N] [--rest-faults k=v,...] [--finance-faults k=v,...]"""
+[--finance-port 8095] [--fhir-port 8096] [--items N] [--rest-faults k=v,...] [--finance-faults k=v,...]"""
 
 import argparse
 import signal
@@ -7,12 +7,14 @@ import threading
 
 from . import start_simulators
 from .cmms import start_cmms
+from .fhir import start_fhir_server
 from .finance import start_finance_simulator
 from .hr import start_hr_simulator
 
 HR_PORT = 8093
 CMMS_PORT = 8094
 FINANCE_PORT = 8095
+FHIR_PORT = 8096
 
 
 def _faults(text):
@@ -43,6 +45,9 @@ def main(argv=None):
                         help=f"finance system, approved budgets (default {FINANCE_PORT}; skipped when that port is "
                         "taken); -1: none")
     parser.add_argument("--finance-faults", default="")
+    parser.add_argument("--fhir-port", type=int, default=None,
+                        help=f"FHIR R4 server, supply requests, deliveries and devices (default {FHIR_PORT}; skipped "
+                        "when that port is taken); -1: none")
     args = parser.parse_args(argv)
     sims = start_simulators(
         args.host, args.rest_port, args.soap_port, items=args.items, suppliers=args.suppliers,
@@ -55,6 +60,7 @@ def main(argv=None):
     hr = _start_hr(args)
     cmms = _start_cmms(args)
     finance = _start_finance(args)
+    fhir = _start_fhir(args)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -65,6 +71,8 @@ def main(argv=None):
         cmms.stop()
     if finance:
         finance.stop()
+    if fhir:
+        fhir.stop()
     sims.stop()
 
 
@@ -116,6 +124,22 @@ def _start_finance(args):
     finance.set_faults(**_faults(args.finance_faults))
     print(f"Finance simulator: {finance.url}", flush=True)
     return finance
+
+
+def _start_fhir(args):
+    """The FHIR server beside the others, as the HR one: its default port taken skips it."""
+    if args.fhir_port is not None and args.fhir_port < 0:
+        return None
+    try:
+        fhir = start_fhir_server(args.host, FHIR_PORT if args.fhir_port is None else args.fhir_port, seed=args.seed,
+                                 supply_requests=12, supply_deliveries=6, devices=9, items=5)
+    except OSError as exc:
+        if args.fhir_port is not None:
+            raise
+        print(f"FHIR server not started: port {FHIR_PORT}: {exc}", flush=True)
+        return None
+    print(f"FHIR server: {fhir.url}", flush=True)
+    return fhir
 
 
 if __name__ == "__main__":

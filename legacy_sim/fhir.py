@@ -1,9 +1,9 @@
-"""A FHIR R4 server of a hospital's supply chain: SupplyRequest and SupplyDelivery resources.
+"""A FHIR R4 server of a hospital's supply chain: SupplyRequest, SupplyDelivery and Device resources.
 
 Unlike the other simulators it speaks FHIR's REST API, not a legacy dialect:
 
 - ``GET /fhir/metadata``: the CapabilityStatement (no authentication, as FHIR servers allow);
-- ``GET /fhir/<SupplyRequest|SupplyDelivery>?_count=&_lastUpdated=gt…&status=``: a ``searchset``
+- ``GET /fhir/<SupplyRequest|SupplyDelivery|Device>?_count=&_lastUpdated=gt…&status=``: a ``searchset``
   Bundle of at most ``_count`` resources (10 when not asked, never more than ``max_count``),
   its ``total``, and a ``link`` list whose ``relation: next`` entry is an opaque page URL
   (``?_getpages=<search id>&_getpagesoffset=<n>``, as HAPI FHIR pages) — the only way to the
@@ -19,7 +19,12 @@ Resources are deterministic for a seed: SupplyRequest ``sr-<n>`` asks one item
 (``itemCodeableConcept.coding`` of system ``urn:hospital:item``) for a department
 (``deliverTo: Location/<code>``), its requisition number in the identifier of system
 ``urn:oid:1.2.826.0.1.999.17``, a priority of routine / asap / stat, and a patient reference
-in ``reason`` (which no sync should keep). Admin: ``POST /_admin/reset``,
+in ``reasonReference`` (which no sync should keep). SupplyDelivery ``sd-<n>`` (the first
+``supply_deliveries`` requests) delivers all of ``sr-<n>`` (``basedOn``), its delivery note number
+in the identifier of system ``urn:hospital:delivery-note``, the patient in ``patient``. Device
+``dev-<n>`` is a piece of equipment: its asset tag (identifier of system ``urn:hospital:asset``),
+serial number, user-friendly name, type coded in ``urn:hospital:device-type`` (VENT, INFUSION,
+HVAC), manufacturer, model, location; every seventh is ``inactive``. Admin: ``POST /_admin/reset``,
 ``POST /_admin/touch/<type>/<id>`` (a new version now), ``GET /_admin/state``.
 """
 
@@ -34,15 +39,21 @@ from http.server import BaseHTTPRequestHandler
 
 from ._serve import BackgroundServer
 
-__all__ = ["FHIR_TOKEN", "FhirServer", "REQUISITION_SYSTEM", "ITEM_SYSTEM", "start_fhir_server"]
+__all__ = ["ASSET_SYSTEM", "DELIVERY_SYSTEM", "DEVICE_TYPE_SYSTEM", "FHIR_TOKEN", "FhirServer", "ITEM_SYSTEM",
+           "REQUISITION_SYSTEM", "start_fhir_server"]
 
 FHIR_TOKEN = "fhir-sim-token"
 REQUISITION_SYSTEM = "urn:oid:1.2.826.0.1.999.17"
 ITEM_SYSTEM = "urn:hospital:item"
+DELIVERY_SYSTEM = "urn:hospital:delivery-note"
+ASSET_SYSTEM = "urn:hospital:asset"
+DEVICE_TYPE_SYSTEM = "urn:hospital:device-type"
+DEVICE_TYPES = [("VENT", "Ventilator", "Hamilton Medical", "C6"), ("INFUSION", "Infusion pump", "B. Braun", "Space"),
+                ("HVAC", "Air handling unit", "Trane", "CLCP")]
 DEPARTMENTS = ["LAB", "PHARM", "ER", "ICU", "RAD"]
 PRIORITIES = ["routine", "routine", "asap", "stat"]
 EPOCH = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
-TYPES = ("SupplyRequest", "SupplyDelivery")
+TYPES = ("SupplyRequest", "SupplyDelivery", "Device")
 
 
 def _instant(moment):
@@ -70,10 +81,49 @@ def supply_request(seed, index, items):
     }
 
 
+def supply_delivery(seed, index, items):
+    request = supply_request(seed, index, items)
+    rng = random.Random(f"{seed}-sd-{index}")
+    return {
+        "resourceType": "SupplyDelivery",
+        "id": f"sd-{index + 1}",
+        "identifier": [{"system": DELIVERY_SYSTEM, "value": f"DN-{index + 1:05d}"}],
+        "basedOn": [{"reference": f"SupplyRequest/{request['id']}"}],
+        "status": "completed",
+        "patient": {"reference": request["reasonReference"][0]["reference"]},
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/supply-item-type",
+                             "code": "device"}]},
+        "suppliedItem": {"quantity": {"value": request["quantity"]["value"]},
+                         "itemCodeableConcept": request["itemCodeableConcept"]},
+        "occurrenceDateTime": _instant(EPOCH + timedelta(days=4 + index % 5, hours=rng.randrange(8))),
+        "destination": request["deliverTo"],
+    }
+
+
+def device(seed, index):
+    rng = random.Random(f"{seed}-dev-{index}")
+    code, kind, maker, model = DEVICE_TYPES[index % len(DEVICE_TYPES)]
+    return {
+        "resourceType": "Device",
+        "id": f"dev-{index + 1}",
+        "identifier": [{"system": ASSET_SYSTEM, "value": f"AST-F{index + 1:04d}"}],
+        "status": "inactive" if index % 7 == 6 else "active",
+        "serialNumber": f"SN{rng.randrange(10**7, 10**8)}",
+        "deviceName": [{"name": f"{kind} {index + 1}", "type": "user-friendly-name"},
+                       {"name": f"{maker} {model}", "type": "model-name"}],
+        "type": {"coding": [{"system": DEVICE_TYPE_SYSTEM, "code": code, "display": kind}]},
+        "manufacturer": maker,
+        "modelNumber": model,
+        "location": {"reference": f"Location/{DEPARTMENTS[index % len(DEPARTMENTS)]}"},
+    }
+
+
 @dataclass
 class FhirState:
     seed: int = 7
     supply_requests: int = 10
+    supply_deliveries: int = 0
+    devices: int = 0
     items: int = 5
     max_count: int = 50
     versions: dict = field(default_factory=dict)  # {(type, id): (versionId, lastUpdated, resource or None)}
@@ -88,19 +138,32 @@ class FhirState:
         with self.lock:
             self.versions, self.searches, self.updates, self.request_count = {}, {}, [], 0
 
+    def _generated(self, kind):
+        """The ids the seed makes of ``kind``, and how one is built from its index."""
+        if kind == "SupplyRequest":
+            return "sr-", self.supply_requests, lambda i: supply_request(self.seed, i, self.items)
+        if kind == "SupplyDelivery":
+            return "sd-", min(self.supply_deliveries, self.supply_requests), \
+                lambda i: supply_delivery(self.seed, i, self.items)
+        return "dev-", self.devices, lambda i: device(self.seed, i)
+
     def resources(self, kind):
-        if kind != "SupplyRequest":
-            return [self.resource(kind, rid) for (k, rid) in sorted(self.versions) if k == kind]
-        return [self.resource(kind, f"sr-{i + 1}") for i in range(self.supply_requests)]
+        prefix, count, _build = self._generated(kind)
+        generated = [f"{prefix}{i + 1}" for i in range(count)]
+        with self.lock:
+            created = sorted(rid for (k, rid) in self.versions if k == kind and rid not in generated)
+        found = [self.resource(kind, rid) for rid in generated + created]
+        return [r for r in found if r is not None]
 
     def resource(self, kind, rid):
         with self.lock:
             version, updated, stored = self.versions.get((kind, rid), (1, EPOCH, None))
+        prefix, count, build = self._generated(kind)
+        number = rid[len(prefix):]
         if stored is not None:
             resource = json.loads(json.dumps(stored))
-        elif kind == "SupplyRequest" and rid.startswith("sr-") and rid[3:].isdigit() \
-                and 1 <= int(rid[3:]) <= self.supply_requests:
-            resource = supply_request(self.seed, int(rid[3:]) - 1, self.items)
+        elif rid.startswith(prefix) and number.isdigit() and 1 <= int(number) <= count:
+            resource = build(int(number) - 1)
         else:
             return None
         resource["meta"] = {"versionId": str(version), "lastUpdated": _instant(updated)}
