@@ -4,6 +4,7 @@ from . import hc_handler_purchase_order
 from . import hc_handler_demand
 from . import hc_handler_bill_outcome
 from . import hc_handler_receipt
+from . import hc_handler_requisition_status
 from . import account_move
 from . import res_partner
 from . import product_template

@@ -38,13 +38,16 @@ class HcHandlerDemand(models.AbstractModel):
     @api.model
     def _apply_document(self, message, requisition):
         reference = str(requisition["reference"])
-        if not requisition.get("approved", True):
-            raise PermanentError(self.env._("Requisition %s is not approved.", reference))
         Binding = self.env["hc.binding"].sudo()
         backend = message.backend_id
-        if Binding.search_count([("backend_id", "=", backend.id), ("res_model", "=", "purchase.order"),
-                                 ("external_id", "=like", f"{reference}:%")]):
-            return self.env["purchase.order"], "unchanged"  # already applied: a repeated event changes nothing
+        applied = Binding.search_fetch([("backend_id", "=", backend.id), ("res_model", "=", "purchase.order"),
+                                        ("external_id", "=like", f"{reference}:%")], ["res_id"])
+        if applied:
+            # Already applied: a repeated event changes nothing, also once the requisition moved on there
+            # (ordered, cancelled: what its orders' status pushes told it); its orders are named, not changed.
+            return self.env["purchase.order"].browse(applied.mapped("res_id")).exists(), "unchanged"
+        if not requisition.get("approved", True):
+            raise PermanentError(self.env._("Requisition %s is not approved.", reference))
         lines = requisition.get("lines") or []
         products = self.env["hc.item.reference"]._products(backend, [line.get("item_code") for line in lines])
         by_vendor = defaultdict(lambda: defaultdict(float))

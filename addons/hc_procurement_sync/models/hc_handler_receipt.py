@@ -6,8 +6,9 @@ from odoo.addons.hc_integration_base.exceptions import PermanentError
 class HcHandlerReceipt(models.AbstractModel):
     """Receipt confirmations from the legacy receiving system validate Odoo's receipts.
 
-    A confirmation (canonical document schemas/receipt.v1.json) names the order (reference or
-    remote order number) and, per line, the order line (``line_ref``) or the item code (the item
+    A confirmation (canonical document schemas/receipt.v1.json) names the order (reference, remote
+    order number, or the ID this backend knows the order by: the order's binding, e.g. the request
+    it was made from) and, per line, the order line (``line_ref``) or the item code (the item
     cross-reference of the backend), the received quantity, and for tracked products the lot (and
     expiry date when Odoo tracks expiry). A partial delivery leaves a backorder; an over-receipt
     or an unknown line stops the whole confirmation in the exception queue. Each confirmation is
@@ -32,9 +33,13 @@ class HcHandlerReceipt(models.AbstractModel):
         order = self.env["purchase.order"].search(
             ["|", ("name", "=", confirmation.get("po_reference")),
              ("hc_remote_order_number", "=", confirmation.get("remote_order_number") or "-")], limit=1)
+        if not order and confirmation.get("order_external_id"):
+            order = self._applied(message, "purchase.order", confirmation["order_external_id"])
         if not order:
-            raise PermanentError(self.env._("Receipt %(ref)s: unknown purchase order %(po)s.", ref=reference,
-                                            po=confirmation.get("po_reference")), category="mapping")
+            raise PermanentError(self.env._(
+                "Receipt %(ref)s: unknown purchase order %(po)s.", ref=reference,
+                po=confirmation.get("po_reference") or confirmation.get("remote_order_number")
+                or confirmation.get("order_external_id")), category="mapping")
         picking = order.picking_ids.filtered(
             lambda p: p.picking_type_code == "incoming" and p.state not in ("done", "cancel"))[:1]
         if not picking:
