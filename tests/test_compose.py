@@ -60,7 +60,7 @@ def test_simulators_reachable_from_odoo_as_localhost():
     services = _compose()["services"]
     assert services["odoo"]["network_mode"] == "service:simulators"
     ports = {p.split(":")[0] for p in services["simulators"]["ports"]}
-    assert {"8069", "8091", "8092", "8093", "8094", "8095"} <= ports
+    assert {"8069", "8091", "8092", "8093", "8094", "8095", "8096"} <= ports
     assert "--hr-port" in services["simulators"]["command"]
     assert "--cmms-port" in services["simulators"]["command"]
     assert "--finance-port" in services["simulators"]["command"]
