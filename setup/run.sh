@@ -101,6 +101,7 @@ cat <<MSG
     Login:       admin / admin
     Simulators:  REST http://127.0.0.1:$HC_SIM_REST_PORT   SOAP http://127.0.0.1:$HC_SIM_SOAP_PORT/procurement?wsdl
                  HL7 v2 peer mllp://127.0.0.1:$HC_SIM_HL7_PORT
+                 HR :8093, CMMS :8094, finance :8095, FHIR R4 http://127.0.0.1:8096/fhir (when those ports were free)
     HL7 v2:      MLLP listener on 127.0.0.1:$HC_MLLP_PORT (try: $PY -m legacy_sim.hl7_peer --send MFN^M16 --to 127.0.0.1:$HC_MLLP_PORT)
     Logs:        $log, $HC_VAR/simulators.log, $HC_VAR/mllp-listener.log
   Press Ctrl+C to stop.

@@ -21,6 +21,7 @@ ACTIONS = ("create", "update", "cancel")
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 # {binding.external_id}, {binding.version}: the pushed record's binding at the flow's backend.
 BINDING_PLACEHOLDER = "binding"
+BINDING_VALUES = ("external_id", "version")
 # Headers a flow may not set: credentials belong to the backend (admin-only, never exported).
 CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key", "apikey"})
 # Fields of the flow its sending rule (base.automation) is generated from.
@@ -400,6 +401,11 @@ class HcFlow(models.Model):
             path = found.group(1).strip()
             head, _dot, rest = path.partition(".")
             if head == BINDING_PLACEHOLDER and binding is not None:
+                if rest not in BINDING_VALUES:
+                    raise PermanentError(self.env._(
+                        "The %(what)s %(template)s of flow %(flow)s names {%(path)s}: a binding gives only "
+                        "{binding.external_id} and {binding.version}.", what=what, template=template,
+                        flow=self.name, path=path), category="mapping")
                 got = binding.get(rest) or MISSING
                 if got is MISSING:
                     raise PermanentError(self.env._(

@@ -157,6 +157,14 @@ class TestConditionalRequests(RequestCase):
         self.assertIn("pull the record", message.error_message)
         self.assertFalse(self.server.requests, "nothing was sent")
 
+    def test_a_binding_gives_only_its_remote_id_and_version(self):
+        self.env["hc.binding"]._remember_remote(self.backend, self.partner, "c-17", "5")
+        self.flow.request_headers = "X-Tag: {binding.res_model}"
+        message = self.push(self.partner)
+        self.assertEqual(message.state, "exception")
+        self.assertIn("a binding gives only {binding.external_id} and {binding.version}", message.error_message)
+        self.assertFalse(self.server.requests)
+
     def test_credentials_are_no_flow_header(self):
         with self.assertRaisesRegex(ValidationError, "carries credentials"):
             self.flow.request_headers = "Authorization: Bearer abc"
