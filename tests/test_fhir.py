@@ -16,8 +16,8 @@ is pointed at a simulator on a free loopback port. Over JSON-RPC, as the web cli
 - SupplyDeliveries against the requests validate the receipts of their orders, once;
 - Device resources become maintenance equipment.
 
-Databases: ``HC_FHIR_TEMPLATE`` (default ``hc_fhir_tpl`` after ``HC_DB_PREFIX``, created once and
-upgraded when the addons change) and its copy ``HC_FHIR_DB`` (default ``hc_fhir``, dropped at the end).
+Databases: the suite's database (``suite_template()``, created once and upgraded when the addons
+change) and its copy ``HC_FHIR_DB`` (default ``hc_fhir`` after ``HC_DB_PREFIX``, dropped at the end).
 ``HC_FHIR_PORT`` picks Odoo's HTTP port (default: a free one).
 """
 
@@ -33,12 +33,11 @@ sys.path.insert(0, str(HERE / "bench"))
 sys.path.insert(0, str(HERE / "reliability"))
 
 from _harness import OdooServer, dbname, drop_database, scalar, wait_until_drained  # noqa: E402
-from _odoo_shell import copy_database, ensure_database, suite_addons  # noqa: E402
+from _odoo_shell import copy_database, ensure_database, suite_addons, suite_template  # noqa: E402
 from _web_client import WebClient  # noqa: E402
 
 from legacy_sim.fhir import FHIR_TOKEN, REQUISITION_SYSTEM, start_fhir_server  # noqa: E402
 
-TEMPLATE = os.environ.get("HC_FHIR_TEMPLATE", dbname("hc_fhir_tpl"))
 DB = os.environ.get("HC_FHIR_DB", dbname("hc_fhir"))
 PORT = int(os.environ.get("HC_FHIR_PORT") or 0) or None
 PATIENT = "Patient/pt-"
@@ -101,8 +100,7 @@ def test_fhir_simulator_paging_versions_and_outcomes():
 
 
 def test_supply_requests_to_rfqs_status_back_with_if_match_deliveries_and_devices():
-    ensure_database(TEMPLATE, suite_addons())
-    db = copy_database(TEMPLATE, DB)
+    db = copy_database(ensure_database(suite_template(), suite_addons()), DB)
     fhir = start_fhir_server(supply_requests=10, supply_deliveries=3, devices=9, items=3, max_count=4)
     server = OdooServer(db, workers=2, port=PORT, logname="fhir.log")
     try:
