@@ -242,3 +242,100 @@ def test_a_late_ack_is_never_taken_for_the_next_message(peer):
         peer.set_faults(latency_ms=0)
         time.sleep(0.8)  # the late ACK of OMS-LATE is on its way meanwhile
         assert sender.send(hl7_peer.oms_o05("OMS-NEXT")).control_id == "OMS-NEXT"
+
+
+# --- group commit ---------------------------------------------------------------------------------
+class BatchStore:
+    """``store_batch``: records each batch (control ids), answers AA after ``delay`` s; a message whose
+    control id starts with POISON makes the whole batch fail, as a database error would."""
+
+    def __init__(self, delay=0.0):
+        self.delay = delay
+        self.batches = []
+        self.lock = threading.Lock()
+
+    def __call__(self, messages):
+        time.sleep(self.delay)
+        ids = [m.control_id for m in messages]
+        if any(i.startswith("POISON") for i in ids):
+            raise RuntimeError("database error")
+        with self.lock:
+            self.batches.append(ids)
+        return [(True, "")] * len(messages)
+
+    def stored(self):
+        return [i for batch in self.batches for i in batch]
+
+
+def test_group_commit_stores_the_messages_of_concurrent_connections_together():
+    store = BatchStore(delay=0.02)
+    answers = {}
+
+    def sender(listener, number):
+        with mllp.MllpClient("127.0.0.1", listener.port, read_timeout=5) as c:
+            answers[number] = [c.send(hl7_peer.oms_o05(f"C{number}-{n}")).code for n in range(10)]
+
+    with mllp.MllpListener(store_batch=store, batch_window=0.05) as listener:
+        threads = [threading.Thread(target=sender, args=(listener, number)) for number in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert answers == {number: ["AA"] * 10 for number in range(4)}
+    assert sorted(store.stored()) == sorted(f"C{c}-{n}" for c in range(4) for n in range(10)), "each stored once"
+    assert len(store.batches) < 40 and max(len(batch) for batch in store.batches) > 1, store.batches
+    for number in range(4):  # a connection's messages in order
+        mine = [i for i in store.stored() if i.startswith(f"C{number}-")]
+        assert mine == [f"C{number}-{n}" for n in range(10)]
+
+
+def test_group_commit_acks_only_after_the_batch_was_stored():
+    release, finished = threading.Event(), []
+
+    def store_batch(messages):
+        release.wait(5)
+        finished.append(time.monotonic())
+        return [(True, "")] * len(messages)
+
+    with mllp.MllpListener(store_batch=store_batch) as listener, \
+            socket.create_connection(("127.0.0.1", listener.port)) as sock:
+        sock.sendall(mllp.frame(hl7_peer.mfn_m16("M16-8")))
+        sock.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            sock.recv(100)
+        release.set()
+        ack = hl7v2.parse_ack(mllp.FrameReader(sock).next_frame(3).decode())
+        assert ack.code == "AA" and finished and time.monotonic() >= finished[0]
+
+
+def test_a_failed_batch_is_stored_again_one_message_at_a_time():
+    store = BatchStore(delay=0.02)
+    codes = {}
+
+    def sender(listener, control_id):
+        codes[control_id] = hl7_peer.send("127.0.0.1", listener.port, hl7_peer.oms_o05(control_id), timeout=3)
+
+    with mllp.MllpListener(store_batch=store, batch_window=0.2) as listener:
+        conns = [socket.create_connection(("127.0.0.1", listener.port)) for _ in range(3)]  # the batch waits for 3
+        threads = [threading.Thread(target=sender, args=(listener, i)) for i in ("OK-1", "POISON-1", "OK-2")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for sock in conns:
+            sock.close()
+    assert codes["POISON-1"] is None, "no ACK: the store failed"
+    assert hl7v2.parse_ack(codes["OK-1"]).code == hl7v2.parse_ack(codes["OK-2"]).code == "AA"
+    assert sorted(store.stored()) == ["OK-1", "OK-2"] and listener.counts["no_ack"] == 1
+
+
+def test_pipelined_frames_are_stored_together_and_answered_in_order():
+    store = BatchStore()
+    with mllp.MllpListener(store_batch=store) as listener, \
+            socket.create_connection(("127.0.0.1", listener.port), timeout=3) as sock:
+        sock.sendall(b"".join(mllp.frame(hl7_peer.oms_o05(f"P-{n}")) for n in range(5)) + mllp.frame("MSH|bad"))
+        reader = mllp.FrameReader(sock)
+        acks = [hl7v2.parse_ack(reader.next_frame(3).decode("utf-8", "replace")) for _ in range(6)]
+    assert [(a.code, a.control_id) for a in acks[:5]] == [("AA", f"P-{n}") for n in range(5)]
+    assert acks[5].code == "AR"
+    assert store.batches == [[f"P-{n}" for n in range(5)]], "read together, stored in one transaction"

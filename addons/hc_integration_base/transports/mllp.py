@@ -9,6 +9,10 @@ connection, messages of a connection in order) validates MSH, calls ``store(mess
 then answers: AA when the store said ok, AE with its reason when it refused, AR when the message
 cannot be read. When ``store`` raises, the message may or may not be stored, so no ACK is sent
 (the connection is closed): the sender retries, and idempotency on MSH-10 absorbs the repeat.
+
+With ``store_batch`` the listener commits in groups (:class:`GroupCommit`): the frames that arrive
+on every connection while one transaction is being written are stored together by the next one,
+each still answered after that commit, with its own code.
 """
 
 import contextlib
@@ -88,6 +92,22 @@ class FrameReader:
                 if start >= 0:
                     raise FramingError("The connection closed in the middle of an MLLP frame (no 0x1C).")
                 return None
+
+    def buffered_frame(self):
+        """The next frame's content when it has already arrived whole (a sender that did not wait for
+        the previous ACK), else None: nothing is read from the socket, and anything that is not a
+        clean frame is left for :meth:`next_frame` to report."""
+        start = self.buffer.find(START_BLOCK)
+        if start < 0 or self.buffer[:start].strip(_BLANK):
+            return None
+        end = self.buffer.find(END_BLOCK, start + 1)
+        nested = self.buffer.find(START_BLOCK, start + 1)
+        if end < 0 or 0 <= nested < end:
+            return None
+        data = self.buffer[start + 1:end]
+        rest = self.buffer[end + 1:]
+        self.buffer = rest[1:] if rest[:1] == CARRIAGE_RETURN else rest
+        return data
 
     def _fill(self, deadline):
         remaining = deadline - time.monotonic()
@@ -315,9 +335,12 @@ class _Handler(socketserver.BaseRequestHandler):
                 return
             if data is None:
                 return
-            ack = listener.handle_frame(data)
-            if ack is None or not self._answer(ack):
-                return
+            datas = [data]  # with the frames sent behind it without waiting, stored together
+            while len(datas) < listener.max_batch and (more := reader.buffered_frame()) is not None:
+                datas.append(more)
+            for ack in listener.handle_frames(datas):
+                if ack is None or not self._answer(ack):
+                    return  # no ACK may be sent: closed, and the sender resends from this frame on
 
     def _answer(self, ack):
         try:
@@ -325,6 +348,138 @@ class _Handler(socketserver.BaseRequestHandler):
             return True
         except OSError:
             return False
+
+
+class _Slot:
+    """What one connection thread waits for: the results of its messages, in order."""
+
+    def __init__(self, messages):
+        self.messages = messages
+        self.results = None
+        self.done = threading.Event()
+
+
+class GroupCommit:
+    """Stores the messages of every connection in shared transactions (group commit).
+
+    Connection threads call :meth:`store_many` and wait; one thread calls ``store_batch(messages)``
+    with what they queued and gives each its own results (``store_batch`` returns one per message,
+    in order, once everything is committed). A batch closes when every open connection has a
+    message waiting (``expected()`` says how many are open; the others are reading an ACK or idle),
+    after ``window`` seconds at most, or at ``max_batch`` messages; while a batch is being written
+    the next one fills. When ``store_batch`` raises, the batch is stored again one message at a
+    time, so a message the store cannot take leaves no other unacknowledged; its own result is the
+    exception (stored or not unknown: no ACK).
+
+    ``committers`` threads take batches in turn: while one waits for the database (its INSERTs, its
+    commit), another prepares the next batch. A connection's next message only comes after the ACK
+    of its previous one, so its messages are still stored in order.
+    """
+
+    def __init__(self, store_batch, *, window=0.005, max_batch=64, expected=None, committers=2):
+        self.store_batch = store_batch
+        self.window = window
+        self.max_batch = max_batch
+        self.expected = expected or (lambda: 1)
+        self.batches = self.stored = 0  # transactions, and the messages they held (retries included)
+        self._cond = threading.Condition()
+        self._queue = []
+        self._writing = 0  # connections whose messages a committer is storing now
+        self._closed = False
+        self._threads = [threading.Thread(target=self._run, name=f"mllp-group-commit-{number}", daemon=True)
+                         for number in range(max(int(committers), 1))]
+        for thread in self._threads:
+            thread.start()
+
+    def store_many(self, messages):
+        """Each message's ``store_batch`` result, or the exception that prevented storing it."""
+        slot = _Slot(list(messages))
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("The MLLP listener is stopping; nothing more is stored.")
+            self._queue.append(slot)
+            self._cond.notify_all()
+        slot.done.wait()
+        return slot.results
+
+    def close(self, timeout=30):
+        """Store what is queued, then stop."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _queued(self):
+        return sum(len(slot.messages) for slot in self._queue)
+
+    def _next_batch(self):
+        with self._cond:
+            while not self._queue and not self._closed:
+                self._cond.wait()
+            deadline = time.monotonic() + self.window
+            # every open connection that is not waiting for a batch being written now
+            while (not self._closed and self._queued() < self.max_batch
+                   and len(self._queue) < self.expected() - self._writing):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            batch, size = [], 0
+            while self._queue and (not batch or size + len(self._queue[0].messages) <= self.max_batch):
+                slot = self._queue.pop(0)
+                batch.append(slot)
+                size += len(slot.messages)
+            self._writing += len(batch)
+            return batch
+
+    def _run(self):
+        while batch := self._next_batch():
+            try:
+                self._store(batch)
+            finally:
+                for slot in batch:  # never leave a connection waiting, whatever happened
+                    if slot.results is None:
+                        slot.results = [RuntimeError("not stored")] * len(slot.messages)
+                    slot.done.set()
+                with self._cond:
+                    self._writing -= len(batch)
+                    self._cond.notify_all()
+
+    def _store(self, batch):
+        messages = [message for slot in batch for message in slot.messages]
+        with self._cond:
+            self.batches += 1
+            self.stored += len(messages)
+        try:
+            results = list(self.store_batch(messages))
+            if len(results) != len(messages):
+                raise RuntimeError(f"store_batch answered {len(results)} results for {len(messages)} messages")
+        except Exception as exc:  # noqa: BLE001 - no ACK for what may not be stored; one by one below
+            if len(messages) > 1:
+                _logger.warning("MLLP listener: storing %s messages together failed (%s); storing them one by "
+                                "one", len(messages), exc)
+                return self._store_one_by_one(batch)
+            _logger.exception("MLLP listener: storing message %s failed; no ACK sent", messages[0].control_id)
+            results = [exc]
+        offset = 0
+        for slot in batch:
+            slot.results = results[offset:offset + len(slot.messages)]
+            offset += len(slot.messages)
+        return None
+
+    def _store_one_by_one(self, batch):
+        for slot in batch:
+            results = []
+            for message in slot.messages:
+                if results and isinstance(results[-1], Exception):
+                    # a connection's messages keep their order: none stored after one that may not be
+                    results.append(RuntimeError("not stored: an earlier message of the connection failed"))
+                    continue
+                single = _Slot([message])
+                self._store([single])
+                results.append(single.results[0])
+            slot.results = results
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -350,12 +505,22 @@ class MllpListener:
     as received) and returns ``(ok, reason)``: ok → AA; not ok → AE with ``reason`` in ERR (a third
     element ``"AR"`` answers AR instead, a fourth is the ERR code, HL7 table 0357). It runs on the
     connection's thread: make it thread-safe.
+
+    ``store_batch(messages)`` instead stores several messages in one transaction and returns one such
+    result per message, in order (:class:`GroupCommit` gathers them from every connection, waiting
+    ``batch_window`` seconds at most, ``max_batch`` messages at most, ``committers`` transactions at a
+    time); ``store`` is then not called.
     """
 
-    def __init__(self, store, host="127.0.0.1", port=0, *, accept_types=None, encoding="utf-8",
+    def __init__(self, store=None, host="127.0.0.1", port=0, *, accept_types=None, encoding="utf-8",
                  idle_timeout=300.0, frame_timeout=30.0, max_bytes=MAX_FRAME_BYTES, on_refused=None,
-                 reuse_port=False):
+                 reuse_port=False, store_batch=None, batch_window=0.005, max_batch=64, committers=2):
+        if (store is None) == (store_batch is None):
+            raise ValueError("Give the listener store or store_batch (one of them).")
         self.store = store
+        self.max_batch = max(int(max_batch), 1)
+        self.group = GroupCommit(store_batch, window=batch_window, max_batch=self.max_batch, committers=committers,
+                                 expected=lambda: len(self.connections)) if store_batch else None
         # on_refused(data, error): told of each message refused before ``store`` (AR), e.g. to keep it
         # visible in an exception queue; its failure never changes the answer.
         self.on_refused = on_refused
@@ -389,21 +554,47 @@ class MllpListener:
 
     def handle_frame(self, data):
         """The ACK (a Message) for one frame's bytes, or None when none may be sent."""
-        try:
-            message = hl7v2.parse(data, self.encoding)
-            hl7v2.validate_msh(message, accept_types=self.accept_types)
-        except hl7v2.Hl7Error as exc:
-            self.count("AR")
-            if self.on_refused is not None:
+        return self.handle_frames([data])[0]
+
+    def handle_frames(self, datas):
+        """The ACKs (Message, or None when none may be sent) of frames read together, in order."""
+        acks, readable = [None] * len(datas), []
+        for index, data in enumerate(datas):
+            try:
+                message = hl7v2.parse(data, self.encoding)
+                hl7v2.validate_msh(message, accept_types=self.accept_types)
+            except hl7v2.Hl7Error as exc:
+                self.count("AR")
+                if self.on_refused is not None:
+                    try:
+                        self.on_refused(data, exc)
+                    except Exception:  # noqa: BLE001 - the refusal is answered whatever its record does
+                        _logger.exception("MLLP listener: recording a refused message failed")
+                acks[index] = hl7v2.build_ack(data, exc.ack, reason=str(exc), error_code=exc.code,
+                                              location=exc.location)
+                continue
+            readable.append((index, message))
+        if not readable:
+            return acks
+        if self.group is not None:
+            results = self.group.store_many([message for _index, message in readable])
+        else:
+            results = []
+            for _index, message in readable:
+                if results and isinstance(results[-1], Exception):
+                    break  # in order: nothing stored after a message whose storing failed (no ACK from it on)
                 try:
-                    self.on_refused(data, exc)
-                except Exception:  # noqa: BLE001 - the refusal is answered whatever its record does
-                    _logger.exception("MLLP listener: recording a refused message failed")
-            return hl7v2.build_ack(data, exc.ack, reason=str(exc), error_code=exc.code, location=exc.location)
-        try:
-            result = self.store(message)
-        except Exception:  # the store's failure must not become an answer: stored or not is unknown
-            _logger.exception("MLLP listener: storing message %s failed; no ACK sent", message.control_id)
+                    results.append(self.store(message))
+                except Exception as exc:  # noqa: BLE001 - the store's failure must not become an answer
+                    _logger.exception("MLLP listener: storing message %s failed; no ACK sent", message.control_id)
+                    results.append(exc)
+            results += [RuntimeError("not stored")] * (len(readable) - len(results))
+        for (index, message), result in zip(readable, results, strict=True):
+            acks[index] = self._ack(message, result)
+        return acks
+
+    def _ack(self, message, result):
+        if isinstance(result, Exception):  # stored or not is unknown: no answer
             self.count("no_ack")
             return None
         ok, reason = result[0], result[1] if len(result) > 1 else ""
@@ -436,6 +627,10 @@ class MllpListener:
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(5)
+        if self.group is not None:
+            self.group.close()
+            _logger.info("MLLP listener on port %s: %s messages in %s transactions", self.port, self.group.stored,
+                         self.group.batches)
 
     def __enter__(self):
         return self.start()
