@@ -7,10 +7,12 @@
 
 (``--addons-path`` first lets ``odoo-bin`` find this command in the addon; the run command does it.)
 
-One listener per active MLLP backend with a listening port, on ``--mllp-interface``. Every
-message goes through ``hc.backend._hl7_receive`` in a transaction of its own, committed before the
-ACK is written: AA means the message is in the message store (its job applies it afterwards),
-AE / AR carry the reason in ERR. When storing fails - the database is down, the commit fails -
+One listener per active MLLP backend with a listening port, on ``--mllp-interface``. Messages
+go through ``hc.backend._hl7_receive_batch`` in shared transactions (group commit: the messages of
+every connection that arrive while one transaction is written, up to ``--mllp-batch-max``, wait at
+most ``--mllp-batch-window`` ms for the others), each committed before its ACK is written: AA
+means the message is in the message store (its job applies it afterwards), AE / AR carry the
+reason in ERR. When storing fails - the database is down, the commit fails -
 no ACK is sent and the connection is closed: the sender sends again (same MSH-10) and the store
 takes the control id once. Backends are read again every ``--mllp-rescan`` seconds: a new
 listening port starts, a removed one stops.
@@ -50,6 +52,14 @@ class MllpListener(Command):
         self.parser.add_argument("--mllp-processes", type=int, default=1,
                                  help="Processes sharing each listening port (SO_REUSEPORT): one process "
                                  "stores about one core's worth of messages; each connection stays in one.")
+        self.parser.add_argument("--mllp-batch-window", type=float, default=5.0,
+                                 help="Milliseconds a message waits at most for those of the other open "
+                                 "connections, to be committed with them (0: only what is already waiting).")
+        self.parser.add_argument("--mllp-batch-max", type=int, default=64,
+                                 help="Messages committed together at most (1: one transaction per message).")
+        self.parser.add_argument("--mllp-batch-committers", type=int, default=2,
+                                 help="Transactions of the group commit written at a time (each on its own "
+                                 "database connection): one prepares its batch while another waits for PostgreSQL.")
         self.parser.add_argument("--mllp-reuse-port", action="store_true", help=argparse.SUPPRESS)
         options, odoo_args = self.parser.parse_known_args(cmdargs)
         config.parse_config(odoo_args, setup_logging=True)
@@ -61,7 +71,10 @@ class MllpListener(Command):
         if processes > 1:  # the same command once more per extra process, sharing the ports
             children = [subprocess.Popen(_child_command(cmdargs)) for _ in range(processes - 1)]
         service = ListenerService(databases[0], options.mllp_interface, options.mllp_rescan,
-                                  reuse_port=options.mllp_reuse_port or processes > 1)
+                                  reuse_port=options.mllp_reuse_port or processes > 1,
+                                  batch_window=max(options.mllp_batch_window, 0.0) / 1000,
+                                  batch_max=max(options.mllp_batch_max, 1),
+                                  committers=max(options.mllp_batch_committers, 1))
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_args: stop.set())
@@ -93,8 +106,10 @@ def _child_command(cmdargs):
 class ListenerService:
     """The listeners of one database, kept in step with its MLLP backends."""
 
-    def __init__(self, db, interface="127.0.0.1", rescan=30.0, reuse_port=False):
+    def __init__(self, db, interface="127.0.0.1", rescan=30.0, reuse_port=False, batch_window=0.005, batch_max=64,
+                 committers=2):
         self.db, self.interface, self.rescan, self.reuse_port = db, interface, rescan, reuse_port
+        self.batch_window, self.batch_max, self.committers = batch_window, batch_max, committers
         self.listeners = {}  # backend id -> ((port, encoding), MllpListener)
 
     def _env(self, cr):
@@ -108,12 +123,13 @@ class ListenerService:
             backends = env["hc.backend"].search([("protocol", "=", "mllp"), ("mllp_listen_port", ">", 0)])
             return {b.id: (b.mllp_listen_port, b.mllp_encoding or "utf-8", b.code) for b in backends}
 
-    def store(self, backend_id, message):
-        """The listener's store: ``(ok, reason, AE|AR, error code)`` once the transaction committed."""
+    def store_batch(self, backend_id, messages):
+        """The listener's store: ``(ok, reason, AE|AR, error code)`` per message, in order, once the
+        transaction holding them all committed."""
         with Registry(self.db).cursor() as cr:
-            result = self._env(cr)["hc.backend"].browse(backend_id)._hl7_receive(message)
-        # Left the with block: committed (an error there propagates, and the listener sends no ACK).
-        return result["code"] == "AA", result["reason"], result["code"], result["error_code"]
+            results = self._env(cr)["hc.backend"].browse(backend_id)._hl7_receive_batch(messages)
+        # Left the with block: committed (an error there propagates: the listener stores them one by one).
+        return [(r["code"] == "AA", r["reason"], r["code"], r["error_code"]) for r in results]
 
     def refused(self, backend_id, data, error):
         with Registry(self.db).cursor() as cr:
@@ -136,9 +152,11 @@ class ListenerService:
             if backend_id in self.listeners:
                 continue
             try:
-                listener = Listener(functools.partial(self.store, backend_id), self.interface, port, encoding=encoding,
-                                    on_refused=functools.partial(self.refused, backend_id),
-                                    reuse_port=self.reuse_port).start()
+                listener = Listener(
+                    None, self.interface, port, encoding=encoding,
+                    on_refused=functools.partial(self.refused, backend_id),
+                    reuse_port=self.reuse_port, store_batch=functools.partial(self.store_batch, backend_id),
+                    batch_window=self.batch_window, max_batch=self.batch_max, committers=self.committers).start()
             except OSError as exc:
                 _logger.error("MLLP listener: backend %s cannot listen on %s:%s (%s)", code, self.interface, port, exc)
                 continue

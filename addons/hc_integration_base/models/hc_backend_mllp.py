@@ -164,11 +164,7 @@ class HcBackend(models.Model):
                             raise
                         originals |= repeat.original
         except KeyAlreadyUsed as used:
-            conflict = used.original
-            return backend._hl7_refusal(message, hl7v2.Hl7Error(
-                f"MSH-10 {control} was already used by another message (received {conflict.received_at} UTC, "
-                f"message {conflict.id}); a new message needs a new control id.",
-                code="205", location="MSH^1^10", ack="AE"), flow=conflict.flow_id)
+            return backend._hl7_key_conflict(message, used.original)
         if originals:  # a repeat: the messages it adds (a flow taking the type since) join its correlation
             correlation = originals[:1].correlation_id
             if stored:
@@ -176,6 +172,81 @@ class HcBackend(models.Model):
         kept = stored | originals
         return {"code": "AA", "reason": "", "error_code": "", "messages": kept.sorted("id"),
                 "duplicate": not stored, "correlation_id": correlation}
+
+    def _hl7_receive_batch(self, messages):
+        """:meth:`_hl7_receive` for several messages in one transaction (the listener's group
+        commit): one answer per message, in order, each what ``_hl7_receive`` would have answered
+        had the messages come one after the other. The caller commits, then answers them all.
+
+        One lookup of every flow key of the batch, one INSERT of the new messages and one of their
+        jobs (instead of two ORM creates and their lookups per message and flow). A control id seen
+        twice in the batch is stored once: the later message is the repeat (AA again, nothing new)
+        or, with another content, refused (AE 205). Refused types go through ``_hl7_receive``.
+        A key taken meanwhile by another process: every message of the batch through ``_hl7_receive``.
+        """
+        self.ensure_one()
+        backend = self.sudo()
+        if len(messages) < 2 or not backend.active or backend.protocol != "mllp":
+            return [self._hl7_receive(message) for message in messages]
+        Message = self.env["hc.message"].sudo()
+        answers = [None] * len(messages)
+        frames = []  # (index, message, flows, text, digest, keys)
+        for index, message in enumerate(messages):
+            flows, unreadable = backend._hl7_flows(message)
+            if not flows or unreadable:
+                answers[index] = self._hl7_receive(message)  # refused: its answer and its record
+                continue
+            text = message.raw or message.to_er7()
+            frames.append((index, message, flows, text, hl7v2.content_hash(text),
+                           [self._hl7_key(flow, message.control_id) for flow in flows]))
+        held = Message._keys_held(backend.id, "inbound", {key for frame in frames for key in frame[5]})
+        # The keys this batch stores, in order, with what a later message of the batch compares:
+        # key -> {"flow", "text", "control", "digest", "correlation"}.
+        claimed = {}
+        plans = []  # per frame: (index, message, conflicting key or None, repeated keys, own keys, correlation)
+        for index, message, flows, text, digest, keys in frames:
+            earlier = [key for key in keys if key in held or key in claimed]
+            conflict = next((key for key in earlier if (held[key].payload_hash if key in held
+                                                        else claimed[key]["digest"]) != digest), None)
+            if conflict:
+                plans.append((index, message, conflict, (), (), None))
+                continue
+            if earlier:  # a repeat: what it adds (a flow taking the type since) joins its correlation
+                key = earlier[0]
+                correlation = held[key].correlation_id if key in held else claimed[key]["correlation"]
+            else:
+                correlation = uuid.uuid4().hex
+            own = [key for key in keys if key not in earlier]
+            for flow, key in zip(flows, keys, strict=True):
+                if key in own:
+                    claimed[key] = {"flow": flow, "text": text, "control": message.control_id, "digest": digest,
+                                    "correlation": correlation}
+            plans.append((index, message, None, earlier, own, correlation))
+        values = Message._message_values_many(backend, [(new["flow"], new["text"], new["control"] or None)
+                                                        for new in claimed.values()])
+        for vals, (key, new) in zip(values, claimed.items(), strict=True):
+            vals.update(idempotency_key=key, payload_hash=new["digest"], correlation_id=new["correlation"])
+        stored = Message._store_new(values) if values else Message
+        if stored is None:  # a twin stored by another process meanwhile: each message on its own
+            for index, message, *_plan in plans:
+                answers[index] = self._hl7_receive(message)
+            return answers
+        by_key = {**{m.idempotency_key: m for m in stored}, **held}
+        for index, message, conflict, earlier, own, correlation in plans:
+            if conflict:
+                answers[index] = backend._hl7_key_conflict(message, by_key[conflict])
+                continue
+            kept = Message.browse([by_key[key].id for key in [*earlier, *own]]).sorted("id")
+            answers[index] = {"code": "AA", "reason": "", "error_code": "", "messages": kept,
+                              "duplicate": not own, "correlation_id": correlation}
+        return answers
+
+    def _hl7_key_conflict(self, message, conflict):
+        """The refusal (AE 205) of a message whose MSH-10 another message with another content holds."""
+        return self._hl7_refusal(message, hl7v2.Hl7Error(
+            f"MSH-10 {message.control_id} was already used by another message (received {conflict.received_at} "
+            f"UTC, message {conflict.id}); a new message needs a new control id.",
+            code="205", location="MSH^1^10", ack="AE"), flow=conflict.flow_id)
 
     def _hl7_refusal(self, message, error, flow=None):
         """Keep a refused message in the exception queue (nothing applied) and return its answer."""

@@ -43,6 +43,15 @@ class HcBinding(models.Model):
         )
 
     @api.model
+    def _lookup_many(self, backend, model, external_ids):
+        """The bindings of several external IDs of one model (one query)."""
+        return self.search([
+            ("backend_id", "=", backend.id),
+            ("res_model", "=", model),
+            ("external_id", "in", list(external_ids)),
+        ])
+
+    @api.model
     def _bind(self, backend, record, external_id, digest=None, version=None):
         binding = self._lookup(backend, record._name, external_id)
         vals = {

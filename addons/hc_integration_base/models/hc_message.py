@@ -14,6 +14,8 @@ import uuid
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from odoo.addons.queue_job.utils import must_run_without_delay
+
 from ..exceptions import KeyAlreadyUsed
 from ..lifecycle import (
     CATEGORIES,
@@ -21,6 +23,7 @@ from ..lifecycle import (
     DUPLICATE,
     NEW,
     PENDING,
+    QUEUED,
     RETRYABLE,
     STATE_LABELS,
     STATES,
@@ -307,6 +310,28 @@ class HcMessage(models.Model):
         return vals
 
     @api.model
+    def _message_values_many(self, backend, entries, direction="inbound"):
+        """``_message_values`` of several ``(flow, payload, external_id)`` of one backend, with one
+        lookup of their bindings per model instead of one per message."""
+        found = {}
+        by_model = {}
+        for flow, _payload, external_id in entries:
+            if external_id and flow and flow.model_name:
+                by_model.setdefault(flow.model_name, set()).add(external_id)
+        for model, external_ids in by_model.items():
+            for binding in self.env["hc.binding"].sudo()._lookup_many(backend, model, external_ids):
+                found[model, binding.external_id] = binding
+        values = []
+        for flow, payload, external_id in entries:
+            vals = self._message_values(backend, flow, payload, direction)
+            vals["external_id"] = external_id or None
+            binding = flow and flow.model_name and found.get((flow.model_name, external_id))
+            if binding:
+                vals.update(res_model=binding.res_model, res_id=binding.res_id)
+            values.append(vals)
+        return values
+
+    @api.model
     def _store(self, vals):
         """INSERT one message and queue its job, after the one idempotency check of every entry
         point: a key already used for the backend and direction makes the new message a duplicate
@@ -338,6 +363,49 @@ class HcMessage(models.Model):
         vals.update(state=DUPLICATE, duplicate_of_id=original.id)
         vals.pop("payload_raw", None)
         return Message.create(vals)
+
+    @api.model
+    def _store_new(self, vals_list):
+        """INSERT messages whose idempotency keys :meth:`_keys_held` found free, and queue their
+        jobs, each in one statement: the MLLP listener's group commit. The messages are created
+        queued, naming the job created right after them in the same transaction. Returns the
+        messages; None when a concurrent twin took one of the keys meanwhile (the unique index):
+        nothing is stored then, and the caller stores each through :meth:`_store` (its own lookup
+        and savepoint). queue_job's no-delay mode (``QUEUE_JOB__NO_DELAY``, tests) goes through
+        ``with_delay`` (:meth:`_enqueue`)."""
+        Message = self.sudo().with_context(
+            tracking_disable=True, mail_create_nosubscribe=True, mail_create_nolog=True
+        )
+        direct = must_run_without_delay(self.env)
+        if not direct:
+            for vals in vals_list:
+                vals.update(state=QUEUED, job_uuid=str(uuid.uuid4()))
+        try:
+            with self.env.cr.savepoint():
+                messages = Message.create(vals_list)
+        except Exception as exc:  # unique index hit by a concurrent twin
+            if "idempotency" not in str(exc):
+                raise
+            return None
+        if direct:
+            messages._enqueue()
+        else:
+            messages._create_jobs()
+        return messages
+
+    @api.model
+    def _keys_held(self, backend_id, direction, keys):
+        """``{key: message}`` of the messages holding these idempotency keys: the lookup of
+        :meth:`_store` for many keys at once (one query)."""
+        if not keys:
+            return {}
+        held = self.sudo().search([
+            ("backend_id", "=", backend_id),
+            ("direction", "=", direction),
+            ("idempotency_key", "in", list(keys)),
+            ("state", "!=", DUPLICATE),
+        ])
+        return {message.idempotency_key: message for message in held}
 
     @api.model
     def _find_by_key(self, backend_id, direction, key):

@@ -12,6 +12,7 @@ from odoo import models
 from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
 
 from ..exceptions import PermanentError, ReferenceWait
 from ..lifecycle import DONE, EXCEPTION, PENDING, PROCESSING, QUEUED, classify
@@ -55,23 +56,39 @@ class HcMessage(models.Model):
             if message.job_uuid in waiting:
                 message.write({"state": QUEUED})
                 continue
-            flow = message.flow_id
-            urgent = bool(flow) and flow._handler()._is_urgent(message)
-            channel = message.backend_id._channel_name(urgent=True) if urgent else (
-                flow or message.backend_id)._channel_for_jobs()
             # The job acts with the backend's integration user's rights, never as superuser.
-            job = (
-                message.with_user(message.backend_id._job_user())
-                .with_delay(
-                    priority=0 if urgent else (flow.priority if flow else 10),
-                    channel=channel,
-                    max_retries=flow.max_attempts if flow else 5,
-                    description=message.display_name,
-                    eta=eta,
-                )
-                ._job_process()
-            )
+            job = message.with_user(message.backend_id._job_user()).with_delay(
+                **message._job_options(eta=eta))._job_process()
             message.write({"state": QUEUED, "job_uuid": job.uuid if job else message.job_uuid})
+
+    def _job_options(self, eta=None):
+        """queue_job's options of this message's processing job: channel, priority, attempts."""
+        self.ensure_one()
+        flow = self.flow_id
+        urgent = bool(flow) and flow._handler()._is_urgent(self)
+        backend = self.backend_id
+        channel = backend._channel_name(urgent=True) if urgent else (flow or backend)._channel_for_jobs()
+        return {
+            "priority": 0 if urgent else (flow.priority if flow else 10),
+            "channel": channel,
+            "max_retries": flow.max_attempts if flow else 5,
+            "description": self.display_name,
+            "eta": eta,
+        }
+
+    def _create_jobs(self):
+        """The processing jobs of these new messages, which already name them (``job_uuid``, state
+        queued: :meth:`_store_new`), in one INSERT: the ``Job`` ``with_delay`` would store for each
+        (same options, user and company), without its lookup of the uuid and its INSERT per job,
+        and without an UPDATE of each message afterwards."""
+        QueueJob = self.env["queue.job"]
+        values, users = [], {}
+        for message in self:
+            backend = message.backend_id
+            user = users[backend] if backend in users else users.setdefault(backend, backend._job_user())
+            job = Job(message.with_user(user)._job_process, job_uuid=message.job_uuid, **message._job_options())
+            values.append(job._store_values(create=True))
+        QueueJob.with_context(_job_edit_sentinel=QueueJob.EDIT_SENTINEL).sudo().create(values)
 
     def _job_process(self):
         """queue_job entry point. The job runs as the backend's integration user; the message's

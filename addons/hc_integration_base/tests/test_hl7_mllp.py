@@ -1,8 +1,11 @@
 """HL7 v2 over MLLP in the message store: the hl7v2 mapping format, the listener's store
 (idempotency on MSH-10, AR / AE refusals kept in the exception queue), patient data masked."""
 
+from unittest.mock import patch
+
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -94,6 +97,71 @@ class TestHl7Mllp(HcIntegrationCase):
         refused = other["messages"]
         self.assertEqual((refused.state, refused.error_category, refused.job_uuid), ("exception", "validation", False))
         self.assertFalse(self.env["res.partner"].search_count([("ref", "=", "V-OTHER")]), "nothing applied")
+
+    # --- group commit: several messages in one transaction ---------------------------------------
+    def test_a_batch_answers_each_message_as_if_it_came_alone(self):
+        """The listener's group commit: repeats and conflicts inside the batch and against stored
+        messages, refusals beside accepted messages, two flows taking the type; the jobs stored."""
+        held = self.hl7(hl7_peer.mfn_m16("GC-0"))  # before a second flow takes MFN^M16
+        copies = self.create_flow("vendor_copies", self.backend, name="Vendor copies", object_type="generic",
+                                  external_id_path="VND-2", hl7_message_types="MFN^M16")
+        self.create_mapping(copies, [{"source": "VND-2", "target": "ref", "required": True}],
+                            payload_format="hl7v2", record_segment="VND")
+        text = hl7_peer.mfn_m16("GC-1")
+        batch = [
+            text,                                                # new: stored for both flows
+            text.replace(text.split("|")[6], "20000101000000", 1),  # the same again (MSH-7 aside): a repeat
+            text.replace("V-MEDLINE", "V-OTHER"),                # another message under GC-1: AE 205
+            hl7_peer.oms_o05("GC-2"),                            # a type no flow takes: AR 200
+            hl7_peer.mfn_m16("GC-0"),                            # stored before: a repeat, its copy stored
+            hl7_peer.mfn_m16("GC-3"),                            # new
+        ]
+        answers = self.backend._hl7_receive_batch([hl7v2.parse(t) for t in batch])
+        self.assertEqual([(a["code"], a["error_code"], a["duplicate"]) for a in answers], [
+            ("AA", "", False), ("AA", "", True), ("AE", "205", False), ("AR", "200", False), ("AA", "", False),
+            ("AA", "", False)])
+        first = answers[0]["messages"]
+        self.assertEqual(sorted(first.mapped("idempotency_key")), ["GC-1@vendor_copies", "GC-1@vendors"])
+        self.assertEqual((answers[1]["messages"], answers[1]["correlation_id"]), (first, answers[0]["correlation_id"]))
+        self.assertEqual(set(first.mapped("correlation_id")), {answers[0]["correlation_id"]})
+        self.assertIn("MSH-10 GC-1 was already used", answers[2]["reason"])
+        self.assertIn(f"message {first.sorted('id')[0].id}", answers[2]["reason"])
+        self.assertEqual((answers[2]["messages"].state, answers[2]["messages"].job_uuid), ("exception", False))
+        self.assertEqual(answers[3]["messages"].state, "exception")
+        # GC-0 was stored for the vendors flow only (the copies flow came later): the repeat adds its copy
+        self.assertEqual(answers[4]["messages"].mapped("idempotency_key"), ["GC-0@vendors", "GC-0@vendor_copies"])
+        self.assertEqual(answers[4]["messages"][:1], held["messages"])
+        self.assertEqual(set(answers[4]["messages"].mapped("correlation_id")), {held["correlation_id"]})
+        Message = self.env["hc.message"]
+        self.assertEqual(Message.search_count([("idempotency_key", "=like", "GC-1@%")]), 2, "GC-1 stored once per flow")
+        self.assertFalse(Message.search_count([("payload", "like", "V-OTHER"), ("state", "!=", "exception")]))
+        # Each new message is queued with its job, as with_delay queues it: channel, user, method, record.
+        new = first | answers[5]["messages"] | answers[4]["messages"][1:]
+        self.assertEqual(len(new), 5)
+        jobs = self.env["queue.job"].search([("uuid", "in", new.mapped("job_uuid"))])
+        self.assertEqual(len(jobs), 5)
+        user = self.backend._job_user()
+        for message in new:
+            job = jobs.filtered(lambda j, m=message: j.uuid == m.job_uuid)
+            self.assertEqual((message.state, job.state, job.model_name, job.method_name, job.records, job.user_id.id,
+                              job.channel, job.max_retries, job.name),
+                             ("queued", "pending", "hc.message", "_job_process", message, user,
+                              message.flow_id._channel_for_jobs(), message.flow_id.max_attempts, message.display_name))
+        vendors = first.filtered(lambda m: m.flow_id == self.vendors)
+        vendors._job_process()
+        self.assertEqual(vendors.state, "done", vendors.error_message)
+        self.assertEqual(self.env["res.partner"].search_count([("ref", "=", "V-MEDLINE")]), 1)
+
+    def test_a_batch_meeting_a_key_taken_meanwhile_stores_each_message_alone(self):
+        """Another process stored one of the batch's keys after the batch's lookup: the unique index
+        refuses the batch's INSERT, and each message is stored on its own (the repeat answered AA)."""
+        self.hl7(hl7_peer.mfn_m16("GC-10"))
+        messages = [hl7v2.parse(hl7_peer.mfn_m16(c)) for c in ("GC-10", "GC-11")]
+        with patch.object(type(self.env["hc.message"]), "_keys_held", return_value={}), mute_logger("odoo.sql_db"):
+            answers = self.backend._hl7_receive_batch(messages)
+        self.assertEqual([(a["code"], a["duplicate"]) for a in answers], [("AA", True), ("AA", False)])
+        self.assertEqual(self.env["hc.message"].search_count([("idempotency_key", "in", ("GC-10@vendors",
+                                                                                         "GC-11@vendors"))]), 2)
 
     # --- refusals -------------------------------------------------------------------------------
     def test_malformed_msh_is_refused_with_ar_and_kept_in_the_exception_queue(self):
