@@ -5,11 +5,14 @@ A copy of the demo database, Odoo with HTTP workers and the queue_job runner, an
 (``odoo-bin mllp_listener``) as processes; ``--connections`` senders (the addon's MllpClient, one
 kept connection each, a message sent when the previous one is acknowledged) send ``--count``
 MFN^M16 messages of one item each (its vendor among ten). Prints the acknowledgement rate, ACK
-p50 / p95 / max, the time until the job runner drained the backlog, and checks that every message
-was stored once and every item created once.
+p50 / p95 / max, the CPU time per message of the listener and of its PostgreSQL connections (the
+machine may be shared: CPU time is the figure other processes disturb least), the load average,
+the time until the job runner drained the backlog, and checks that every message was stored once
+and every item created once. ``--modes single,group`` runs one round per mode in one run: one
+transaction per message (the listener before group commit) against the group commit.
 
     PY=~/.local/share/hc-integration/venv/bin/python
-    $PY tests/bench/bench_mllp.py --count 2000 --connections 4
+    $PY tests/bench/bench_mllp.py --count 2000 --connections 4 [--modes single,group]
 """
 
 import argparse
@@ -24,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "reliability"))
 
-from _common import plain_imports, table  # noqa: E402
+from _common import dbname, plain_imports, table  # noqa: E402
 from _harness import OdooServer, drop_database, free_port, query, wait_until_drained  # noqa: E402
 from _mllp import Listener  # noqa: E402
 from _odoo_shell import copy_database, ensure_database  # noqa: E402
@@ -42,23 +45,65 @@ def message(number, run):
         "price": f"{1 + number % 50}.25", "cost_centre": "CC-1", "locations": [("CS-MAIN", "Central stores")]}])
 
 
+MODES = {
+    # one transaction per message, as before the group commit
+    "single": ["--mllp-batch-max", "1"],
+    # the listener's default: the messages of every connection committed together
+    "group": [],
+}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--count", type=int, default=2000, help="messages per round")
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--template", default=os.environ.get("HC_HL7_TEMPLATE", "hc_bench"))
-    parser.add_argument("--db", default="hc_bench_mllp")
+    parser.add_argument("--template", default=os.environ.get("HC_HL7_TEMPLATE", dbname("hc_bench")))
+    parser.add_argument("--db", default=dbname("hc_bench_mllp"))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--processes", type=int, default=1, help="listener processes sharing the port")
+    parser.add_argument("--modes", default="group",
+                        help=f"rounds, comma-separated, in one run: {', '.join(MODES)} (single: one transaction "
+                        "per message, the listener's behaviour before group commit)")
     args = parser.parse_args()
+    modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
+    unknown = set(modes) - set(MODES)
+    if unknown:
+        parser.error(f"unknown mode(s) {', '.join(sorted(unknown))}; known: {', '.join(MODES)}")
 
     ensure_database(args.template)
     db = copy_database(args.template, args.db)
     port = free_port()
     query(db, "UPDATE hc_backend SET mllp_listen_port = %s WHERE code = 'mmis_hl7' RETURNING id", (port,))
     server = OdooServer(db, workers=args.workers, logname="bench-mllp.log")
-    listener = Listener(db, port, processes=args.processes)
-    run = time.strftime("%H%M%S")
+    rows, checks = [], []
+    try:
+        server.start()
+        for round_number, mode in enumerate(modes):
+            listener = Listener(db, port, processes=args.processes, extra_args=MODES[mode])
+            try:
+                listener.start()
+                rows.append(run_round(db, port, listener, args, mode, f"{time.strftime('%H%M%S')}{round_number}",
+                                      checks))
+            finally:
+                listener.stop()
+        table(["mode", "messages", "connections", "listeners", "acked/s", "ACK p50 ms", "ACK p95 ms", "ACK max ms",
+               "listener CPU ms/msg", "its PostgreSQL CPU ms/msg", "load avg (1 min) start-end", "refused",
+               "drained after s", "stored (2 flows)", "items created"], rows)
+        if len(rows) > 1:
+            base = rows[0]
+            for row in rows[1:]:
+                print(f"{row[0]} / {base[0]}: acked/s x{float(row[4]) / float(base[4]):.2f}, CPU per message: "
+                      f"listener x{float(row[8]) / float(base[8]):.2f}, "
+                      f"its PostgreSQL x{float(row[9]) / float(base[9]):.2f}")
+        for states in checks:
+            print("message states:", states)
+    finally:
+        server.stop()
+        drop_database(db)
+
+
+def run_round(db, port, listener, args, mode, run, checks):
+    """One round of ``args.count`` messages; its row of the table."""
     latencies, refused, lock = [], [], threading.Lock()
     numbers = iter(range(args.count))
 
@@ -81,43 +126,38 @@ def main():
                 with lock:
                     latencies.append(elapsed)
 
-    try:
-        server.start()
-        listener.start()
-        hl7_peer.send("127.0.0.1", port, message(999999, "W"))  # warm-up: registry caches, mappings
-        began = time.perf_counter()
-        threads = [threading.Thread(target=sender) for _ in range(args.connections)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        sending = time.perf_counter() - began
-        drained = wait_until_drained(db, timeout=3600, settle=2.0)
-        total = time.perf_counter() - began
-        stored = query(db, "SELECT count(*), count(DISTINCT idempotency_key) FROM hc_message "
-                           "WHERE idempotency_key LIKE %s", (f"{run}%",))[0]
-        done = query(db, "SELECT state, count(*) FROM hc_message WHERE idempotency_key LIKE %s GROUP BY state",
-                     (f"{run}%",))
-        items = query(db, "SELECT count(*), count(DISTINCT default_code) FROM product_template "
-                          "WHERE default_code LIKE %s", (f"B{run}-%",))[0]
-        ordered = sorted(latencies)
-        p95 = ordered[int(len(ordered) * 0.95) - 1] if ordered else float("nan")
-        table(["messages", "connections", "listeners", "acked/s", "ACK p50 ms", "ACK p95 ms", "ACK max ms", "refused",
-               "drained after s", "stored (2 flows)", "items created"], [[
-            args.count, args.connections, args.processes, f"{len(latencies) / sending:.0f}",
+    hl7_peer.send("127.0.0.1", port, message(999999, f"W{run}"))  # warm-up: registry caches, mappings
+    load_before = os.getloadavg()[0]
+    cpu_before = listener.cpu_seconds()
+    began = time.perf_counter()
+    threads = [threading.Thread(target=sender) for _ in range(args.connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sending = time.perf_counter() - began
+    cpu_after = listener.cpu_seconds()
+    cpu, cpu_db = (after - before for after, before in zip(cpu_after, cpu_before, strict=True))
+    load_after = os.getloadavg()[0]
+    drained = wait_until_drained(db, timeout=3600, settle=2.0)
+    total = time.perf_counter() - began
+    stored = query(db, "SELECT count(*), count(DISTINCT idempotency_key) FROM hc_message "
+                       "WHERE idempotency_key LIKE %s", (f"{run}%",))[0]
+    done = query(db, "SELECT state, count(*) FROM hc_message WHERE idempotency_key LIKE %s GROUP BY state",
+                 (f"{run}%",))
+    items = query(db, "SELECT count(*), count(DISTINCT default_code) FROM product_template "
+                      "WHERE default_code LIKE %s", (f"B{run}-%",))[0]
+    ordered = sorted(latencies)
+    p95 = ordered[int(len(ordered) * 0.95) - 1] if ordered else float("nan")
+    checks.append(f"{mode}: {dict(done)}" + (f"; first refusal: {refused[0]}" if refused else ""))
+    assert stored[0] == stored[1] == 2 * len(latencies), "every acknowledged message stored once per flow"
+    assert items[0] == items[1], "no item created twice"
+    return [mode, args.count, args.connections, args.processes, f"{len(latencies) / sending:.0f}",
             f"{statistics.median(ordered):.1f}" if ordered else "-", f"{p95:.1f}",
-            f"{ordered[-1]:.1f}" if ordered else "-",
-            len(refused), f"{total:.1f}" if drained else "not drained", f"{stored[0]} ({stored[1]} keys)",
-            f"{items[0]} ({items[1]} codes)"]])
-        print("message states:", dict(done))
-        if refused:
-            print("first refusal:", refused[0])
-        assert stored[0] == stored[1] == 2 * len(latencies), "every acknowledged message stored once per flow"
-        assert items[0] == items[1], "no item created twice"
-    finally:
-        listener.stop()
-        server.stop()
-        drop_database(db)
+            f"{ordered[-1]:.1f}" if ordered else "-", f"{cpu * 1000 / max(len(latencies), 1):.2f}",
+            f"{cpu_db * 1000 / max(len(latencies), 1):.2f}",
+            f"{load_before:.1f}-{load_after:.1f}", len(refused), f"{total:.1f}" if drained else "not drained",
+            f"{stored[0]} ({stored[1]} keys)", f"{items[0]} ({items[1]} codes)"]
 
 
 if __name__ == "__main__":

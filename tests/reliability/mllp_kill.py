@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "bench"))
 
-from _common import plain_imports, table  # noqa: E402
+from _common import dbname, plain_imports, table  # noqa: E402
 from _harness import OdooServer, drop_database, free_port, query, wait_until_drained  # noqa: E402
 from _mllp import Listener  # noqa: E402
 from _odoo_shell import copy_database, ensure_database  # noqa: E402
@@ -44,8 +44,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=2)
-    parser.add_argument("--template", default=os.environ.get("HC_HL7_TEMPLATE", "hc_bench"))
-    parser.add_argument("--db", default="hc_bench_mllp_kill")
+    parser.add_argument("--template", default=os.environ.get("HC_HL7_TEMPLATE", dbname("hc_bench")))
+    parser.add_argument("--db", default=dbname("hc_bench_mllp_kill"))
     args = parser.parse_args()
 
     ensure_database(args.template)
