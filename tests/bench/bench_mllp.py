@@ -9,10 +9,11 @@ p50 / p95 / max, the CPU time per message of the listener and of its PostgreSQL 
 machine may be shared: CPU time is the figure other processes disturb least), the load average,
 the time until the job runner drained the backlog, and checks that every message was stored once
 and every item created once. ``--modes single,group`` runs one round per mode in one run: one
-transaction per message (the listener before group commit) against the group commit.
+transaction per message (the listener before group commit) against the group commit;
+``--connections 4,16`` a round per number of senders. The backlog drains once, after the rounds.
 
     PY=~/.local/share/hc-integration/venv/bin/python
-    $PY tests/bench/bench_mllp.py --count 2000 --connections 4 [--modes single,group]
+    $PY tests/bench/bench_mllp.py --count 2000 [--connections 4,16] [--modes single,group]
 """
 
 import argparse
@@ -56,7 +57,7 @@ MODES = {
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=2000, help="messages per round")
-    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--connections", default="4", help="senders at once; several (4,16): a round for each")
     parser.add_argument("--template", default=os.environ.get("HC_HL7_TEMPLATE", dbname("hc_bench")))
     parser.add_argument("--db", default=dbname("hc_bench_mllp"))
     parser.add_argument("--workers", type=int, default=2)
@@ -69,43 +70,53 @@ def main():
     unknown = set(modes) - set(MODES)
     if unknown:
         parser.error(f"unknown mode(s) {', '.join(sorted(unknown))}; known: {', '.join(MODES)}")
+    connections = [int(n) for n in args.connections.split(",") if n.strip()]
 
     ensure_database(args.template)
     db = copy_database(args.template, args.db)
     port = free_port()
     query(db, "UPDATE hc_backend SET mllp_listen_port = %s WHERE code = 'mmis_hl7' RETURNING id", (port,))
     server = OdooServer(db, workers=args.workers, logname="bench-mllp.log")
-    rows, checks = [], []
+    rounds = []
     try:
         server.start()
-        for round_number, mode in enumerate(modes):
-            listener = Listener(db, port, processes=args.processes, extra_args=MODES[mode])
-            try:
-                listener.start()
-                rows.append(run_round(db, port, listener, args, mode, f"{time.strftime('%H%M%S')}{round_number}",
-                                      checks))
-            finally:
-                listener.stop()
+        began = time.perf_counter()
+        # Rounds one after the other while the job runner applies the backlog of the earlier ones:
+        # every round meets a busy runner, and the backlog drains once, at the end.
+        for senders in connections:
+            for mode in modes:
+                listener = Listener(db, port, processes=args.processes, extra_args=MODES[mode])
+                try:
+                    listener.start()
+                    rounds.append(run_round(port, listener, args.count, senders, mode,
+                                            f"{time.strftime('%H%M%S')}{len(rounds)}"))
+                finally:
+                    listener.stop()
+        streamed = time.perf_counter() - began
+        drained = wait_until_drained(db, timeout=3600, settle=2.0)
+        total = time.perf_counter() - began
+        rows = [check_round(db, args, entry) for entry in rounds]
         table(["mode", "messages", "connections", "listeners", "acked/s", "ACK p50 ms", "ACK p95 ms", "ACK max ms",
                "listener CPU ms/msg", "its PostgreSQL CPU ms/msg", "load avg (1 min) start-end", "refused",
-               "drained after s", "stored (2 flows)", "items created"], rows)
-        if len(rows) > 1:
-            base = rows[0]
-            for row in rows[1:]:
-                print(f"{row[0]} / {base[0]}: acked/s x{float(row[4]) / float(base[4]):.2f}, CPU per message: "
-                      f"listener x{float(row[8]) / float(base[8]):.2f}, "
+               "stored (2 flows)", "items created", "states"], rows)
+        print(f"all rounds streamed in {streamed:.1f} s; the job runner drained the backlog after "
+              + (f"{total:.1f} s" if drained else "- not drained"))
+        for row in rows:
+            base = next(other for other in rows if other[2] == row[2])
+            if row is not base:
+                print(f"{row[2]} connections, {row[0]} / {base[0]}: acked/s x{float(row[4]) / float(base[4]):.2f}, "
+                      f"CPU per message: listener x{float(row[8]) / float(base[8]):.2f}, "
                       f"its PostgreSQL x{float(row[9]) / float(base[9]):.2f}")
-        for states in checks:
-            print("message states:", states)
+        assert drained, "the job runner did not drain the backlog"
     finally:
         server.stop()
         drop_database(db)
 
 
-def run_round(db, port, listener, args, mode, run, checks):
-    """One round of ``args.count`` messages; its row of the table."""
+def run_round(port, listener, count, connections, mode, run):
+    """``count`` messages from ``connections`` senders: what was measured while sending."""
     latencies, refused, lock = [], [], threading.Lock()
-    numbers = iter(range(args.count))
+    numbers = iter(range(count))
 
     def sender():
         with MllpClient("127.0.0.1", port, read_timeout=60) as client:
@@ -130,34 +141,38 @@ def run_round(db, port, listener, args, mode, run, checks):
     load_before = os.getloadavg()[0]
     cpu_before = listener.cpu_seconds()
     began = time.perf_counter()
-    threads = [threading.Thread(target=sender) for _ in range(args.connections)]
+    threads = [threading.Thread(target=sender) for _ in range(connections)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     sending = time.perf_counter() - began
-    cpu_after = listener.cpu_seconds()
-    cpu, cpu_db = (after - before for after, before in zip(cpu_after, cpu_before, strict=True))
-    load_after = os.getloadavg()[0]
-    drained = wait_until_drained(db, timeout=3600, settle=2.0)
-    total = time.perf_counter() - began
+    cpu, cpu_db = (after - before for after, before in zip(listener.cpu_seconds(), cpu_before, strict=True))
+    return {"mode": mode, "run": run, "connections": connections, "latencies": sorted(latencies), "refused": refused,
+            "sending": sending, "cpu": cpu, "cpu_db": cpu_db, "load": (load_before, os.getloadavg()[0])}
+
+
+def check_round(db, args, entry):
+    """The row of one round, once the backlog drained: every acknowledged message stored once per
+    flow, every item created once."""
+    run, ordered = entry["run"], entry["latencies"]
     stored = query(db, "SELECT count(*), count(DISTINCT idempotency_key) FROM hc_message "
                        "WHERE idempotency_key LIKE %s", (f"{run}%",))[0]
     done = query(db, "SELECT state, count(*) FROM hc_message WHERE idempotency_key LIKE %s GROUP BY state",
                  (f"{run}%",))
     items = query(db, "SELECT count(*), count(DISTINCT default_code) FROM product_template "
                       "WHERE default_code LIKE %s", (f"B{run}-%",))[0]
-    ordered = sorted(latencies)
-    p95 = ordered[int(len(ordered) * 0.95) - 1] if ordered else float("nan")
-    checks.append(f"{mode}: {dict(done)}" + (f"; first refusal: {refused[0]}" if refused else ""))
-    assert stored[0] == stored[1] == 2 * len(latencies), "every acknowledged message stored once per flow"
+    if entry["refused"]:
+        print(f"{entry['mode']}: first refusal: {entry['refused'][0]}")
+    assert stored[0] == stored[1] == 2 * len(ordered), "every acknowledged message stored once per flow"
     assert items[0] == items[1], "no item created twice"
-    return [mode, args.count, args.connections, args.processes, f"{len(latencies) / sending:.0f}",
+    acked = max(len(ordered), 1)
+    p95 = ordered[int(len(ordered) * 0.95) - 1] if ordered else float("nan")
+    return [entry["mode"], args.count, entry["connections"], args.processes, f"{len(ordered) / entry['sending']:.0f}",
             f"{statistics.median(ordered):.1f}" if ordered else "-", f"{p95:.1f}",
-            f"{ordered[-1]:.1f}" if ordered else "-", f"{cpu * 1000 / max(len(latencies), 1):.2f}",
-            f"{cpu_db * 1000 / max(len(latencies), 1):.2f}",
-            f"{load_before:.1f}-{load_after:.1f}", len(refused), f"{total:.1f}" if drained else "not drained",
-            f"{stored[0]} ({stored[1]} keys)", f"{items[0]} ({items[1]} codes)"]
+            f"{ordered[-1]:.1f}" if ordered else "-", f"{entry['cpu'] * 1000 / acked:.2f}",
+            f"{entry['cpu_db'] * 1000 / acked:.2f}", "{:.1f}-{:.1f}".format(*entry["load"]), len(entry["refused"]),
+            f"{stored[0]} ({stored[1]} keys)", f"{items[0]} ({items[1]} codes)", str(dict(done))]
 
 
 if __name__ == "__main__":
