@@ -29,6 +29,8 @@ from _harness import OdooServer, drop_database, query, wait_until_drained  # noq
 from _odoo_shell import copy_database, ensure_database, suite_addons, suite_template  # noqa: E402
 from _web_client import RpcError, WebClient  # noqa: E402
 
+from hc_integration_base.lifecycle import PENDING  # noqa: E402 - importable once _harness ran plain_imports()
+
 RUN_DB = dbname("hc_budgets_run")
 YEAR = datetime.date.today().year
 OWNERS = {"CLIN": "clinical.finance@hospital.example", "SUPP": "support.finance@hospital.example",
@@ -43,7 +45,7 @@ def ref(admin, xmlid):
 def wait(db, what):
     if not wait_until_drained(db, timeout=240, settle=1.5):
         pending = query(db, "SELECT id, state, wait_reason, error_message FROM hc_message "
-                            "WHERE state NOT IN ('done', 'exception', 'ignored') ORDER BY id")
+                            "WHERE state = ANY(%s) ORDER BY id", (list(PENDING),))
         raise AssertionError(f"jobs still running after {what}: {pending}")
 
 
