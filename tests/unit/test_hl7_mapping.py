@@ -107,3 +107,57 @@ def test_mllp_transport_builds_the_message_from_a_mapped_request_and_reads_the_a
         assert "unknown item" in str(refused.value)
     finally:
         peer.stop()
+
+
+# --- outbound: HL7 paths as targets ---------------------------------------------------------------
+STATUS = {"reference": "REQ-9", "status": "ordered", "order": "P00042", "remote_version": "OMS-9",
+          "lines": [{"item_code": "GZ-1010", "quantity": 20.0}, {"item_code": "SY-0005", "quantity": 2}]}
+
+
+def order_response(**group_params):
+    return compile_mapping([
+        {"sequence": 1, "target": "MSA-1", "transform": "constant", "params": {"value": "AA"}},
+        {"sequence": 2, "source": "remote_version", "target": "MSA-2", "required": True},
+        {"sequence": 3, "source": "lines", "target": "ORC[*]", "transform": "one2many", "params": {
+            "parent_key": "requisition", **group_params, "lines": [
+                {"source": "requisition.status", "target": "ORC-5"},
+                {"source": "requisition.reference", "target": "ORC-4", "required": True},
+                {"source": "item_code", "target": "RQD-2.1"},
+                {"source": "quantity", "target": "RQD-5"},
+            ]}},
+    ], direction="outbound", payload_format="hl7v2")
+
+
+def test_an_outbound_hl7_mapping_builds_one_group_of_segments_per_item():
+    result = order_response()(STATUS)
+    assert not result.errors, result.errors
+    assert result.values["MSA-2"] == "OMS-9" and result.values["ORC[1]-4"] == "REQ-9"
+    message = hl7v2.build_message(result.values, message_type="ORS^O06")
+    assert [s.id for s in message.segments] == ["MSH", "MSA", "ORC", "RQD", "ORC", "RQD"], "ORC RQD per item"
+    again = hl7v2.parse(message.to_er7())
+    assert again.message_type == "ORS^O06"
+    assert again.get("ORC[*]-5") == ["ordered", "ordered"], "the parent's status in every group"
+    assert again.get("ORC[*]-4") == ["REQ-9", "REQ-9"]
+    assert again.get("RQD[*]-2.1") == ["GZ-1010", "SY-0005"]
+    assert again.get("RQD[1]-5") == "2"
+
+
+def test_an_outbound_hl7_mapping_names_what_it_cannot_build():
+    result = order_response()({**STATUS, "remote_version": None, "reference": ""})
+    assert {e.path for e in result.errors} >= {"remote_version", "lines"}, result.errors
+    with pytest.raises(CompileError, match="ORC-1x"):
+        compile_mapping([{"source": "status", "target": "ORC-1x"}], direction="outbound", payload_format="hl7v2")
+    with pytest.raises(CompileError, match=r"\[\*\]"):
+        compile_mapping([{"source": "lines", "target": "ORC-1", "transform": "one2many",
+                          "params": {"lines": [{"source": "item_code", "target": "RQD-2"}]}}],
+                        direction="outbound", payload_format="hl7v2")
+    with pytest.raises(CompileError, match="segment index"):
+        compile_mapping([{"source": "lines", "target": "ORC[*]", "transform": "one2many",
+                          "params": {"lines": [{"source": "item_code", "target": "RQD[0]-2"}]}}],
+                        direction="outbound", payload_format="hl7v2")
+
+
+def test_format_path_writes_what_parse_path_reads():
+    for text in ("ORC", "ORC[2]", "RQD-2", "RQD[1]-2.1", "PID-3[0].1.2", "IVT[*]-3"):
+        assert hl7v2.format_path(hl7v2.parse_path(text)) == text
+    assert hl7v2.format_path(hl7v2.parse_path("RQD-2.1"), segment_index=3) == "RQD[3]-2.1"

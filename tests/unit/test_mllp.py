@@ -339,3 +339,12 @@ def test_pipelined_frames_are_stored_together_and_answered_in_order():
     assert [(a.code, a.control_id) for a in acks[:5]] == [("AA", f"P-{n}") for n in range(5)]
     assert acks[5].code == "AR"
     assert store.batches == [[f"P-{n}" for n in range(5)]], "read together, stored in one transaction"
+
+
+def test_control_ids_of_long_keys_differ_and_stay_the_same_on_a_resend():
+    keys = [f"requisition_status:ordered:{n}" for n in (7, 8)] + ["requisition_status:cancelled:7"]
+    ids = [mllp.control_id_of(key) for key in keys]
+    assert len(set(ids)) == 3, "keys sharing their first 20 characters must not share MSH-10"
+    assert all(len(i) <= 20 for i in ids)
+    assert ids == [mllp.control_id_of(key) for key in keys], "a resend carries the same control id"
+    assert mllp.control_id_of("PO-1:create:0") == "PO-1:create:0", "a short key is its own control id"

@@ -88,11 +88,52 @@ def _validator(line_ref, validation):
     return validate
 
 
-def _setter(ref, target):
+def _setter(ref, target, payload_format="json"):
+    """How an outbound line writes its value: a JSON path, or (HL7 v2) the HL7 path itself as the key
+    of a flat ``{path: value}`` that ``hl7v2.build_message`` turns into a message."""
+    if payload_format == HL7V2:
+        from ..payload import hl7v2  # noqa: PLC0415 - the codec imports this package's paths
+
+        try:
+            key = hl7v2.parse_path(target).text
+        except ValueError as exc:
+            raise CompileError(f"line {ref}: invalid HL7 target {target!r}: {exc}") from exc
+
+        def set_hl7(out, value):
+            out[key] = value
+        return set_hl7
     try:
         return json_setter(target)
     except PathError as exc:
         raise CompileError(f"line {ref}: {exc}") from exc
+
+
+def _hl7_group_setter(ref, target, sub_targets):
+    """Outbound HL7 v2 one2many: ``target`` names the repeating group by its first segment with
+    ``[*]`` (``ORC[*]``); row ``i`` of the items writes its sub-lines' paths (``ORC-1``, ``RQD-2.1``)
+    in the ``i``-th occurrence of their segments, so groups follow each other (ORC RQD ORC RQD)."""
+    from ..payload import hl7v2  # noqa: PLC0415
+
+    try:
+        group = hl7v2.parse_path(target)
+    except ValueError as exc:
+        raise CompileError(f"line {ref}: invalid HL7 target {target!r}: {exc}") from exc
+    if group.segment_index != "*" or group.field is not None:
+        raise CompileError(f"line {ref}: an HL7 one2many target names the repeating group by its first segment "
+                           f"with [*], e.g. ORC[*], not {target!r}.")
+    for sub in sub_targets:
+        path = hl7v2.parse_path(sub)
+        if path.segment_index is not None:
+            raise CompileError(f"line {ref}: sub-line target {sub!r} gives a segment index; the group's row "
+                               "gives it.")
+    segment_of = {sub: hl7v2.parse_path(sub) for sub in sub_targets}
+
+    def set_group(out, rows):
+        for index, row in enumerate(rows):
+            for sub, value in row.items():
+                path = segment_of.get(sub) or hl7v2.parse_path(sub)
+                out[hl7v2.format_path(path, segment_index=index)] = value
+    return set_group
 
 
 def _source_getter(source, direction, payload_format, namespaces, params):
@@ -138,7 +179,7 @@ def _line_plan(line, direction, payload_format, namespaces, context):
                 found = [g(payload) for g in getters]
                 return [value for value in found if value is not MISSING] or MISSING
     target = line["target"]
-    setter = _setter(ref, target) if direction == "outbound" else None
+    setter = _setter(ref, target, payload_format) if direction == "outbound" else None
     return {
         "kind": kind, "params": params, "validation": line.get("validation") or {},
         "ref": ref, "path": source if isinstance(source, str) else ", ".join(source or []),
@@ -150,10 +191,16 @@ def _line_plan(line, direction, payload_format, namespaces, context):
 
 
 def _one2many_plan(ref, line, params, direction, payload_format, namespaces, context):
-    # HL7 v2: the items are segments (RQD[*]) whose sub-lines read inside each one (RQD-2.1).
+    # HL7 v2: the items are segments (RQD[*]) whose sub-lines read inside each one (RQD-2.1); outbound,
+    # each item is one repeating group of segments (see _hl7_group_setter).
     hl7 = payload_format == HL7V2 and direction == "inbound"
-    sub = compile_mapping(params.get("lines") or [], direction=direction, payload_format=HL7V2 if hl7 else "json",
+    hl7_out = payload_format == HL7V2 and direction == "outbound"
+    sub_lines = params.get("lines") or []
+    sub = compile_mapping(sub_lines, direction=direction, payload_format=HL7V2 if hl7 or hl7_out else "json",
                           context=context)
+    # Sub-lines read the item; with parent_key they also read the whole document under that key
+    # (e.g. "document.status": a value every group repeats).
+    parent_key = (params.get("parent_key") or "").strip()
     try:
         item_path = params.get("item_path") or line.get("source") or ""
         item_getter = _source_getter(item_path, direction, payload_format, namespaces, params) if hl7 \
@@ -168,6 +215,8 @@ def _one2many_plan(ref, line, params, direction, payload_format, namespaces, con
             raise transforms.TransformError("expected a list of lines")
         rows, errors = [], []
         for index, item in enumerate(items):
+            if parent_key:
+                item = {**item, parent_key: payload} if isinstance(item, dict) else {parent_key: payload}
             result = sub(item)
             rows.append(result.values)
             errors += [f"line {index + 1}: {e.reason}" for e in result.errors]
@@ -176,10 +225,14 @@ def _one2many_plan(ref, line, params, direction, payload_format, namespaces, con
         return rows
 
     target = line["target"]
+    if hl7_out:
+        setter = _hl7_group_setter(ref, target, [sub_line["target"] for sub_line in sub_lines])
+    else:
+        setter = _setter(ref, target) if direction == "outbound" else None
     return {
         "ref": ref, "path": params.get("item_path") or line.get("source"), "getter": item_getter,
         "function": function, "target": target,
-        "setter": _setter(ref, target) if direction == "outbound" else None,
+        "setter": setter,
         "required": bool(line.get("required")), "default": None, "has_default": False, "validate": None,
     }
 

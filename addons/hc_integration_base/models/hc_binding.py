@@ -80,8 +80,18 @@ class HcBinding(models.Model):
     @api.model
     def _remember_remote(self, backend, records, external_id, version):
         """Keep the remote object ``external_id`` at ``version`` on each record's binding (made when
-        missing), leaving the content hash of the handler's own binding alone."""
+        missing), leaving the content hash of the handler's own binding alone.
+
+        A binding names one record: when one remote object made several (a requisition split into one
+        order per vendor), each keeps the version on the binding its handler gave it at this backend
+        (the remote ID on the first record's binding when it has none)."""
         external_id, version = str(external_id), str(version)
+        if len(records) > 1:
+            now = fields.Datetime.now()
+            own = self.search([("backend_id", "=", backend.id), ("res_model", "=", records._name),
+                               ("res_id", "in", records.ids), ("external_id", "!=", external_id)])
+            own.write({"external_version": version, "last_sync": now})
+            records = records[:1] - records.browse(own.mapped("res_id"))
         for record in records:
             binding = self._lookup(backend, record._name, external_id)
             vals = {"res_id": record.id, "external_version": version, "last_sync": fields.Datetime.now()}

@@ -61,7 +61,7 @@ class HcMapping(models.Model):
     def action_activate(self):
         """An HL7 mapping reading a patient segment needs its flow's patient data kept (an administrator's
         choice): masked, the mapping would read *** into business records."""
-        for mapping in self.filtered(lambda m: m.payload_format == "hl7v2"):
+        for mapping in self.filtered(lambda m: m.payload_format == "hl7v2" and m.direction == "inbound"):
             if mapping.flow_id._hl7_keeps_patient_data():
                 continue
             read = sorted({segment for line in mapping.line_ids for segment in mapping._hl7_segments(line)}

@@ -5,7 +5,7 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 
 from ..exceptions import PermanentError
-from ..mapping.paths import MISSING, json_getter
+from ..mapping.paths import MISSING
 from .hc_handler_generic import SIMPLE_TYPES
 from .hc_handler_push import _validator, load_schema, schema_errors
 from .hc_mapping import batch_references
@@ -156,17 +156,18 @@ class HcHandlerDocument(models.AbstractModel):
     @api.model
     def _remember_remote_versions(self, message, entries, records):
         """With a Remote version path on the flow: each entry's remote ID (External ID path) and version
-        kept on the bindings of the records it made, for a push naming {binding.version}."""
+        kept on the bindings of the records it made, for a push naming {binding.version}. The paths
+        read the entry as the external ID path does (JSON paths; HL7 paths on an HL7 record, e.g.
+        ORC-4 and MSH-10: the requisition and the control id of the message that carried it)."""
         flow = message.flow_id
         version_path, id_path = (flow.remote_version_path or "").strip(), (flow.external_id_path or "").strip()
         if not (version_path and id_path):
             return
-        get_version, get_id = json_getter(version_path), json_getter(id_path)
         Binding = self.env["hc.binding"].sudo()
         for entry, records_of in zip(entries, records, strict=False):
-            if not records_of or not isinstance(entry, dict):
+            if not records_of or entry is None or isinstance(entry, (list, str, bytes)):
                 continue
-            version, remote_id = get_version(entry), get_id(entry)
+            version, remote_id = (self._external_id_of(message, entry, path) for path in (version_path, id_path))
             if version in (MISSING, None, "") or remote_id in (MISSING, None, ""):
                 continue
             Binding._remember_remote(message.backend_id, records_of, remote_id, version)

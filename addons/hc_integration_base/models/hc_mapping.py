@@ -180,7 +180,9 @@ class HcMapping(models.Model):
         [("json", "JSON"), ("xml", "XML"), ("hl7v2", "HL7 v2 (ER7)")], default="json", required=True,
         help="How sources are read. JSON: dotted paths. XML: XPath or dotted element paths. HL7 v2: HL7 "
         "paths on an ER7 message - ITM-1 (segment, field), RQD-2.1 (component), IVT[*]-3 (every IVT), "
-        "PID-3[0].1 (first repetition) - as an MLLP backend's listener receives it.",
+        "PID-3[0].1 (first repetition) - as an MLLP backend's listener receives it; outbound, the targets are "
+        "HL7 paths of the message sent (MSH-9.1, ORC-5; a one2many to ORC[*] repeats a group of segments "
+        "per item).",
     )
     record_segment = fields.Char(
         "Record segment",
@@ -221,10 +223,15 @@ class HcMapping(models.Model):
     def _check_record_segment(self):
         for mapping in self:
             segment = (mapping.record_segment or "").strip()
-            if mapping.payload_format == "hl7v2" and mapping.direction != "inbound":
+            if mapping.payload_format == "hl7v2" and mapping.direction == "response":
                 raise ValidationError(self.env._(
-                    "Mapping %s: the HL7 v2 format reads inbound messages (sources are HL7 paths); outbound and "
-                    "answer mappings are JSON or XML.", mapping.name))
+                    "Mapping %s: the HL7 v2 format reads inbound messages (sources are HL7 paths) and writes "
+                    "outbound ones (targets are HL7 paths); an MLLP answer is its ACK, read by the transport.",
+                    mapping.name))
+            if segment and mapping.direction != "inbound":
+                raise ValidationError(self.env._(
+                    "Mapping %s: a record segment splits received messages; an outbound mapping builds one.",
+                    mapping.name))
             if segment and (mapping.payload_format != "hl7v2" or not re.fullmatch(r"[A-Z][A-Z0-9]{2}", segment)):
                 raise ValidationError(self.env._(
                     "Mapping %(name)s: the record segment %(segment)s must be an HL7 segment id of three capitals "

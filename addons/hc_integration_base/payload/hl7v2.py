@@ -384,6 +384,21 @@ class Hl7Path:
         return (self.segment_index == "*") + (self.repetition == "*")
 
 
+def format_path(path, **changes):
+    """The text of ``path`` (an :class:`Hl7Path`), with ``changes`` (e.g. ``segment_index=2``) applied."""
+    parts = {name: getattr(path, name) for name in
+             ("segment", "segment_index", "field", "repetition", "component", "subcomponent")}
+    parts.update(changes)
+    text = parts["segment"] + (f"[{parts['segment_index']}]" if parts["segment_index"] is not None else "")
+    if parts["field"] is not None:
+        text += f"-{parts['field']}" + (f"[{parts['repetition']}]" if parts["repetition"] is not None else "")
+        if parts["component"] is not None:
+            text += f".{parts['component']}"
+            if parts["subcomponent"] is not None:
+                text += f".{parts['subcomponent']}"
+    return text
+
+
 def _index(text):
     return None if text is None else text if text == "*" else int(text)
 

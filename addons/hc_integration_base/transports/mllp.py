@@ -16,6 +16,7 @@ each still answered after that commit, with its own code.
 """
 
 import contextlib
+import hashlib
 import logging
 import select
 import socket
@@ -248,6 +249,16 @@ def send(host, port, message, **options):
         return client.send(message)
 
 
+def control_id_of(key):
+    """The MSH-10 (at most 20 characters) of a message whose idempotency key is ``key``: the key itself
+    when it fits, else a digest of it, so that keys sharing their first 20 characters (``...:ordered:7``,
+    ``...:ordered:8``) never share a control id, and a resend carries the same one."""
+    key = str(key)
+    if len(key) <= 20:
+        return key
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
 def _flatten(values, prefix=""):
     """``{"ITM-2": {"1": "x"}}`` (an outbound mapping's target ``ITM-2.1``) as ``{"ITM-2.1": "x"}``."""
     flat = {}
@@ -265,7 +276,7 @@ class MllpTransport:
 
     ``send(request)`` sends ``request.body``: ER7 text, or ``{HL7 path: value}`` built into a message
     (``hl7v2.build_message``; ``request.operation`` may give the message type, e.g. ``OMG^O19``). The
-    message's MSH-10 is the request's idempotency key (at most 20 characters kept), so a resend after
+    message's MSH-10 is the request's idempotency key (a digest of it when longer than 20 characters), so a resend after
     a lost ACK carries the same control id. AA answers ``{"status": "accepted"}``; AE / AR raise a
     permanent :class:`TransportError` with the ERR text, no ACK a transient one.
     """
@@ -293,7 +304,7 @@ class MllpTransport:
         if isinstance(body, dict):
             values = _flatten(body)
             if request.idempotency_key and "MSH-10" not in values:
-                values["MSH-10"] = str(request.idempotency_key)[:20]
+                values["MSH-10"] = control_id_of(request.idempotency_key)
             try:
                 body = hl7v2.build_message(values, message_type=request.operation or None)
             except (hl7v2.Hl7Error, hl7v2.Hl7PathError) as exc:
