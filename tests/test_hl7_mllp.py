@@ -8,7 +8,9 @@ simulator's sender on 127.0.0.1.
   applied, and it waits in the exception queue;
 - the same MSH-10 twice is acknowledged AA twice and has one effect;
 - an OMS^O05 stock requisition is acknowledged AA and, once the jobs ran, is one draft RFQ per
-  vendor booked on the cost centre of the department RQD-7 names (analytic distribution);
+  vendor booked on the cost centre of the department RQD-7 names (analytic distribution); a buyer
+  confirms one RFQ and the peer's receiver gets one ORS^O06 order response for it (MSA-2 the
+  requisition's MSH-10, ORC-4 its placer group number), once;
 - a DFT^P03 and an MFN^M15 are routed by their type: a done consumption move, a reconciliation;
 - no patient data (PID / PV1) is in any stored payload.
 """
@@ -25,6 +27,7 @@ sys.path.insert(0, str(HERE / "reliability"))
 from _harness import OdooServer, dbname, drop_database, free_port, query, wait_until_drained  # noqa: E402
 from _mllp import Listener  # noqa: E402
 from _odoo_shell import copy_database, ensure_database  # noqa: E402
+from _web_client import WebClient  # noqa: E402
 
 from legacy_sim import hl7_peer  # noqa: E402
 
@@ -41,7 +44,9 @@ def test_mfn_m16_over_mllp_acknowledged_then_applied_once():
     ensure_database(TEMPLATE)
     db = copy_database(TEMPLATE, DB)
     port = free_port()
-    query(db, "UPDATE hc_backend SET mllp_listen_port = %s WHERE code = 'mmis_hl7' RETURNING id", (port,))
+    peer = hl7_peer.Hl7Peer()  # the MMIS's own receiver: the order responses Odoo sends
+    query(db, "UPDATE hc_backend SET mllp_listen_port = %s, mllp_port = %s WHERE code = 'mmis_hl7' RETURNING id",
+          (port, peer.port))
     # The demo mappings are activated when the demo data is installed.
     assert query(db, "SELECT count(*) FROM hc_mapping m JOIN hc_flow f ON f.id = m.flow_id "
                      "WHERE f.code IN ('mfn_m16_vendors', 'mfn_m16_items') AND m.state = 'active'")[0][0] == 2
@@ -103,6 +108,22 @@ def test_mfn_m16_over_mllp_acknowledged_then_applied_once():
         assert wait_until_drained(db, timeout=60, settle=1.0)
         assert query(db, "SELECT count(*) FROM purchase_order WHERE origin = 'REQ-SUITE-4'")[0][0] == 2
 
+        # --- the buyer confirms one of its RFQs: one ORS^O06 to the MMIS, once -----------------------
+        [(medline_rfq,)] = query(db, "SELECT o.id FROM purchase_order o JOIN res_partner p ON p.id = o.partner_id "
+                                     "WHERE o.origin = 'REQ-SUITE-4' AND p.ref = 'V-MEDLINE'")
+        admin = WebClient(server.url, db, "admin", "admin")
+        admin.button("purchase.order", "button_confirm", medline_rfq)
+        assert wait_until_drained(db, timeout=120, settle=1.5), "the jobs did not drain"
+        sent = query(db, "SELECT m.state, m.error_message FROM hc_message m JOIN hc_flow f ON f.id = m.flow_id "
+                         "WHERE f.code = 'ors_o06_status'")
+        assert sent == [("done", None)], sent
+        assert len(peer.received) == 1, peer.received
+        response = segments(peer.received[0])
+        assert response["MSH"][8] == "ORS^O06^ORS_O06" and response["MSH"][11] == "2.5", response["MSH"]
+        assert response["MSA"][1:3] == ["AA", "SUITE-4"], response["MSA"]
+        assert (response["ORC"][1], response["ORC"][4], response["ORC"][5]) == ("OK", "REQ-SUITE-4", "IP"), response
+        assert response["RQD"][2].split("^")[0] == "GZ-1010", response["RQD"]
+
         # --- routed by MSH-9: supply charges are consumption, an inventory master a reconciliation ---
         charges = segments(hl7_peer.send("127.0.0.1", port, hl7_peer.dft_p03("SUITE-5")))
         assert charges["MSA"][1:3] == ["AA", "SUITE-5"], charges
@@ -144,7 +165,9 @@ def test_mfn_m16_over_mllp_acknowledged_then_applied_once():
                           "'%%Doe^Jane%%' OR payload LIKE '%%MRN-778812%%' OR payload_raw LIKE '%%MRN-778812%%'")
         assert not leaks, leaks
         assert acknowledged_ms < 5000, acknowledged_ms
+        assert len(peer.received) == 1, "the order's status was told once, whatever came after"
     finally:
+        peer.stop()
         listener.stop()
         server.stop()
         drop_database(db)

@@ -16,7 +16,8 @@ class HcHandlerRequisitionStatus(models.AbstractModel):
     again sends nothing more. The flow says how the update travels — e.g. a PUT of the remote
     resource with an If-Match header naming the version the binding holds ({binding.version}), the
     new version read from the answer's ETag — and its outbound mapping writes the remote system's
-    resource from the document.
+    resource from the document; an MLLP flow's outbound mapping in HL7 v2 format builds the order
+    response message (ORS^O06 in the demo) and the ACK says whether it was taken.
     """
 
     _name = "hc.handler.requisition_status"
@@ -48,6 +49,7 @@ class HcHandlerRequisitionStatus(models.AbstractModel):
         return {
             "reference": order.origin,
             "remote_id": remote.external_id,
+            "remote_version": remote.external_version or None,
             "status": status,
             "action": "update",
             "order": order.name,

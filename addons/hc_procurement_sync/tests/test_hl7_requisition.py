@@ -91,3 +91,88 @@ class TestHl7Requisition(HcIntegrationCase):
         self.assertEqual(message.state, "exception")
         self.assertIn("MSH-12", message.error_message)
         self.assertFalse(self.rfqs("REQ-OMS-T4"))
+
+
+@tagged("post_install", "-at_install")
+class TestHl7RequisitionStatus(HcIntegrationCase):
+    """Confirming or cancelling an RFQ made from an OMS^O05 tells the MMIS with one ORS^O06 per order and
+    status, built by the demo flow's outbound HL7 v2 mapping and sent to the HL7 peer simulator."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.peer = hl7_peer.Hl7Peer()
+        cls.addClassCleanup(cls.peer.stop)
+        cls.backend = cls.env.ref("hc_procurement_sync.demo_backend_mmis_hl7")
+        cls.backend.mllp_port = cls.peer.port
+        cls.flow = cls.env.ref("hc_procurement_sync.demo_flow_hl7_requisition_status")
+        cls.flow.max_attempts = 1
+        cls.medline, cls.bd = cls.env["res.partner"].create([
+            {"name": "Medline", "ref": "V-MEDLINE", "is_company": True},
+            {"name": "Becton Dickinson", "ref": "V-BD", "is_company": True},
+        ])
+        cls.env["product.product"].create([
+            {"name": "Gauze swab", "default_code": "GZ-1010", "is_storable": True, "purchase_ok": True,
+             "seller_ids": [(0, 0, {"partner_id": cls.medline.id, "price": 12.5})]},
+            {"name": "Syringe 5 ml", "default_code": "SY-0005", "is_storable": True, "purchase_ok": True,
+             "seller_ids": [(0, 0, {"partner_id": cls.bd.id, "price": 96.0})]},
+        ])
+
+    def setUp(self):
+        super().setUp()
+        self.peer.reset()
+
+    def requisition(self, control_id):
+        with trap_jobs() as trap:
+            self.backend._hl7_receive(hl7v2.parse(hl7_peer.oms_o05(control_id)))
+            self.run_jobs(trap)
+        return self.env["purchase.order"].search([("origin", "=", f"REQ-{control_id}")])
+
+    def act(self, action):
+        """``action()`` (a buyer's click), then the status messages it queued, run as the job runner runs them."""
+        with trap_jobs() as trap:
+            action()
+            self.run_jobs(trap)
+        return self.env["hc.message"].search([("flow_id", "=", self.flow.id)], order="id")
+
+    def test_confirming_an_rfq_sends_one_order_response_and_cancelling_another(self):
+        orders = self.requisition("OMS-S1")
+        medline = orders.filtered(lambda o: o.partner_id == self.medline)
+        messages = self.act(medline.button_confirm)
+        self.assertEqual(len(messages), 1, "one message for one order and status")
+        self.assertEqual(messages.state, "done", messages.error_message)
+        [text] = self.peer.received
+        sent = hl7v2.parse(text)
+        self.assertEqual((sent.message_type, sent.msh.value(9, component=3), sent.version),
+                         ("ORS^O06", "ORS_O06", "2.5"))
+        self.assertEqual((sent.get("MSA-1"), sent.get("MSA-2")), ("AA", "OMS-S1"), "answers the requisition's MSH-10")
+        self.assertEqual([sent.get(p) for p in ("ORC-1", "ORC-3", "ORC-4", "ORC-5")],
+                         ["OK", medline.name, "REQ-OMS-S1", "IP"])
+        self.assertEqual((sent.get("RQD-2.1"), float(sent.get("RQD-5"))), ("GZ-1010", 20.0))
+        self.assertEqual(len(sent.segments_named("ORC")), len(medline.order_line))
+        # Written again, the order sends nothing more; the other order's cancellation is its own message.
+        self.act(lambda: medline.write({"state": "purchase"}))
+        other = orders - medline
+        messages = self.act(other.button_cancel)
+        self.assertEqual(len(self.peer.received), 2, "the confirmation once, the cancellation once")
+        self.assertEqual(messages[-1].state, "done", messages[-1].error_message)
+        cancelled = hl7v2.parse(self.peer.received[-1])
+        self.assertEqual([cancelled.get(p) for p in ("MSA-2", "ORC-1", "ORC-4", "ORC-5", "RQD-2.1")],
+                         ["OMS-S1", "OC", "REQ-OMS-S1", "CA", "SY-0005"])
+        self.assertNotEqual(cancelled.control_id, sent.control_id)
+
+    def test_a_refusal_of_the_mmis_lands_in_the_exception_queue_with_its_err_text(self):
+        orders = self.requisition("OMS-S2")
+        self.peer.set_faults(ack="AE", ack_text="requisition REQ-OMS-S2 is closed")
+        [message] = self.act(orders[:1].button_confirm)
+        self.assertEqual((message.state, message.error_category), ("exception", "remote"))
+        self.assertIn("requisition REQ-OMS-S2 is closed", message.error_message)
+        self.assertEqual(len(self.peer.received), 1)
+
+    def test_an_order_made_from_no_requisition_sends_nothing(self):
+        order = self.env["purchase.order"].create({
+            "partner_id": self.medline.id, "order_line": [(0, 0, {
+                "product_id": self.env["product.product"].search([("default_code", "=", "GZ-1010")]).id,
+                "product_qty": 1})]})
+        self.assertFalse(self.act(order.button_confirm))
+        self.assertFalse(self.peer.received)
