@@ -75,8 +75,11 @@ class TestHl7Mllp(HcIntegrationCase):
         draft.write({"line_ids": [(0, 0, {"sequence": 9, "source": "VND-0", "target": "comment"})]})
         with self.assertRaisesRegex(UserError, "does not compile.*VND-0"):
             draft.action_activate()
-        with self.assertRaises(ValidationError):
-            self.create_mapping(self.vendors, payload_format="hl7v2", direction="outbound", activate=False)
+        with self.assertRaisesRegex(ValidationError, "ACK"):
+            self.create_mapping(self.vendors, payload_format="hl7v2", direction="response", activate=False)
+        with self.assertRaisesRegex(ValidationError, "record segment"):
+            self.create_mapping(self.vendors, payload_format="hl7v2", direction="outbound", record_segment="VND",
+                                activate=False)
 
     # --- idempotency on MSH-10 ------------------------------------------------------------------
     def test_same_control_id_twice_is_one_message_answered_aa_again(self):
