@@ -152,8 +152,12 @@ class TestHl7RequisitionStatus(HcIntegrationCase):
                          ["OK", medline.name, "REQ-OMS-S1", "IP"])
         self.assertEqual((sent.get("RQD-2.1"), float(sent.get("RQD-5"))), ("GZ-1010", 20.0))
         self.assertEqual(len(sent.segments_named("ORC")), len(medline.order_line))
-        # Written again, the order sends nothing more; the other order's cancellation is its own message.
-        self.act(lambda: medline.write({"state": "purchase"}))
+        # Queued again (a resync, a second rule), the same order and status sends nothing more.
+        again = self.act(lambda: self.flow._push_records(medline)) - messages
+        self.assertEqual(len(again), 1)
+        self.assertNotEqual(again.state, "done", "a duplicate of the key, not sent")
+        self.assertEqual(len(self.peer.received), 1)
+        # The other order's cancellation is its own message.
         other = orders - medline
         messages = self.act(other.button_cancel)
         self.assertEqual(len(self.peer.received), 2, "the confirmation once, the cancellation once")
