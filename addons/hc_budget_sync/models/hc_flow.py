@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 from .crossovered_budget import BUDGET_POLICIES
 
@@ -24,21 +24,6 @@ class HcFlow(models.Model):
         help="Budget flows: the owner of a budget they create when the finance system names no known user "
         "(empty: the backend's responsible).",
     )
-
-    @api.model
-    def _budget_defaults(self, vals):
-        if vals.get("object_type") != "budget" or vals.get("model_id"):
-            return vals
-        return {"model_id": self.env["ir.model"]._get_id("crossovered.budget.lines"), **vals}
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        return super().create([self._budget_defaults(vals) for vals in vals_list])
-
-    @api.onchange("object_type")
-    def _onchange_object_type_budget(self):
-        if self.object_type == "budget" and not self.model_id:
-            self.model_id = self._budget_defaults({"object_type": "budget"})["model_id"]
 
     def _config_field_names(self):
         return [*super()._config_field_names(), "hc_budget_post_id", "hc_budget_policy", "hc_budget_owner_id"]

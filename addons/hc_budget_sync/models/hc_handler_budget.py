@@ -31,7 +31,7 @@ class HcHandlerBudget(models.AbstractModel):
     _description = "Integration Handler: budget line"
     _document_schema = "hc_budget_sync/schemas/budget.v1.json"
     _document_key = "reference"
-    _target_model = LINE
+    _record_model = LINE
 
     @api.model
     def _apply_document(self, message, document):

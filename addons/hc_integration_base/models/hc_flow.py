@@ -758,12 +758,18 @@ class HcFlow(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self.env.registry.clear_cache()
-        return super().create(vals_list)
+        return super().create([self._with_object_type_defaults(vals) for vals in vals_list])
 
     def write(self, vals):
         if ROUTING_FIELDS & set(vals):
             self.env.registry.clear_cache()
         res = super().write(vals)
+        if "object_type" in vals:
+            for flow in self:
+                defaults = self._object_type_defaults(flow.object_type)
+                missing = {key: value for key, value in defaults.items() if key not in vals and not flow[key]}
+                if missing:
+                    flow.write(missing)
         if PUSH_RULE_FIELDS & set(vals):
             self._sync_push_rule()
         return res
@@ -800,6 +806,40 @@ class HcFlow(models.Model):
         """The handler model of this flow's object type (domain addons add theirs)."""
         self.ensure_one()
         return self.env[f"hc.handler.{self.object_type}"]
+
+    # --- what an object type gives its flows ----------------------------------------------------------
+    @api.model
+    def _object_type_defaults(self, object_type):
+        """What a flow of ``object_type`` starts with where it has none: the model of its handler's
+        records (``_record_model``) and the keys its schema marks sensitive, as sensitive paths."""
+        if not object_type or f"hc.handler.{object_type}" not in self.env:
+            return {}
+        handler = self.env[f"hc.handler.{object_type}"]
+        defaults = {}
+        if handler._record_model:
+            defaults["model_id"] = self.env["ir.model"]._get_id(handler._record_model)
+        paths = handler._default_sensitive_paths()
+        if paths:
+            defaults["sensitive_paths"] = paths
+        return defaults
+
+    @api.model
+    def _with_object_type_defaults(self, vals):
+        """The values of a new flow with its object type's defaults: a model chosen wins, and so do
+        sensitive paths given (even empty ones)."""
+        defaults = self._object_type_defaults(vals.get("object_type"))
+        if vals.get("model_id"):
+            defaults.pop("model_id", None)
+        if "sensitive_paths" in vals:
+            defaults.pop("sensitive_paths", None)
+        return {**vals, **defaults}
+
+    @api.onchange("object_type")
+    def _onchange_object_type(self):
+        """A consultant picking the object type gets its model and sensitive paths, where empty."""
+        for key, value in self._object_type_defaults(self.object_type).items():
+            if not self[key]:
+                self[key] = value
 
     def _sensitive_path_list(self):
         return [p.strip() for p in (self.sensitive_paths or "").splitlines() if p.strip()]

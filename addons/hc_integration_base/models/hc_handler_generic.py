@@ -23,6 +23,11 @@ class HcHandlerGeneric(models.AbstractModel):
     _name = "hc.handler.generic"
     _description = "Integration Handler: generic record"
 
+    # The Odoo model of the records this handler applies or sends (a domain handler sets it); a
+    # flow of its object type is given this model unless one is chosen (hc.flow._object_type_defaults).
+    # None: the generic record, whose flow names its model itself.
+    _record_model = None
+
     @api.model
     def _extra_targets(self):
         """Mapping targets this handler understands beside the model's fields."""

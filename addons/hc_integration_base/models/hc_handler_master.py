@@ -2,13 +2,12 @@ from odoo import api, fields, models
 
 from ..exceptions import PermanentError
 from .hc_binding import content_hash
-from .hc_handler_template import handler_schema
 
 
 class HcHandlerMaster(models.AbstractModel):
     """The master-data template: records a legacy system owns, one Odoo record per legacy code
     (cost centres, departments and employees of the HR system, equipment of a CMMS...). A domain
-    handler sets ``_target_model`` and ``_code_field`` and writes ``_upsert``.
+    handler sets ``_record_model`` and ``_code_field`` and writes ``_upsert``.
 
     - The record of a code is the one this backend's binding names, else the record holding that
       code (``_code_field``; archived ones too): a database loaded another way is adopted.
@@ -17,28 +16,15 @@ class HcHandlerMaster(models.AbstractModel):
       there yet waits while a flow of the backend may still bring it, then fails naming the code;
       references within the same list (parents, managers) are kept as codes and linked when the
       record they name arrives, so the order of the pages does not matter.
-    - Keys marked ``x-sensitive`` in the schema are never read (not even hashed), and they are the
-      default sensitive paths of the type's flows: redacted from every stored payload.
+    - Keys marked ``x-sensitive`` in the schema are never read (not even hashed); they are also the
+      default sensitive paths of the type's flows (``_default_sensitive_paths``, for any handler).
     """
 
     _name = "hc.handler.master"
     _inherit = "hc.handler.document"
     _description = "Integration Handler: master data by legacy code (template)"
     _document_key = "code"
-    _target_model = None
     _code_field = None
-
-    # --- schema-driven defaults ------------------------------------------------------------------
-    @api.model
-    def _sensitive_keys(self):
-        schema = handler_schema(self) or {}
-        return [key for key, spec in schema.get("properties", {}).items() if spec.get("x-sensitive")]
-
-    @api.model
-    def _default_sensitive_paths(self):
-        """The schema's sensitive keys as redaction paths: of one event, and of each record of a page."""
-        keys = self._sensitive_keys()
-        return "\n".join([*keys, *(f"[*].{key}" for key in keys)])
 
     @api.model
     def _read_document(self, document):
@@ -91,8 +77,8 @@ class HcHandlerMaster(models.AbstractModel):
     @api.model
     def _apply_document(self, message, document):
         read, code, digest = self._read_code(document)
-        record = self._by_code(message, self._target_model, self._code_field, code)
-        binding = self.env["hc.binding"].sudo()._lookup(message.backend_id, self._target_model, code)
+        record = self._by_code(message, self._record_model, self._code_field, code)
+        binding = self.env["hc.binding"].sudo()._lookup(message.backend_id, self._record_model, code)
         if record and binding and binding.res_id == record.id and binding.content_hash == digest:
             return record, "unchanged"
         record, effect = self._upsert(message, record.with_context(hc_sync_apply=True), code, read)
@@ -112,13 +98,13 @@ class HcHandlerMaster(models.AbstractModel):
         seen, repeated = set(), set()
         for _read, code, _digest in read:
             (repeated if code in seen else seen).add(code)
-        Model = self.env[self._target_model].with_context(active_test=False)
+        Model = self.env[self._record_model].with_context(active_test=False)
         codes = [r[1] for r in read]
         bound = set(self.env["hc.binding"].sudo().search([
-            ("backend_id", "=", message.backend_id.id), ("res_model", "=", self._target_model),
+            ("backend_id", "=", message.backend_id.id), ("res_model", "=", self._record_model),
             ("external_id", "in", codes)]).mapped("external_id"))
         known = bound | {code for code in codes if code not in bound
-                         and self._by_code(message, self._target_model, self._code_field, code)}
+                         and self._by_code(message, self._record_model, self._code_field, code)}
         results, batch = [None] * len(documents), []
         for index, (document, code, digest) in enumerate(read):
             if code in known or code in repeated:
@@ -131,7 +117,7 @@ class HcHandlerMaster(models.AbstractModel):
                 .create([values for *_rest, values in batch])
             now = fields.Datetime.now()
             self.env["hc.binding"].sudo().create([
-                {"backend_id": message.backend_id.id, "res_model": self._target_model, "external_id": code,
+                {"backend_id": message.backend_id.id, "res_model": self._record_model, "external_id": code,
                  "res_id": record.id, "content_hash": digest, "last_sync": now}
                 for (_index, code, _document, digest, _values), record in zip(batch, created, strict=True)])
             for (index, code, document, _digest, _values), record in zip(batch, created, strict=True):

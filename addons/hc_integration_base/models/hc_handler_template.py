@@ -195,9 +195,23 @@ class HcHandlerDocument(models.AbstractModel):
 
 
 class HcHandlerGeneric(models.AbstractModel):
-    """XML payloads are read by the flow's XML mapping."""
+    """XML payloads are read by the flow's XML mapping; a schema's sensitive keys are its flows'
+    default sensitive paths."""
 
     _inherit = "hc.handler.generic"
+
+    @api.model
+    def _sensitive_keys(self):
+        """The canonical document's keys its schema marks ``x-sensitive`` (none without a schema)."""
+        schema = handler_schema(self) or {}
+        return [key for key, spec in schema.get("properties", {}).items() if spec.get("x-sensitive")]
+
+    @api.model
+    def _default_sensitive_paths(self):
+        """The schema's sensitive keys as redaction paths, of one event and of each record of a page
+        (False: none); a flow of this object type starts with them (hc.flow._object_type_defaults)."""
+        keys = self._sensitive_keys()
+        return "\n".join([*keys, *(f"[*].{key}" for key in keys)]) or False
 
     @api.model
     def _payload(self, message):

@@ -40,7 +40,7 @@ class HcMappingTry(models.TransientModel):
             flow = wizard.mapping_id.flow_id
             model = flow.model_name
             if not model and flow.object_type and f"hc.handler.{flow.object_type}" in self.env:
-                model = getattr(flow._handler(), "_record_model", None)
+                model = flow._handler()._record_model
             if not model and flow:
                 last = self.env["hc.message"].search(
                     [("flow_id", "=", flow.id), ("res_model", "!=", False)], order="id desc", limit=1)

@@ -1,12 +1,10 @@
-from odoo import api, fields, models
-
-MAINTENANCE_TYPES = ("equipment", "maintenance_event", "maintenance_status")
+from odoo import fields, models
 
 
 class HcFlow(models.Model):
     """Maintenance object types: the equipment master, maintenance events and the status pushed
-    back. Their flows apply to (or send) the handler's model; an event flow may name the team its
-    events go to when no routing rule matches."""
+    back (their flows take the handler's model, hc.flow._object_type_defaults); an event flow may
+    name the team its events go to when no routing rule matches."""
 
     _inherit = "hc.flow"
 
@@ -23,22 +21,6 @@ class HcFlow(models.Model):
 
     def _config_field_names(self):
         return [*super()._config_field_names(), "hc_maintenance_team_id"]
-
-    @api.model
-    def _maintenance_defaults(self, vals):
-        if vals.get("object_type") not in MAINTENANCE_TYPES or vals.get("model_id"):
-            return vals
-        handler = self.env[f"hc.handler.{vals['object_type']}"]
-        return {**vals, "model_id": self.env["ir.model"]._get_id(handler._record_model)}
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        return super().create([self._maintenance_defaults(vals) for vals in vals_list])
-
-    @api.onchange("object_type")
-    def _onchange_object_type_maintenance(self):
-        if self.object_type in MAINTENANCE_TYPES and not self.model_id:
-            self.model_id = self._maintenance_defaults({"object_type": self.object_type})["model_id"]
 
     def _push_records(self, records, idempotency_key=None):
         """Maintenance status: one message per request and status (the handler's key), so moving a

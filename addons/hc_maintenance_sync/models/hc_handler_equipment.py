@@ -18,7 +18,6 @@ class HcHandlerEquipment(models.AbstractModel):
     _inherit = "hc.handler.master"
     _description = "Integration Handler: equipment"
     _document_schema = "hc_maintenance_sync/schemas/equipment.v1.json"
-    _target_model = "maintenance.equipment"
     _record_model = "maintenance.equipment"
     _code_field = "hc_code"
 

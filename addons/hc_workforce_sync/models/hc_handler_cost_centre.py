@@ -11,7 +11,7 @@ class HcHandlerCostCentre(models.AbstractModel):
     _inherit = "hc.handler.master"
     _description = "Integration Handler: cost centre"
     _document_schema = "hc_workforce_sync/schemas/cost_centre.v1.json"
-    _target_model = "account.analytic.account"
+    _record_model = "account.analytic.account"
     _code_field = "code"
 
     @api.model
@@ -24,14 +24,14 @@ class HcHandlerCostCentre(models.AbstractModel):
 
     @api.model
     def _by_code(self, message, model_name, code_field, code, domain=()):
-        if model_name == self._target_model and not domain and message.flow_id.object_type == "cost_centre":
+        if model_name == self._record_model and not domain and message.flow_id.object_type == "cost_centre":
             domain = [("plan_id", "=", self._plan(message).id)]
         return super()._by_code(message, model_name, code_field, code, domain)
 
     @api.model
     def _upsert(self, message, record, code, document):
         parent_code = self._code(document.get("parent_code"))
-        parent = self._by_code(message, self._target_model, "code", parent_code) if parent_code else record.browse()
+        parent = self._by_code(message, self._record_model, "code", parent_code) if parent_code else record.browse()
         values = {
             "code": code,
             "name": document["name"],

@@ -12,7 +12,7 @@ class HcHandlerDepartment(models.AbstractModel):
     _inherit = "hc.handler.master"
     _description = "Integration Handler: department"
     _document_schema = "hc_workforce_sync/schemas/department.v1.json"
-    _target_model = "hr.department"
+    _record_model = "hr.department"
     _code_field = "hc_code"
 
     @api.model

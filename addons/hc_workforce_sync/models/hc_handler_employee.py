@@ -28,7 +28,7 @@ class HcHandlerEmployee(models.AbstractModel):
     _description = "Integration Handler: employee"
     _document_schema = "hc_workforce_sync/schemas/employee.v1.json"
     _document_key = "identifier"
-    _target_model = "hr.employee"
+    _record_model = "hr.employee"
     _code_field = "hc_employee_code"
 
     @api.model
