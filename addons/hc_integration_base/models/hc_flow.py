@@ -791,16 +791,23 @@ class HcFlow(models.Model):
         return set()
 
     def _push_records(self, records, idempotency_key=None):
-        """Queue one outbound message per record, its payload built by the handler."""
+        """Queue one outbound message per record, its payload built by the handler. A status push
+        (the handler's ``_status_push``) keys each message by the record's current status
+        (``_status_key``): a record moved into a status already queued gets a duplicate message
+        that sends nothing, and a record with no status to send is skipped."""
         self.ensure_one()
         handler = self._handler()
-        return self.env["hc.message"].browse([
-            self.env["hc.message"]._receive_push(
-                self, handler._prepare_payload(self, record), record=record,
-                idempotency_key=idempotency_key and f"{idempotency_key}:{record.id}",
-            ).id
-            for record in records
-        ])
+        Message = self.env["hc.message"]
+        ids = []
+        for record in records:
+            key = idempotency_key
+            if not key and handler._status_push:
+                key = handler._status_key(self, record)
+                if not key:
+                    continue
+            ids.append(Message._receive_push(self, handler._prepare_payload(self, record), record=record,
+                                             idempotency_key=key and f"{key}:{record.id}").id)
+        return Message.browse(ids)
 
     def _handler(self):
         """The handler model of this flow's object type (domain addons add theirs)."""

@@ -27,6 +27,13 @@ class HcHandlerGeneric(models.AbstractModel):
     # flow of its object type is given this model unless one is chosen (hc.flow._object_type_defaults).
     # None: the generic record, whose flow names its model itself.
     _record_model = None
+    # A status push: each record is sent once per status, keyed by _status_key (hc.flow._push_records).
+    _status_push = False
+
+    @api.model
+    def _status_key(self, flow, record):
+        """A status push's message key of ``record``'s current status (None: nothing to send for it)."""
+        return None
 
     @api.model
     def _extra_targets(self):

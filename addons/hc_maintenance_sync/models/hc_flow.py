@@ -21,18 +21,3 @@ class HcFlow(models.Model):
 
     def _config_field_names(self):
         return [*super()._config_field_names(), "hc_maintenance_team_id"]
-
-    def _push_records(self, records, idempotency_key=None):
-        """Maintenance status: one message per request and status (the handler's key), so moving a
-        request into a stage whose status was sent already queues a duplicate that sends nothing;
-        requests in a stage with no status to send (new) or that came from no CMMS are skipped."""
-        self.ensure_one()
-        if self.object_type != "maintenance_status" or idempotency_key:
-            return super()._push_records(records, idempotency_key=idempotency_key)
-        handler = self._handler()
-        messages = self.env["hc.message"]
-        for request in records:
-            key = handler._status_key(request)
-            if key:
-                messages |= super()._push_records(request, idempotency_key=key)
-        return messages

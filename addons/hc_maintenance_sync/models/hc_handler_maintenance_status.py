@@ -24,6 +24,7 @@ class HcHandlerMaintenanceStatus(models.AbstractModel):
     _description = "Integration Handler: maintenance status"
     _document_schema = "hc_maintenance_sync/schemas/maintenance_status.v1.json"
     _record_model = "maintenance.request"
+    _status_push = True
 
     @api.model
     def _status(self, request):
@@ -31,7 +32,7 @@ class HcHandlerMaintenanceStatus(models.AbstractModel):
         return status if status in PUSHED_STATUSES else None
 
     @api.model
-    def _status_key(self, request):
+    def _status_key(self, flow, request):
         """The message key of this request's current status (None: nothing to send)."""
         status = self._status(request)
         if not status or not request.hc_work_order:

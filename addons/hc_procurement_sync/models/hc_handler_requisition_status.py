@@ -25,6 +25,7 @@ class HcHandlerRequisitionStatus(models.AbstractModel):
     _description = "Integration Handler: requisition status"
     _document_schema = "hc_procurement_sync/schemas/requisition_status.v1.json"
     _record_model = "purchase.order"
+    _status_push = True
 
     @api.model
     def _status_key(self, flow, order):
