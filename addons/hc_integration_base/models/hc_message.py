@@ -345,12 +345,8 @@ class HcMessage(models.Model):
         if not key:
             message = Message.create(vals)
         elif not original:
-            try:
-                with self.env.cr.savepoint():
-                    message = Message.create(vals)
-            except Exception as exc:  # unique index hit by a concurrent twin
-                if "idempotency" not in str(exc):
-                    raise
+            message = self._create_keyed(Message, vals)
+            if message is None:
                 original = self._find_by_key(vals["backend_id"], vals["direction"], key)
         if not original:
             message._enqueue()
@@ -380,18 +376,26 @@ class HcMessage(models.Model):
         if not direct:
             for vals in vals_list:
                 vals.update(state=QUEUED, job_uuid=str(uuid.uuid4()))
-        try:
-            with self.env.cr.savepoint():
-                messages = Message.create(vals_list)
-        except Exception as exc:  # unique index hit by a concurrent twin
-            if "idempotency" not in str(exc):
-                raise
+        messages = self._create_keyed(Message, vals_list)
+        if messages is None:
             return None
         if direct:
             messages._enqueue()
         else:
             messages._create_jobs()
         return messages
+
+    @api.model
+    def _create_keyed(self, Message, vals):
+        """``Message.create(vals)`` in a savepoint; None when the idempotency unique index refuses
+        it (a concurrent twin stored one of its keys since the lookup): nothing is stored then."""
+        try:
+            with self.env.cr.savepoint():
+                return Message.create(vals)
+        except Exception as exc:  # unique index hit by a concurrent twin
+            if "idempotency" not in str(exc):
+                raise
+            return None
 
     @api.model
     def _keys_held(self, backend_id, direction, keys):
