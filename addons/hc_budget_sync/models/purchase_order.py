@@ -3,15 +3,9 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .. import budget_states as states
 from .crossovered_budget import POLICY_RANK
 from .crossovered_budget_lines import distribution_accounts, distribution_share
-
-BUDGET_STATES = [
-    ("within", "Within budget"),
-    ("warned", "Over budget (warned)"),
-    ("held", "Held for budget approval"),
-    ("approved", "Over budget (approved)"),
-]
 
 
 class PurchaseOrder(models.Model):
@@ -30,9 +24,13 @@ class PurchaseOrder(models.Model):
     _inherit = "purchase.order"
 
     hc_budget_state = fields.Selection(
-        BUDGET_STATES, string="Budget check", readonly=True, copy=False,
+        states.STATES, string="Budget check", readonly=True, copy=False,
         help="What the budgets of the order's cost centres said when it was confirmed (empty: no budget "
         "funds its cost centres).")
+    # budget_states.OVER as a flag, for views and filters (which never spell a set of states out).
+    hc_budget_over = fields.Boolean(
+        "Over budget", compute="_compute_hc_budget_over", search="_search_hc_budget_over",
+        help="The order goes past a budget's remaining amount: confirmed with a warning, held or approved so.")
     hc_budget_note = fields.Text("Budget overrun", readonly=True, copy=False)
     hc_budget_ids = fields.Many2many(
         "crossovered.budget", "hc_purchase_order_budget_rel", "order_id", "budget_id", string="Budgets overrun",
@@ -42,12 +40,23 @@ class PurchaseOrder(models.Model):
         help="Who may approve this order over budget.")
     hc_budget_can_approve = fields.Boolean(compute="_compute_hc_budget_owner_ids")
 
+    @api.depends("hc_budget_state")
+    def _compute_hc_budget_over(self):
+        for order in self:
+            order.hc_budget_over = order.hc_budget_state in states.OVER
+
+    def _search_hc_budget_over(self, operator, value):
+        # Odoo gives boolean searches as ``in`` / ``not in`` ``[True]``.
+        if operator not in ("in", "not in"):
+            return NotImplemented
+        return [("hc_budget_state", operator, states.OVER)]
+
     @api.depends_context("uid")
     @api.depends("hc_budget_ids.creating_user_id", "hc_budget_state")
     def _compute_hc_budget_owner_ids(self):
         for order in self:
             order.hc_budget_owner_ids = order.sudo().hc_budget_ids.creating_user_id
-            order.hc_budget_can_approve = order.hc_budget_state == "held" and order._hc_may_approve_budget()
+            order.hc_budget_can_approve = order.hc_budget_state == states.HELD and order._hc_may_approve_budget()
 
     # --- the check -----------------------------------------------------------------------------------
     def _hc_budget_overruns(self):
@@ -103,15 +112,15 @@ class PurchaseOrder(models.Model):
             checked[order] = (policy, overruns)
         for order, (policy, overruns) in checked.items():
             order.sudo().write({
-                "hc_budget_state": {"warn": "warned", "hold": "held"}.get(policy, "within"),
+                "hc_budget_state": states.BY_POLICY.get(policy, states.WITHIN),
                 "hc_budget_note": order._hc_overrun_text(overruns) if overruns else False,
                 "hc_budget_ids": [(6, 0, [line.crossovered_budget_id.id for line, *_rest in overruns])],
             })
         result = super().button_confirm()
         for order in checked:
-            if order.hc_budget_state == "warned":
+            if order.hc_budget_state == states.WARNED:
                 order._hc_budget_warn()
-            elif order.hc_budget_state == "held":
+            elif order.hc_budget_state == states.HELD:
                 order._hc_budget_hold()
         return result
 
@@ -154,12 +163,12 @@ class PurchaseOrder(models.Model):
     def _approval_allowed(self):
         """An order held for budget is approved by its budget owner only (action_hc_budget_approve)."""
         allowed = super()._approval_allowed()
-        if self.hc_budget_state == "held":
+        if self.hc_budget_state == states.HELD:
             return False
         return allowed
 
     def button_approve(self, force=False):
-        held = self.filtered(lambda o: o.hc_budget_state == "held" and o.state == "to approve")
+        held = self.filtered(lambda o: o.hc_budget_state == states.HELD and o.state == "to approve")
         if held:
             raise UserError(self.env._(
                 "%(orders)s is held for budget: only the budget owner (%(owners)s) approves it, with Approve over "
@@ -172,13 +181,13 @@ class PurchaseOrder(models.Model):
         """The budget owner's approval of an order held for budget: it is confirmed (and pushed) now,
         unless Odoo's own two-step approval still wants a purchase manager."""
         self.ensure_one()
-        if self.hc_budget_state != "held" or self.state != "to approve":
+        if self.hc_budget_state != states.HELD or self.state != "to approve":
             raise UserError(self.env._("%s is not held for budget.", self.name))
         if not self._hc_may_approve_budget():
             raise UserError(self.env._(
                 "Only the budget owner (%(owners)s) approves %(order)s over budget.", order=self.name,
                 owners=", ".join(self.sudo().hc_budget_ids.creating_user_id.mapped("name")) or "-"))
-        self.sudo().write({"hc_budget_state": "approved"})
+        self.sudo().write({"hc_budget_state": states.APPROVED})
         activity_type = self.env.ref("hc_budget_sync.mail_activity_budget_approval")
         self.sudo().activity_ids.filtered(lambda a: a.activity_type_id == activity_type).action_feedback(
             feedback=self.env._("Approved over budget by %s.", self.env.user.name))
