@@ -4,18 +4,17 @@ items it names; a DFT^P03's supply charges are consumption (done moves from the 
 from odoo.tests import tagged
 
 from odoo.addons.hc_integration_base.payload import hl7v2
-from odoo.addons.hc_integration_base.tests.common import HcIntegrationCase
+from odoo.addons.hc_procurement_sync.tests.common import MmisHl7Case
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from legacy_sim import hl7_peer  # noqa: I001 - the repository root, put on sys.path by the base's tests
 
 
 @tagged("post_install", "-at_install")
-class TestHl7Stock(HcIntegrationCase):
+class TestHl7Stock(MmisHl7Case):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.backend = cls.env.ref("hc_procurement_sync.demo_backend_mmis_hl7")
         cls.balances_flow = cls.env.ref("hc_inventory_sync.demo_flow_hl7_balances")
         cls.charges_flow = cls.env.ref("hc_inventory_sync.demo_flow_hl7_charges")
         cls.central = cls.env.ref("hc_inventory_sync.demo_location_central_stores")

@@ -65,3 +65,13 @@ class ProcurementCase(ProcurementMixin, HcIntegrationCase):
 
 class ProcurementHttpCase(ProcurementMixin, HcIntegrationHttpCase):
     pass
+
+
+class MmisHl7Case(HcIntegrationCase):
+    """The demo MLLP backend of the materials-management system (``cls.backend``), whose HL7 flows
+    the procurement and inventory tests drive."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend = cls.env.ref("hc_procurement_sync.demo_backend_mmis_hl7")

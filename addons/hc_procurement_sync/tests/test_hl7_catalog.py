@@ -3,18 +3,18 @@
 from odoo.tests import tagged
 
 from odoo.addons.hc_integration_base.payload import hl7v2
-from odoo.addons.hc_integration_base.tests.common import HcIntegrationCase, postponed
+from odoo.addons.hc_integration_base.tests.common import postponed
+from odoo.addons.hc_procurement_sync.tests.common import MmisHl7Case
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from legacy_sim import hl7_peer  # noqa: I001 - the repository root, put on sys.path by the base's tests
 
 
 @tagged("post_install", "-at_install")
-class TestHl7Catalog(HcIntegrationCase):
+class TestHl7Catalog(MmisHl7Case):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.backend = cls.env.ref("hc_procurement_sync.demo_backend_mmis_hl7")
         cls.vendors = cls.env.ref("hc_procurement_sync.demo_flow_hl7_vendors")
         cls.items = cls.env.ref("hc_procurement_sync.demo_flow_hl7_items")
 

@@ -4,19 +4,18 @@ becomes the demand document, then one draft RFQ per vendor booked on the departm
 from odoo.tests import tagged
 
 from odoo.addons.hc_integration_base.payload import hl7v2
-from odoo.addons.hc_integration_base.tests.common import HcIntegrationCase
 from odoo.addons.hc_integration_base.transports.mllp import MllpListener
+from odoo.addons.hc_procurement_sync.tests.common import MmisHl7Case
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from legacy_sim import hl7_peer  # noqa: I001 - the repository root, put on sys.path by the base's tests
 
 
 @tagged("post_install", "-at_install")
-class TestHl7Requisition(HcIntegrationCase):
+class TestHl7Requisition(MmisHl7Case):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.backend = cls.env.ref("hc_procurement_sync.demo_backend_mmis_hl7")
         cls.flow = cls.env.ref("hc_procurement_sync.demo_flow_hl7_requisitions")
         cls.cost_centre = cls.env.ref("hc_procurement_sync.demo_analytic_icu")
         cls.medline, cls.bd = cls.env["res.partner"].create([
