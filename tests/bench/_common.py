@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import types
 from pathlib import Path
@@ -21,6 +22,17 @@ DB_PREFIX = os.environ.get("HC_DB_PREFIX", "")
 def dbname(name):
     """The name of database ``name`` for this checkout (``HC_DB_PREFIX`` + ``name``)."""
     return DB_PREFIX + name
+
+
+def run_threads(target, count):
+    """Run ``target`` in ``count`` threads at once, wait for them all; returns the seconds it took."""
+    started = time.perf_counter()
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
 
 
 def plain_imports():

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import psycopg2
 import requests
-from _common import ROOT, dbname, plain_imports, table
+from _common import ROOT, dbname, plain_imports, run_threads, table
 from _odoo_shell import ensure_database, suite_addons
 from _server import running_suite
 
@@ -120,13 +120,7 @@ def burst(url, events, concurrency, build=inbound_request):
         with lock:
             results.extend(local)
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_threads(worker, concurrency)
     latencies = [ms for ok, ms in results if ok]
     return len(latencies), elapsed, latencies, sum(1 for ok, _ in results if not ok)
 

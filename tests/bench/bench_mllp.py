@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "reliability"))
 
-from _common import dbname, plain_imports, table  # noqa: E402
+from _common import dbname, plain_imports, run_threads, table  # noqa: E402
 from _harness import OdooServer, drop_database, free_port, query, wait_until_drained  # noqa: E402
 from _mllp import Listener  # noqa: E402
 from _odoo_shell import copy_database, ensure_database  # noqa: E402
@@ -140,13 +140,7 @@ def run_round(port, listener, count, connections, mode, run):
     hl7_peer.send("127.0.0.1", port, message(999999, f"W{run}"))  # warm-up: registry caches, mappings
     load_before = os.getloadavg()[0]
     cpu_before = listener.cpu_seconds()
-    began = time.perf_counter()
-    threads = [threading.Thread(target=sender) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    sending = time.perf_counter() - began
+    sending = run_threads(sender, connections)
     cpu, cpu_db = (after - before for after, before in zip(listener.cpu_seconds(), cpu_before, strict=True))
     return {"mode": mode, "run": run, "connections": connections, "latencies": sorted(latencies), "refused": refused,
             "sending": sending, "cpu": cpu, "cpu_db": cpu_db, "load": (load_before, os.getloadavg()[0])}
