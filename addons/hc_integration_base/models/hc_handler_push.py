@@ -122,3 +122,32 @@ class HcHandlerPush(models.AbstractModel):
         request = self._wire_request(message, document)
         result = message.backend_id._send(message, request, document)
         return self._acknowledgement(message, result["body"], result.get("raw")), result
+
+    # --- the push of one record (the message names it) ------------------------------------------------
+    @api.model
+    def _export_message(self, message):
+        """Send the canonical document of the record the message names. The acknowledgement is
+        written on the record (``_record_answer``) whether the system accepted or rejected it; a
+        rejection stops the message in the exception queue with the system's reason
+        (``_rejection_text``), its answer kept on the record all the same."""
+        record = message.record_ref
+        if not record:
+            raise PermanentError(self.env._("The record to send no longer exists."))
+        ack, result = self._push_document(message, self._payload(message))
+
+        def record_answer():
+            self._record_answer(message, record, ack)
+
+        if ack["status"] == "rejected":
+            raise PermanentError(self._rejection_text(message, record, ack), category="remote", keep=record_answer)
+        record_answer()
+        return result
+
+    @api.model
+    def _record_answer(self, message, record, ack):
+        """Write the acknowledgement ``ack`` on the pushed ``record`` (nothing by default)."""
+
+    @api.model
+    def _rejection_text(self, message, record, ack):
+        return self.env._("%(backend)s rejected %(record)s: %(reason)s", backend=message.backend_id.name,
+                          record=record.display_name, reason=ack.get("reason") or "-")

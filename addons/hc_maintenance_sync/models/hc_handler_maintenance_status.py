@@ -66,22 +66,11 @@ class HcHandlerMaintenanceStatus(models.AbstractModel):
         }
 
     @api.model
-    def _export_message(self, message):
-        request = message.record_ref
-        if not request:
-            raise PermanentError(self.env._("The maintenance request no longer exists."))
-        ack, result = self._push_document(message, self._payload(message))
-        rejected = ack["status"] == "rejected"
+    def _record_answer(self, message, request, ack):
+        request.sudo().with_context(hc_sync_apply=True).write({
+            "hc_remote_state": ack["status"], "hc_remote_reason": ack.get("reason") or False})
 
-        def record_answer():
-            request.sudo().with_context(hc_sync_apply=True).write({
-                "hc_remote_state": ack["status"], "hc_remote_reason": ack.get("reason") or False})
-
-        if rejected:
-            raise PermanentError(
-                self.env._("%(backend)s refused the status of %(request)s: %(reason)s",
-                           backend=message.backend_id.name, request=request.display_name, reason=ack.get("reason")),
-                category="remote", keep=record_answer,
-            )
-        record_answer()
-        return result
+    @api.model
+    def _rejection_text(self, message, request, ack):
+        return self.env._("%(backend)s refused the status of %(request)s: %(reason)s",
+                          backend=message.backend_id.name, request=request.display_name, reason=ack.get("reason"))

@@ -1,7 +1,5 @@
 from odoo import api, models
 
-from odoo.addons.hc_integration_base.exceptions import PermanentError
-
 
 class HcHandlerPurchaseOrder(models.AbstractModel):
     """Confirmed purchase orders sent to the legacy procurement gateway (SOAP or REST).
@@ -75,32 +73,17 @@ class HcHandlerPurchaseOrder(models.AbstractModel):
         return document
 
     @api.model
-    def _export_message(self, message):
-        order = message.record_ref
-        if not order:
-            raise PermanentError(self.env._("The purchase order no longer exists."))
-        ack, result = self._push_document(message, self._payload(message))
-        rejected = ack["status"] == "rejected"
-
-        def record_answer():
-            order.sudo().write({
-                "hc_remote_state": ack["status"],
-                "hc_remote_order_number": ack.get("remote_order_number") or order.hc_remote_order_number,
-                "hc_remote_reason": ack.get("reason") or False,
-            })
-            if rejected:
-                order.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    summary=self.env._("Order rejected by %s", message.backend_id.name),
-                    note=ack.get("reason") or "",
-                    user_id=(order.user_id or self.env.user).id,
-                )
-
-        if rejected:
-            raise PermanentError(
-                self.env._("%(backend)s rejected the order: %(reason)s", backend=message.backend_id.name,
-                           reason=ack.get("reason")),
-                category="remote", keep=record_answer,
+    def _record_answer(self, message, order, ack):
+        """The gateway's answer on the order; a rejection also gives its buyer an activity."""
+        order.sudo().write({
+            "hc_remote_state": ack["status"],
+            "hc_remote_order_number": ack.get("remote_order_number") or order.hc_remote_order_number,
+            "hc_remote_reason": ack.get("reason") or False,
+        })
+        if ack["status"] == "rejected":
+            order.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Order rejected by %s", message.backend_id.name),
+                note=ack.get("reason") or "",
+                user_id=(order.user_id or self.env.user).id,
             )
-        record_answer()
-        return result

@@ -60,13 +60,7 @@ class HcHandlerRequisitionStatus(models.AbstractModel):
         }
 
     @api.model
-    def _export_message(self, message):
-        if not message.record_ref:
-            raise PermanentError(self.env._("The purchase order no longer exists."))
-        ack, result = self._push_document(message, self._payload(message))
-        if ack["status"] == "rejected":
-            raise PermanentError(
-                self.env._("%(backend)s refused the status of requisition %(ref)s: %(reason)s",
-                           backend=message.backend_id.name, ref=self._payload(message).get("reference"),
-                           reason=ack.get("reason")), category="remote")
-        return result
+    def _rejection_text(self, message, order, ack):
+        return self.env._("%(backend)s refused the status of requisition %(ref)s: %(reason)s",
+                          backend=message.backend_id.name, ref=self._payload(message).get("reference"),
+                          reason=ack.get("reason"))
