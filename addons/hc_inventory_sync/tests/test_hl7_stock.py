@@ -3,9 +3,7 @@ items it names; a DFT^P03's supply charges are consumption (done moves from the 
 
 from odoo.tests import tagged
 
-from odoo.addons.hc_integration_base.payload import hl7v2
 from odoo.addons.hc_procurement_sync.tests.common import MmisHl7Case
-from odoo.addons.queue_job.tests.common import trap_jobs
 
 from legacy_sim import hl7_peer  # noqa: I001 - the repository root, put on sys.path by the base's tests
 
@@ -29,14 +27,6 @@ class TestHl7Stock(MmisHl7Case):
         ])
         # An item the MMIS knows (bound by its item master) that the messages below do not name.
         cls.env["hc.binding"].sudo()._bind(cls.backend, cls.mask.product_tmpl_id, "MK-0001")
-
-    def hl7(self, text):
-        """``text`` stored as the MLLP listener stores it, then its jobs run as the job runner runs them."""
-        with trap_jobs() as trap:
-            result = self.backend._hl7_receive(hl7v2.parse(text))
-            self.jobs = list(trap.enqueued_jobs)
-            self.run_jobs(trap)
-        return result
 
     def put(self, product, location, qty):
         self.env["stock.quant"]._update_available_quantity(product, location, qty)

@@ -1,6 +1,7 @@
 """Procurement's test helpers on top of the base's fixture layer: purchase orders confirmed and
 vendor bills posted as the buyers do, with the push each one queues."""
 
+from odoo.addons.hc_integration_base.payload import hl7v2
 from odoo.addons.hc_integration_base.tests.common import HcIntegrationCase, HcIntegrationHttpCase
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -69,9 +70,18 @@ class ProcurementHttpCase(ProcurementMixin, HcIntegrationHttpCase):
 
 class MmisHl7Case(HcIntegrationCase):
     """The demo MLLP backend of the materials-management system (``cls.backend``), whose HL7 flows
-    the procurement and inventory tests drive."""
+    the procurement and inventory tests drive, and its messages received as the listener does."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.backend = cls.env.ref("hc_procurement_sync.demo_backend_mmis_hl7")
+
+    def hl7(self, text):
+        """``text`` stored as the MLLP listener stores it, then its jobs run as the job runner runs
+        them (``self.jobs``: the jobs it queued). Returns what the listener answers."""
+        with trap_jobs() as trap:
+            result = self.backend._hl7_receive(hl7v2.parse(text))
+            self.jobs = list(trap.enqueued_jobs)
+            self.run_jobs(trap)
+        return result

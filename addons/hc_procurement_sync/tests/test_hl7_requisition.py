@@ -29,14 +29,6 @@ class TestHl7Requisition(MmisHl7Case):
              "seller_ids": [(0, 0, {"partner_id": cls.bd.id, "price": 96.0})]},
         ])
 
-    def hl7(self, text):
-        """``text`` stored as the MLLP listener stores it, then its jobs run as the job runner runs them."""
-        with trap_jobs() as trap:
-            result = self.backend._hl7_receive(hl7v2.parse(text))
-            self.jobs = list(trap.enqueued_jobs)
-            self.run_jobs(trap)
-        return result
-
     def rfqs(self, reference):
         return self.env["purchase.order"].search([("origin", "=", reference)])
 
