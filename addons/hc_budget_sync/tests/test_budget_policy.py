@@ -33,6 +33,18 @@ class TestBudgetPolicy(BudgetOrderMixin, TransactionCase):
         self.assertEqual(len(self.pushes(order)), 1)
         self.assertFalse(order.activity_ids)
 
+    def test_the_over_budget_filter_finds_warned_and_held_orders(self):
+        within, warned, held = self.order(LAB, 100), self.order(MNT, 1100), self.order(LAB, 1200)
+        for order in (within, warned, held):
+            self.confirm(order, user=self.manager)
+        self.assertEqual((within.hc_budget_state, warned.hc_budget_state, held.hc_budget_state),
+                         ("within", "warned", "held"))
+        self.assertEqual([o.hc_budget_over for o in (within, warned, held)], [False, True, True])
+        Order = self.env["purchase.order"]
+        mine = [("id", "in", (within | warned | held).ids)]
+        self.assertEqual(Order.search([*mine, ("hc_budget_over", "=", True)]), warned | held)
+        self.assertEqual(Order.search([*mine, ("hc_budget_over", "=", False)]), within)
+
     def test_warn_confirms_with_a_message_naming_the_amounts(self):
         self.order(MNT, 400).button_confirm()
         order = self.order(MNT, 700)
