@@ -117,6 +117,15 @@ class HcFiguresMixin(models.AbstractModel):
     def _figures_by_id(self, ids):
         return message_figures(self.env, self._figures_column, ids)
 
+    def action_view_exceptions(self):
+        """The exception queue of this backend or flow (from the dashboard and its form)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("hc_integration_base.hc_message_exception_action")
+        action["domain"] = [(self._figures_column, "=", self.id)]
+        action["context"] = {"search_default_exception": 1}
+        action["name"] = self.env._("Exceptions of %s", self.name)
+        return action
+
     def _compute_figures(self):
         figures = self._figures_by_id([i for i in self.ids if isinstance(i, int)])
         empty = dict.fromkeys(
@@ -134,25 +143,8 @@ class HcBackend(models.Model):
     _inherit = ["hc.backend", "hc.figures.mixin"]
     _figures_column = "backend_id"
 
-    def action_view_exceptions(self):
-        """The exception queue of this backend (from the dashboard and the backend form)."""
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("hc_integration_base.hc_message_exception_action")
-        action["domain"] = [("backend_id", "=", self.id)]
-        action["context"] = {"search_default_exception": 1}
-        action["name"] = self.env._("Exceptions of %s", self.name)
-        return action
-
 
 class HcFlow(models.Model):
     _name = "hc.flow"
     _inherit = ["hc.flow", "hc.figures.mixin"]
     _figures_column = "flow_id"
-
-    def action_view_exceptions(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("hc_integration_base.hc_message_exception_action")
-        action["domain"] = [("flow_id", "=", self.id)]
-        action["context"] = {"search_default_exception": 1}
-        action["name"] = self.env._("Exceptions of %s", self.name)
-        return action
