@@ -1,14 +1,13 @@
 """The MLLP listener (``odoo-bin mllp_listener``) as a process of the suite-level tests and benchmarks."""
 
 import os
-import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 
 from _common import ROOT
-from _harness import query
+from _harness import query, stop_group
 from _odoo_shell import _setup_env
 
 
@@ -56,12 +55,7 @@ class Listener:
         return listener, database
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        stop_group(self.process, 20)
 
 
 def _processes():

@@ -93,12 +93,19 @@ class OdooServer:
         self.process.wait()
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_group(self.process, 30)
+
+
+def stop_group(process, timeout):
+    """SIGTERM to the process group ``process`` leads (started with ``start_new_session``), SIGKILL
+    if it has not ended within ``timeout`` seconds; nothing if it is not running."""
+    if process and process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def query(db, sql, params=None):
