@@ -85,7 +85,7 @@ class TestHl7Requisition(MmisHl7Case):
 
 
 @tagged("post_install", "-at_install")
-class TestHl7RequisitionStatus(HcIntegrationCase):
+class TestHl7RequisitionStatus(MmisHl7Case):
     """Confirming or cancelling an RFQ made from an OMS^O05 tells the MMIS with one ORS^O06 per order and
     status, built by the demo flow's outbound HL7 v2 mapping and sent to the HL7 peer simulator."""
 
@@ -94,7 +94,6 @@ class TestHl7RequisitionStatus(HcIntegrationCase):
         super().setUpClass()
         cls.peer = hl7_peer.Hl7Peer()
         cls.addClassCleanup(cls.peer.stop)
-        cls.backend = cls.env.ref("hc_procurement_sync.demo_backend_mmis_hl7")
         cls.backend.mllp_port = cls.peer.port
         cls.flow = cls.env.ref("hc_procurement_sync.demo_flow_hl7_requisition_status")
         cls.flow.max_attempts = 1
