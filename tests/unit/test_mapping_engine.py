@@ -271,3 +271,38 @@ def test_code_tables_read_the_other_way_in_outbound_mappings():
     assert "value '99' not found" in missing.errors[0].reason
     inbound = run([line("u", "uom_id", "value_map", params={"table": "uom"})], {"u": "BX"})
     assert inbound.values == {"uom_id": 10}
+
+
+def test_an_outbound_mapping_may_write_a_list_body_such_as_a_json_patch():
+    """root="list": the targets begin with the item's position; the body is the list of items in
+    that order (a JSON Patch names each operation in a list), whichever order the lines run."""
+    lines = [
+        {"sequence": 1, "target": "[1].op", "transform": "constant", "params": {"value": "add"}},
+        {"sequence": 2, "target": "[1].path", "transform": "constant", "params": {"value": "/note/-"}},
+        {"sequence": 3, "source": "note", "target": "[1].value.text"},
+        {"sequence": 4, "target": "[0].op", "transform": "constant", "params": {"value": "replace"}},
+        {"sequence": 5, "target": "[0].path", "transform": "constant", "params": {"value": "/status"}},
+        {"sequence": 6, "source": "status", "target": "[0].value", "required": True},
+        {"sequence": 7, "source": "reference", "target": "[2]"},
+    ]
+    for trace in (False, True):
+        mapping = compile_mapping(lines, direction="outbound", root="list", trace=trace)
+        result = mapping({"status": "completed", "note": "Sent", "reference": "FR-1"})
+        assert result.errors == []
+        assert result.values == [{"op": "replace", "path": "/status", "value": "completed"},
+                                 {"op": "add", "path": "/note/-", "value": {"text": "Sent"}}, "FR-1"]
+        only_status = mapping({"status": "cancelled"}).values
+        assert only_status == [{"op": "replace", "path": "/status", "value": "cancelled"},
+                               {"op": "add", "path": "/note/-"}], "positions no line filled leave no hole"
+        assert [e.reason for e in mapping({}).errors] == ["required value missing at status"]
+    with pytest.raises(CompileError, match=r"line op: .*begins with the item's position"):
+        compile_mapping([{"target": "op", "transform": "constant", "params": {"value": "x"}, "ref": "op"}],
+                        direction="outbound", root="list")
+    with pytest.raises(CompileError, match=r"without list steps"):
+        compile_mapping([{"target": "[0].a[1]", "source": "a"}], direction="outbound", root="list")
+    with pytest.raises(CompileError, match=r"without list steps"):
+        compile_mapping(lines[3:6], direction="outbound")  # an object body: no positions
+    with pytest.raises(CompileError, match="only an outbound JSON mapping"):
+        compile_mapping([{"target": "a", "source": "a"}], direction="inbound", root="list")
+    with pytest.raises(CompileError, match="only an outbound JSON mapping"):
+        compile_mapping([{"target": "[0].a", "source": "a"}], direction="outbound", payload_format="xml", root="list")

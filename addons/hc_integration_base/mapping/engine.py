@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from . import transforms
-from .paths import MISSING, PathError, json_getter, json_setter, xml_getter
+from .paths import MISSING, PathError, json_getter, json_setter, list_body, xml_getter
 
 # The payload format of mappings whose sources are HL7 v2 paths (payload/hl7v2.py) on ER7 messages.
 HL7V2 = "hl7v2"
@@ -31,7 +31,7 @@ class LineError:
 
 @dataclass
 class MappingResult:
-    values: dict
+    values: dict  # a list when an outbound mapping writes a list body (root "list")
     errors: list
     trace: list = field(default_factory=list)
 
@@ -88,7 +88,7 @@ def _validator(line_ref, validation):
     return validate
 
 
-def _setter(ref, target, payload_format="json"):
+def _setter(ref, target, payload_format="json", list_root=False):
     """How an outbound line writes its value: a JSON path, or (HL7 v2) the HL7 path itself as the key
     of a flat ``{path: value}`` that ``hl7v2.build_message`` turns into a message."""
     if payload_format == HL7V2:
@@ -103,7 +103,7 @@ def _setter(ref, target, payload_format="json"):
             out[key] = value
         return set_hl7
     try:
-        return json_setter(target)
+        return json_setter(target, list_root)
     except PathError as exc:
         raise CompileError(f"line {ref}: {exc}") from exc
 
@@ -147,13 +147,13 @@ def _source_getter(source, direction, payload_format, namespaces, params):
     return json_getter(source)
 
 
-def _line_plan(line, direction, payload_format, namespaces, context):
+def _line_plan(line, direction, payload_format, namespaces, context, list_root=False):
     ref = line.get("ref", line.get("target"))
     kind = line.get("transform") or "direct"
     params = dict(line.get("params") or {})
     source = line.get("source")
     if kind == "one2many":
-        return _one2many_plan(ref, line, params, direction, payload_format, namespaces, context)
+        return _one2many_plan(ref, line, params, direction, payload_format, namespaces, context, list_root)
     if kind not in transforms.FACTORIES:
         raise CompileError(f"line {ref}: unknown transform {kind!r}")
     try:
@@ -179,7 +179,7 @@ def _line_plan(line, direction, payload_format, namespaces, context):
                 found = [g(payload) for g in getters]
                 return [value for value in found if value is not MISSING] or MISSING
     target = line["target"]
-    setter = _setter(ref, target, payload_format) if direction == "outbound" else None
+    setter = _setter(ref, target, payload_format, list_root) if direction == "outbound" else None
     return {
         "kind": kind, "params": params, "validation": line.get("validation") or {},
         "ref": ref, "path": source if isinstance(source, str) else ", ".join(source or []),
@@ -190,7 +190,7 @@ def _line_plan(line, direction, payload_format, namespaces, context):
     }
 
 
-def _one2many_plan(ref, line, params, direction, payload_format, namespaces, context):
+def _one2many_plan(ref, line, params, direction, payload_format, namespaces, context, list_root=False):
     # HL7 v2: the items are segments (RQD[*]) whose sub-lines read inside each one (RQD-2.1); outbound,
     # each item is one repeating group of segments (see _hl7_group_setter).
     hl7 = payload_format == HL7V2 and direction == "inbound"
@@ -228,7 +228,7 @@ def _one2many_plan(ref, line, params, direction, payload_format, namespaces, con
     if hl7_out:
         setter = _hl7_group_setter(ref, target, [sub_line["target"] for sub_line in sub_lines])
     else:
-        setter = _setter(ref, target) if direction == "outbound" else None
+        setter = _setter(ref, target, list_root=list_root) if direction == "outbound" else None
     return {
         "ref": ref, "path": params.get("item_path") or line.get("source"), "getter": item_getter,
         "function": function, "target": target,
@@ -283,12 +283,22 @@ def _step(plan, outbound, trace):
     return step
 
 
-def compile_mapping(lines, direction="inbound", payload_format="json", namespaces=None, context=None, trace=False):
-    """Compile mapping lines (dicts, in sequence order) into ``payload -> MappingResult``."""
+def compile_mapping(lines, direction="inbound", payload_format="json", namespaces=None, context=None, trace=False,
+                    root="object"):
+    """Compile mapping lines (dicts, in sequence order) into ``payload -> MappingResult``.
+
+    ``root`` (outbound): ``"object"``, the result is a JSON object of the targets' keys;
+    ``"list"``, a JSON list (a JSON Patch, a batch of items) whose targets begin with the item's
+    position (``[0].op``, ``[0].path``, ``[1].op``...), the items in the order of their positions."""
     context = context or MappingContext()
-    ordered = sorted(lines, key=lambda line: line.get("sequence", 0))
-    plans = [_line_plan(line, direction, payload_format, namespaces, context) for line in ordered]
+    if root not in ("object", "list"):
+        raise CompileError(f"unknown body root {root!r}: object or list")
     outbound = direction == "outbound"
+    if root == "list" and (not outbound or payload_format != "json"):
+        raise CompileError("only an outbound JSON mapping writes a list body")
+    list_root = root == "list"
+    ordered = sorted(lines, key=lambda line: line.get("sequence", 0))
+    plans = [_line_plan(line, direction, payload_format, namespaces, context, list_root) for line in ordered]
     parse = payload_format == "xml" and not outbound
     parse_hl7 = payload_format == HL7V2 and not outbound
     if trace:
@@ -299,13 +309,14 @@ def compile_mapping(lines, direction="inbound", payload_format="json", namespace
             out = {} if outbound else None
             for step in steps:
                 step(payload, values, errors, out, lines_trace)
-            return MappingResult(out if outbound else values, errors, lines_trace)
+            result = (list_body(out) if list_root else out) if outbound else values
+            return MappingResult(result, errors, lines_trace)
     else:
         generated = _generate(plans, outbound)
 
         def apply(payload):
             values, errors = generated(payload)
-            return MappingResult(values, errors)
+            return MappingResult(list_body(values) if list_root else values, errors)
 
     def run(payload):
         if parse and isinstance(payload, (bytes, str)):

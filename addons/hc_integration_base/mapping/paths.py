@@ -214,20 +214,44 @@ def json_locations(document, path):
     return found
 
 
-def json_setter(path):
-    """A function (payload dict, value) that writes value at path, creating dicts on the way."""
+def json_setter(path, list_root=False):
+    """A function (payload dict, value) that writes value at path, creating dicts on the way.
+
+    ``list_root``: the payload becomes a JSON list (see :func:`list_body`), so each path begins
+    with the item's position, ``[0].op``, ``[1].value`` or ``[2]`` (the whole item); the item is
+    kept under that number until :func:`list_body` orders them."""
     steps = parse_path(path)
-    if not steps or not all(isinstance(step, str) and step is not WILDCARD for step in steps):
+    head = None
+    if list_root:
+        if not steps or isinstance(steps[0], bool) or not isinstance(steps[0], int) or steps[0] < 0:
+            raise PathError(f"Invalid target path {path!r}: the body is a JSON list, so a target begins with "
+                            "the item's position, e.g. [0].op, [0].value, [1].op.")
+        head, steps = steps[0], steps[1:]
+    elif not steps:
+        raise PathError(f"Invalid target path {path!r}: a target is a path of keys (a.b, a['b-c']).")
+    if not all(isinstance(step, str) and step is not WILDCARD for step in steps):
         raise PathError(f"Invalid target path {path!r}: a target is a path of keys (a.b, a['b-c']), "
-                        "without list steps or filters.")
+                        "without list steps or filters" + (" after the item's position." if list_root else "."))
 
     def put(payload, value):
         node = payload
+        if head is not None:
+            if not steps:
+                payload[head] = value
+                return
+            node = payload.setdefault(head, {})
         for step in steps[:-1]:
             node = node.setdefault(step, {})
         node[steps[-1]] = value
 
     return put
+
+
+def list_body(items):
+    """The JSON list a list-rooted mapping's result stands for: ``{position: item}`` (what
+    :func:`json_setter` wrote with ``list_root``) as its items in the order of their positions;
+    a position no line filled (an optional value missing) leaves no hole."""
+    return [items[position] for position in sorted(items)]
 
 
 # --- XML -------------------------------------------------------------------------------------

@@ -111,7 +111,7 @@ class HcBackend(models.Model):
                         tables |= self.env["hc.value.map"].search([("code", "=", table)])
                 mappings.append({"version": mapping.version, "state": mapping.state, "direction": mapping.direction,
                                  "payload_format": mapping.payload_format, "namespaces": mapping.namespaces,
-                                 "record_segment": mapping.record_segment,
+                                 "record_segment": mapping.record_segment, "body_root": mapping.body_root,
                                  "note": mapping.note, "lines": lines})
             flows.append({"code": flow.code, "model": flow.model_name, **flow._config_values(),
                           "mappings": mappings})
@@ -174,6 +174,7 @@ class HcBackend(models.Model):
                     "direction": mapping_data["direction"], "payload_format": mapping_data["payload_format"],
                     "namespaces": mapping_data.get("namespaces") or False,
                     "record_segment": mapping_data.get("record_segment") or False,
+                    "body_root": mapping_data.get("body_root") or "object",
                     "note": mapping_data.get("note")
                     or self.env._("Imported (was version %s)", mapping_data["version"]),
                     "line_ids": [(0, 0, line) for line in mapping_data["lines"]],

@@ -192,6 +192,13 @@ class HcMapping(models.Model):
         "whole message is one record.",
     )
     namespaces = fields.Text(help='XML namespaces as JSON, e.g. {"p": "urn:hc:legacy:procurement"}.')
+    body_root = fields.Selection(
+        [("object", "JSON object"), ("list", "JSON list")], "Request body", default="object", required=True,
+        help="Odoo to payload, JSON: what the request body is. A JSON object: the targets are its keys "
+        "(status, lines.qty). A JSON list, as a JSON Patch (application/json-patch+json, set as the flow's "
+        "Content-Type request header) or a batch of items: each target begins with the item's position, "
+        "[0].op, [0].path, [0].value, [1].op... - the body is the items in the order of their positions.",
+    )
     line_ids = fields.One2many("hc.mapping.line", "mapping_id", string="Lines", copy=True)
     note = fields.Text()
     wire_operation = fields.Char(
@@ -244,6 +251,14 @@ class HcMapping(models.Model):
         self.ensure_one()
         return hl7v2.records(message, (self.record_segment or "").strip() or None)
 
+    @api.constrains("body_root", "direction", "payload_format")
+    def _check_body_root(self):
+        for mapping in self.filtered(lambda m: m.body_root == "list"):
+            if mapping.direction != "outbound" or mapping.payload_format != "json":
+                raise ValidationError(self.env._(
+                    "Mapping %s: only an outbound mapping in JSON format (Odoo to payload) writes a JSON list "
+                    "body.", mapping.name))
+
     @api.constrains("namespaces")
     def _check_namespaces(self):
         for mapping in self.filtered("namespaces"):
@@ -261,7 +276,7 @@ class HcMapping(models.Model):
         return mappings
 
     def write(self, vals):
-        if set(vals) & {"line_ids", "direction", "payload_format", "namespaces", "record_segment"}:
+        if set(vals) & {"line_ids", "direction", "payload_format", "namespaces", "record_segment", "body_root"}:
             self._check_draft()
         result = super().write(vals)
         if set(vals) & {"line_ids", "direction", "wire_tree", "flow_id"}:
@@ -493,7 +508,8 @@ class HcMapping(models.Model):
             # A response mapping reads an answer as an inbound one reads a payload: paths -> values.
             direction = "outbound" if self.direction == "outbound" else "inbound"
             return compile_mapping(lines, direction=direction, payload_format=self.payload_format,
-                                   namespaces=namespaces, context=self._context(), trace=trace)
+                                   namespaces=namespaces, context=self._context(), trace=trace,
+                                   root=self.body_root or "object")
         except CompileError as exc:
             raise UserError(self.env._("The mapping %(name)s does not compile: %(err)s", name=self.name,
                                        err=exc)) from exc

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -148,6 +148,40 @@ class TestConditionalRequests(RequestCase):
         self.assertIn('If-Match: W/"6"', refused.error_message)
         self.assertIn("version 6 is stale", refused.error_message)
         self.assertEqual(binding.external_version, "6", "a refused update moves no version")
+
+    def test_a_json_patch_is_a_list_body_with_its_own_content_type(self):
+        """A PATCH changing one element sends a JSON Patch: a top-level list (the outbound mapping's
+        *Request body* JSON list, targets beginning with the operation's position) under the flow's
+        Content-Type header, with If-Match; the engine knows no JSON Patch, only list positions."""
+        self.flow.request_method = "PATCH"
+        self.flow.request_headers = 'If-Match: W/"{binding.version}"\nContent-Type: application/json-patch+json'
+        patch = self.create_mapping(self.flow, [
+            {"target": "[0].op", "transform": "constant", "params": json.dumps({"value": "replace"})},
+            {"target": "[0].path", "transform": "constant", "params": json.dumps({"value": "/name"})},
+            {"source": "name", "target": "[0].value", "required": True},
+            {"target": "[1].op", "transform": "constant", "params": json.dumps({"value": "add"})},
+            {"target": "[1].path", "transform": "constant", "params": json.dumps({"value": "/ward"})},
+            {"source": "ref", "target": "[1].value"},
+        ], direction="outbound", body_root="list")
+        self.assertEqual(self.flow.active_mapping_id, patch)
+        self.env["hc.binding"]._remember_remote(self.backend, self.partner, "c-17", "5")
+        self.server.reply = json_answer(200, {"status": "accepted"}, {"ETag": 'W/"6"'})
+        message = self.push(self.partner)
+        self.assertEqual(message.state, "done", message.error_message)
+        [sent] = self.server.requests
+        self.assertEqual((sent["method"], urlsplit(sent["path"]).path), ("PATCH", "/api/contacts/c-17"))
+        self.assertEqual(sent["headers"]["Content-Type"], "application/json-patch+json")
+        self.assertEqual(sent["headers"]["If-Match"], 'W/"5"')
+        self.assertEqual(json.loads(sent["body"]), [{"op": "replace", "path": "/name", "value": "Ward 9"},
+                                                    {"op": "add", "path": "/ward", "value": "W9"}])
+
+        with self.assertRaisesRegex(ValidationError, "only an outbound mapping in JSON format"):
+            self.create_mapping(self.flow, [{"source": "a", "target": "name"}], direction="inbound",
+                                activate=False, body_root="list")
+        draft = self.create_mapping(self.flow, [{"source": "name", "target": "name"}], direction="outbound",
+                                    activate=False, body_root="list")
+        with self.assertRaisesRegex(UserError, "begins with the item's position"):
+            draft.action_activate()
 
     def test_a_record_without_a_bound_version_stops_before_sending(self):
         message = self.push(self.partner)
