@@ -9,9 +9,14 @@ Unlike the other simulators it speaks FHIR's REST API, not a legacy dialect:
   (``?_getpages=<search id>&_getpagesoffset=<n>``, as HAPI FHIR pages) — the only way to the
   next page;
 - ``GET /fhir/<type>/<id>``: one resource, with its ``ETag: W/"<versionId>"``;
-- ``PUT /fhir/<type>/<id>`` with ``If-Match: W/"<versionId>"``: a new version (status updates
-  pushed back); a stale version answers 412, a missing If-Match 428, each with an
+- ``PUT /fhir/<type>/<id>`` with ``If-Match: W/"<versionId>"``: a new version, the body replacing
+  the whole resource; a stale version answers 412, a missing If-Match 428, each with an
   OperationOutcome;
+- ``PATCH /fhir/<type>/<id>`` with ``Content-Type: application/json-patch+json`` and If-Match (412
+  stale, 428 missing): a JSON Patch (RFC 6902) of ``replace`` / ``add`` operations on simple
+  paths (``/status``, ``/note/-``, ``/quantity/value``) makes a new version, every other element
+  kept (status updates pushed back); another operation, a path that is not there, or a body that
+  is no patch answers 422, another media type 415;
 - errors are OperationOutcome resources; bodies are ``application/fhir+json``;
 - ``Authorization: Bearer <token>`` on everything but the metadata.
 
@@ -128,7 +133,8 @@ class FhirState:
     max_count: int = 50
     versions: dict = field(default_factory=dict)  # {(type, id): (versionId, lastUpdated, resource or None)}
     searches: dict = field(default_factory=dict)  # {search id: [resource ids]}
-    updates: list = field(default_factory=list)  # resources PUT, in order
+    updates: list = field(default_factory=list)  # resources PUT or PATCHed, as stored, in order
+    patches: list = field(default_factory=list)  # (type, id, operations) of each PATCH applied, in order
     request_count: int = 0
 
     def __post_init__(self):
@@ -136,7 +142,7 @@ class FhirState:
 
     def reset(self):
         with self.lock:
-            self.versions, self.searches, self.updates, self.request_count = {}, {}, [], 0
+            self.versions, self.searches, self.updates, self.patches, self.request_count = {}, {}, [], [], 0
 
     def _generated(self, kind):
         """The ids the seed makes of ``kind``, and how one is built from its index."""
@@ -178,6 +184,58 @@ class FhirState:
             return version + 1
 
 
+PROTECTED = ("id", "resourceType", "meta")
+
+
+def apply_json_patch(resource, operations):
+    """Apply JSON Patch ``operations`` (RFC 6902) to ``resource`` in place: ``replace`` and
+    ``add`` on JSON Pointer paths of keys and list indexes (``-`` appends). Raises ValueError
+    naming the operation that cannot be applied; the caller keeps the resource unchanged then
+    (it patches a copy)."""
+    if not isinstance(operations, list) or not operations:
+        raise ValueError("the body must be a JSON list of operations")
+    for number, operation in enumerate(operations, 1):
+        if not isinstance(operation, dict) or not isinstance(operation.get("path"), str) or "value" not in operation:
+            raise ValueError(f"operation {number} needs an op, a path and a value")
+        op, path = operation.get("op"), operation["path"]
+        if op not in ("replace", "add"):
+            raise ValueError(f"operation {number}: op {op!r} is not supported here (replace, add)")
+        if not path.startswith("/") or path == "/":
+            raise ValueError(f"operation {number}: path {path!r} is not a JSON Pointer to an element")
+        steps = [step.replace("~1", "/").replace("~0", "~") for step in path[1:].split("/")]
+        if steps[0] in PROTECTED:
+            raise ValueError(f"operation {number}: {steps[0]} cannot be changed by a patch")
+        node = resource
+        for step in steps[:-1]:
+            node = _child(node, step, number, path)
+        last = steps[-1]
+        if isinstance(node, list):
+            if op == "add" and last == "-":
+                node.append(operation["value"])
+                continue
+            if not last.isdigit() or int(last) > len(node) - (op == "replace"):
+                raise ValueError(f"operation {number}: {path} is not an element of the list")
+            if op == "add":
+                node.insert(int(last), operation["value"])
+            else:
+                node[int(last)] = operation["value"]
+        elif isinstance(node, dict):
+            if op == "replace" and last not in node:
+                raise ValueError(f"operation {number}: {path} is not there to replace")
+            node[last] = operation["value"]
+        else:
+            raise ValueError(f"operation {number}: {path} is inside a value, not an object or list")
+    return resource
+
+
+def _child(node, step, number, path):
+    if isinstance(node, dict) and step in node:
+        return node[step]
+    if isinstance(node, list) and step.isdigit() and int(step) < len(node):
+        return node[int(step)]
+    raise ValueError(f"operation {number}: {path} is not there")
+
+
 def outcome(severity, code, text):
     return {"resourceType": "OperationOutcome",
             "issue": [{"severity": severity, "code": code, "diagnostics": text}]}
@@ -213,6 +271,9 @@ class FhirHandler(BaseHTTPRequestHandler):
     def do_POST(self):
         self._dispatch("POST")
 
+    def do_PATCH(self):
+        self._dispatch("PATCH")
+
     def _base(self):
         return f"http://{self.headers.get('Host') or '%s:%s' % self.server.server_address}/fhir"
 
@@ -245,6 +306,8 @@ class FhirHandler(BaseHTTPRequestHandler):
                 return self._read(parts[1], parts[2])
             if len(parts) == 3 and method == "PUT":
                 return self._update(parts[1], parts[2], body)
+            if len(parts) == 3 and method == "PATCH":
+                return self._patch(parts[1], parts[2], body)
             return self._send(405, outcome("error", "not-supported", f"{method} is not supported here."))
         except (BrokenPipeError, ConnectionResetError):
             return None
@@ -320,19 +383,52 @@ class FhirHandler(BaseHTTPRequestHandler):
         if not isinstance(resource, dict) or resource.get("resourceType") != kind or resource.get("id") != rid:
             return self._send(400, outcome("error", "invalid", f"The body must be the {kind} {rid}."))
         current = self.state.resource(kind, rid)
-        match = self.headers.get("If-Match")
-        if current is not None and not match:
-            return self._send(428, outcome("error", "conflict", "Updates need If-Match with the version read."))
-        if current is not None and match.strip() not in (f'W/"{current["meta"]["versionId"]}"',
-                                                         current["meta"]["versionId"]):
-            return self._send(412, outcome("error", "conflict",
-                                           f"Version {match} is not the current one ({current['meta']['versionId']})."))
+        if current is not None and self._precondition_failed(current):
+            return None
         resource.pop("meta", None)
         version = self.state.touch(kind, rid, resource)
         with self.state.lock:
             self.state.updates.append(resource)
         stored = self.state.resource(kind, rid)
         return self._send(201 if current is None else 200, stored, {"ETag": f'W/"{version}"'})
+
+    def _precondition_failed(self, current):
+        """Answer 428 / 412 and return True when If-Match does not name ``current``'s version."""
+        match = self.headers.get("If-Match")
+        if not match:
+            self._send(428, outcome("error", "conflict", "Updates need If-Match with the version read."))
+            return True
+        version = current["meta"]["versionId"]
+        if match.strip() not in (f'W/"{version}"', version):
+            self._send(412, outcome("error", "conflict", f"Version {match} is not the current one ({version})."))
+            return True
+        return False
+
+    def _patch(self, kind, rid, body):
+        media = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if media != "application/json-patch+json":
+            return self._send(415, outcome(
+                "error", "not-supported", f"A PATCH is a JSON Patch (application/json-patch+json), not {media or '-'}"))
+        try:
+            operations = json.loads(body or b"null")
+        except ValueError:
+            return self._send(400, outcome("error", "structure", "The body is not JSON."))
+        current = self.state.resource(kind, rid)
+        if current is None:
+            return self._send(404, outcome("error", "not-found", f"{kind}/{rid} is not known."))
+        if self._precondition_failed(current):
+            return None
+        patched = json.loads(json.dumps(current))
+        patched.pop("meta", None)
+        try:
+            apply_json_patch(patched, operations)
+        except ValueError as exc:
+            return self._send(422, outcome("error", "processing", f"The patch cannot be applied: {exc}"))
+        with self.state.lock:
+            version = self.state.touch(kind, rid, patched)
+            self.state.updates.append(patched)
+            self.state.patches.append((kind, rid, operations))
+        return self._send(200, self.state.resource(kind, rid), {"ETag": f'W/"{version}"'})
 
     def _admin(self, method, parts):
         if method == "GET" and parts == ["state"]:

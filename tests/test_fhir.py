@@ -9,10 +9,11 @@ is pointed at a simulator on a free loopback port. Over JSON-RPC, as the web cli
   patient reference the requests name is anywhere in the stored messages, jobs or runs;
 - a second pull asks only for what changed since the first (``_lastUpdated=gt…``): the request
   changed on the ward is read again, nothing is ordered twice;
-- a buyer confirms and cancels RFQs: each status is PUT back to its SupplyRequest with
-  ``If-Match: W/"<version>"`` (the version its RFQ's binding holds, the ETag of the previous
-  answer after an update); a request changed on the ward since it was read answers 412, which
-  waits in the exception queue naming the conflict, and nothing changes on the server;
+- a buyer confirms and cancels RFQs: each status goes back to its SupplyRequest as a JSON Patch
+  (``PATCH``, ``application/json-patch+json``: the status alone, the ward's deliverTo, requester...
+  kept) with ``If-Match: W/"<version>"`` (the version its RFQ's binding holds, the ETag of the
+  previous answer after an update); a request changed on the ward since it was read answers 412,
+  which waits in the exception queue naming the conflict, and nothing changes on the server;
 - SupplyDeliveries against the requests validate the receipts of their orders, once;
 - Device resources become maintenance equipment.
 
@@ -54,8 +55,8 @@ def wait(db, what, timeout=180):
 
 def test_fhir_simulator_paging_versions_and_outcomes():
     """The simulator alone: the bearer token, Bundles paged by opaque next links under the page cap,
-    _lastUpdated, a read's ETag, If-Match (412 stale, 428 missing) with OperationOutcomes, the
-    deliveries and devices."""
+    _lastUpdated, a read's ETag, If-Match (412 stale, 428 missing) with OperationOutcomes, a JSON
+    Patch keeping every other element, the deliveries and devices."""
     fhir = start_fhir_server(supply_requests=10, supply_deliveries=3, devices=5, items=3, max_count=4)
     try:
         assert requests.get(f"{fhir.url}/metadata", timeout=5).json()["fhirVersion"] == "4.0.1"
@@ -89,6 +90,35 @@ def test_fhir_simulator_paging_versions_and_outcomes():
                              headers={**headers, "If-Match": 'W/"1"'}, timeout=5)
         assert stale.status_code == 412 and "not the current one (2)" in stale.json()["issue"][0]["diagnostics"]
         assert [u["status"] for u in fhir.state.updates] == ["completed"]
+
+        patch_headers = {**headers, "Content-Type": "application/json-patch+json"}
+        before = requests.get(f"{fhir.url}/SupplyRequest/sr-2", headers=headers, timeout=5).json()
+        operations = [{"op": "replace", "path": "/status", "value": "cancelled"},
+                      {"op": "add", "path": "/note", "value": [{"text": "Out of stock"}]},
+                      {"op": "replace", "path": "/quantity/value", "value": 2}]
+        patched = requests.patch(f"{fhir.url}/SupplyRequest/sr-2", json=operations,
+                                 headers={**patch_headers, "If-Match": 'W/"1"'}, timeout=5)
+        assert (patched.status_code, patched.headers["ETag"]) == (200, 'W/"2"'), patched.text
+        stored = fhir.state.resource("SupplyRequest", "sr-2")
+        assert (stored["status"], stored["note"], stored["quantity"]["value"]) == (
+            "cancelled", [{"text": "Out of stock"}], 2)
+        for kept in ("deliverTo", "requester", "reasonReference", "identifier", "itemCodeableConcept", "priority"):
+            assert stored[kept] == before[kept], kept
+        assert stored["quantity"]["unit"] == before["quantity"]["unit"]
+        stale = requests.patch(f"{fhir.url}/SupplyRequest/sr-2", json=operations[:1],
+                               headers={**patch_headers, "If-Match": 'W/"1"'}, timeout=5)
+        assert stale.status_code == 412 and "not the current one (2)" in stale.json()["issue"][0]["diagnostics"]
+        assert requests.patch(f"{fhir.url}/SupplyRequest/sr-2", json=operations[:1], headers=patch_headers,
+                              timeout=5).status_code == 428
+        assert requests.patch(f"{fhir.url}/SupplyRequest/sr-2", json=operations[:1],
+                              headers={**headers, "If-Match": 'W/"2"'}, timeout=5).status_code == 415
+        for bad in ([{"op": "remove", "path": "/status"}], [{"op": "replace", "path": "/nothing", "value": 1}],
+                    [{"op": "replace", "path": "/id", "value": "sr-9"}], {"status": "completed"}):
+            refused = requests.patch(f"{fhir.url}/SupplyRequest/sr-2", json=bad,
+                                     headers={**patch_headers, "If-Match": 'W/"2"'}, timeout=5)
+            assert refused.status_code == 422 and refused.json()["resourceType"] == "OperationOutcome", bad
+        assert fhir.state.resource("SupplyRequest", "sr-2")["meta"]["versionId"] == "2", \
+            "a refused patch changes nothing"
 
         deliveries = requests.get(f"{fhir.url}/SupplyDelivery", headers=headers, timeout=5).json()
         assert [e["resource"]["basedOn"][0]["reference"] for e in deliveries["entry"]] == [
@@ -175,7 +205,8 @@ def test_supply_requests_to_rfqs_status_back_with_if_match_deliveries_and_device
                                              ("res_id", "=", orders[origin]["id"])],
                               ["state", "error_message"], order="id")
 
-        # --- the buyer confirms and cancels: PUT with If-Match, the ETag kept -------------------------
+        # --- the buyer confirms and cancels: a JSON Patch with If-Match, the ETag kept ---------------
+        ward = {rid: fhir.state.resource("SupplyRequest", rid) for rid in ("sr-1", "sr-2")}
         buyer.button("purchase.order", "button_confirm", orders["FR-00001"]["id"])
         buyer.button("purchase.order", "button_confirm", orders["FR-00002"]["id"])
         wait(db, "the confirmations")
@@ -183,7 +214,15 @@ def test_supply_requests_to_rfqs_status_back_with_if_match_deliveries_and_device
         assert [m["state"] for m in status_messages("FR-00002")] == ["done"], status_messages("FR-00002")
         sent = {u["id"]: u for u in fhir.state.updates}
         assert (sent["sr-1"]["status"], sent["sr-2"]["status"]) == ("completed", "completed")
-        assert sent["sr-1"]["identifier"] == [{"system": REQUISITION_SYSTEM, "value": "FR-00001"}]
+        assert fhir.state.patches[0] == ("SupplyRequest", "sr-1", [{"op": "replace", "path": "/status",
+                                                                    "value": "completed"}])
+        for rid in ("sr-1", "sr-2"):
+            now = fhir.state.resource("SupplyRequest", rid)
+            assert now["status"] == "completed"
+            for kept in ("deliverTo", "requester", "reasonReference", "identifier", "itemCodeableConcept",
+                         "quantity", "occurrenceDateTime"):
+                assert now[kept] == ward[rid][kept], (rid, kept, "the status update loses nothing")
+        assert {"system": REQUISITION_SYSTEM, "value": "FR-00001"} in sent["sr-1"]["identifier"]
         assert remote("FR-00001") == ("sr-1", "2") and remote("FR-00002") == ("sr-2", "3"), "the answers' ETags"
 
         buyer.button("purchase.order", "button_confirm", orders["FR-00004"]["id"])

@@ -78,9 +78,10 @@ class TestFhirSupplyRequests(HcIntegrationCase):
 @tagged("post_install", "-at_install")
 class TestFhirDemoFlows(HcIntegrationCase):
     """The demo's FHIR flows (hc_integration_base.demo_backend_fhir): supply requests pulled as RFQs,
-    their status PUT back with If-Match naming the version the RFQ's binding holds, the new ETag kept
-    for the next update, a stale version refused (412) into the exception queue; deliveries against
-    the requests validating the receipts of their confirmed orders."""
+    their status sent back as a JSON Patch (PATCH, nothing else of the resource lost) with If-Match
+    naming the version the RFQ's binding holds, the new ETag kept for the next update, a stale version
+    refused (412) into the exception queue; deliveries against the requests validating the receipts of
+    their confirmed orders."""
 
     @classmethod
     def setUpClass(cls):
@@ -122,19 +123,26 @@ class TestFhirDemoFlows(HcIntegrationCase):
     def remote_version(self, order):
         return self.env["hc.binding"]._remote_of(self.backend, order).external_version
 
-    def test_status_put_with_if_match_then_the_new_etag_then_a_conflict(self):
+    def test_status_patch_with_if_match_then_the_new_etag_then_a_conflict(self):
         run = self.pull(self.requests_flow)
         self.assertEqual((run.state, run.count_created), ("done", 6), run.error_message)
         first, second = self.order("FR-00001"), self.order("FR-00002")
         binding = self.env["hc.binding"]._remote_of(self.backend, first)
         self.assertEqual((binding.external_id, binding.external_version), ("sr-1", "1"))
 
+        before = self.fhir.state.resource("SupplyRequest", "sr-1")
         [message] = self.act(first, "button_confirm")
         self.assertEqual(message.state, "done", message.error_message)
+        # A JSON Patch of the status alone: everything else the ward wrote is still on the server.
+        self.assertEqual(self.fhir.state.patches,
+                         [("SupplyRequest", "sr-1", [{"op": "replace", "path": "/status", "value": "completed"}])])
+        after = self.fhir.state.resource("SupplyRequest", "sr-1")
+        self.assertEqual(after["status"], "completed")
+        for kept in ("deliverTo", "requester", "reasonReference", "identifier", "itemCodeableConcept", "quantity",
+                     "priority", "occurrenceDateTime"):
+            self.assertEqual(after[kept], before[kept], f"{kept} is kept by the status update")
         [update] = self.fhir.state.updates
         self.assertEqual((update["id"], update["status"]), ("sr-1", "completed"))
-        self.assertEqual(update["identifier"], [{"system": REQUISITION_SYSTEM, "value": "FR-00001"}])
-        self.assertEqual(update["itemCodeableConcept"]["coding"][0]["code"], "ITM-000001")
         self.assertEqual(self.fhir.state.resource("SupplyRequest", "sr-1")["meta"]["versionId"], "2")
         self.assertEqual(self.remote_version(first), "2", "the answer's ETag is the next update's version")
         with trap_jobs() as trap:
