@@ -1,5 +1,8 @@
 from odoo import api, models
 
+from odoo.addons.hc_integration_base.exceptions import ReferenceWait
+from odoo.addons.hc_integration_base.lifecycle.locks import try_xact_lock
+
 COST_CENTRE = "account.analytic.account"
 
 
@@ -40,12 +43,27 @@ class HcHandlerEquipment(models.AbstractModel):
 
     @api.model
     def _category(self, document):
+        """The equipment's category, made when missing, without two pages of one pull writing the same
+        category row side by side (PostgreSQL would refuse one: could not serialize access).
+
+        Odoo stores each category's ``fold`` (folded in the maintenance pipe: no equipment), recomputed
+        from its equipment whenever a piece joins it, and writes the value when it is not known to be
+        unchanged. The stored value is read here first, so a category that already has equipment is
+        not written at all; the row is written only when the category is made, or unfolds (its first
+        equipment): the page that takes the category's named lock does it, another waits (no attempt
+        spent) and finds the category made or unfolded on its next run."""
         code = self._code(document.get("category_code"))
         Category = self.env["maintenance.equipment.category"]
         if not code:
             return Category
-        category = Category.search([("hc_code", "=", code), ("company_id", "in", [self.env.company.id, False])],
-                                   limit=1)
+        domain = [("hc_code", "=", code), ("company_id", "in", [self.env.company.id, False])]
+        category = Category.search(domain, limit=1)
+        if category and not category.fold:
+            return category  # fold is in the cache now: adding equipment leaves the row alone
+        lock = f"maintenance.equipment.category:{self.env.company.id}:{code}"
+        if not try_xact_lock(self.env.cr, lock):
+            raise ReferenceWait(self.env._(
+                "Equipment category %(code)s is being created or updated by another page of the pull.", code=code))
         # No technician of its own: Odoo's default would make the integration user responsible.
         return category or Category.create({"name": (document.get("category_name") or code).strip(),
                                             "hc_code": code, "technician_user_id": False})

@@ -1,10 +1,13 @@
 """The equipment master read from a FHIR R4 server's Device resources, configured only with records
 (the demo's Devices flow): Bundle pages followed by their next links, the asset tag, name and type
 picked from coded lists by system, the category by code, inactive devices archived, a second pull
-changing nothing."""
+changing nothing; the pages of one pull, run side by side, never writing the same category row."""
 
+from odoo import SUPERUSER_ID, api, sql_db
 from odoo.tests import tagged
 
+from odoo.addons.hc_integration_base.exceptions import ReferenceWait
+from odoo.addons.hc_integration_base.lifecycle.locks import lock_key
 from odoo.addons.hc_integration_base.tests.common import HcIntegrationCase
 
 from legacy_sim.fhir import start_fhir_server
@@ -43,3 +46,63 @@ class TestFhirDevices(HcIntegrationCase):
         again = self.pull(self.flow)
         self.assertEqual((again.count_created, again.count_updated, again.count_unchanged), (0, 0, 9))
         self.assertEqual(Equipment.search_count([("hc_code", "=like", "AST-F%")]), 9)
+
+    def test_pages_side_by_side_never_write_one_category_row(self):
+        """Two pages of one pull, each in its own transaction, add the first equipment of a category.
+        Odoo stores the category's fold (folded: no equipment) and unfolds it then: written by both
+        pages, the row makes PostgreSQL refuse one (could not serialize access). The page holding the
+        category's lock unfolds it; the other waits (no attempt spent) instead of writing the row, and
+        on its next run adds its equipment without writing the category at all."""
+        database = sql_db.db_connect(self.env.cr.dbname)
+        setup = database.cursor()  # committed, as the demo's categories are before their first pull
+        category = api.Environment(setup, SUPERUSER_ID, {})["maintenance.equipment.category"].create(
+            {"name": "Side-by-side pumps", "hc_code": "HC-SIDE", "technician_user_id": False})
+        setup.commit()
+        self.assertTrue(category.fold, "no equipment yet: folded")
+
+        def remove():
+            setup.rollback()  # a snapshot after the pages' commits
+            setup.execute("DELETE FROM maintenance_equipment WHERE category_id = %s", [category.id])
+            setup.execute("DELETE FROM maintenance_equipment_category WHERE id = %s", [category.id])
+            setup.commit()
+            setup.close()
+
+        self.addCleanup(remove)
+        first, second = database.cursor(), database.cursor()  # the two pages' transactions
+        self.addCleanup(first.close)
+        self.addCleanup(second.close)
+        first_env, second_env = api.Environment(first, SUPERUSER_ID, {}), api.Environment(second, SUPERUSER_ID, {})
+        for cr in (first, second):
+            cr.execute("SET lock_timeout = '2s'")  # a wait for the other's row would fail here
+        document = {"category_code": "HC-SIDE"}
+        found = first_env["hc.handler.equipment"]._category(document)
+        first_env["maintenance.equipment"].create({"name": "Pump 1", "category_id": found.id})
+        first_env.flush_all()  # the first page unfolds the category: its row is written, not committed yet
+        with self.assertRaisesRegex(ReferenceWait, "category HC-SIDE is being created or updated by another page"):
+            second_env["hc.handler.equipment"]._category(document)
+        second.rollback()
+        first.commit()
+
+        first.execute("SELECT id FROM maintenance_equipment_category WHERE id = %s FOR NO KEY UPDATE", [category.id])
+        again = second_env["hc.handler.equipment"]._category(document)  # its next run, a fresh snapshot
+        self.assertEqual(again.id, category.id)
+        second_env["maintenance.equipment"].create({"name": "Pump 2", "category_id": again.id})
+        second_env.flush_all()  # unfolded already: the row is left alone (else: the lock timeout)
+        second.rollback()
+        first.rollback()
+
+    def test_a_category_another_page_is_creating_waits_for_it(self):
+        """The page that takes the category's named lock creates it; another waits (no attempt spent)
+        and finds it on its next run, rather than making a second category of the same code."""
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()
+        self.addCleanup(other.close)
+        other.execute("SELECT pg_advisory_xact_lock(%s)",
+                      (lock_key(f"maintenance.equipment.category:{self.env.company.id}:MRI"),))
+        handler = self.env["hc.handler.equipment"]
+        document = {"category_code": "MRI", "category_name": "MRI scanners"}
+        with self.assertRaisesRegex(ReferenceWait, "category MRI is being created or updated by another page"):
+            handler._category(document)
+        other.rollback()
+        made = handler._category(document)
+        self.assertEqual((made.name, made.hc_code), ("MRI scanners", "MRI"))
+        self.assertEqual(handler._category(document), made, "found, not made again")
