@@ -95,7 +95,14 @@ class HcMessage(models.Model):
         own bookkeeping (states, failures, timings) is the integration's and is written whatever
         that user may do, while the business effect has exactly that user's rights (_dispatch)."""
         self.ensure_one()
-        return self.sudo()._process()
+        result = self.sudo()._process()
+        if isinstance(result, dict) and {"response", "body", "raw"} & set(result):
+            # queue_job keeps what a job returns: the answer as the message stores it (the flow's
+            # sensitive paths masked), never as the system sent it.
+            result = {key: value for key, value in result.items() if key not in ("body", "raw")}
+            if result.get("response") is not None:
+                result["response"] = self._cap(self._redact(self.flow_id, result["response"]))
+        return result
 
     def _process(self):
         """Apply (inbound) or send (outbound) one message.

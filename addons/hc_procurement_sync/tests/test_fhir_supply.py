@@ -143,6 +143,8 @@ class TestFhirDemoFlows(HcIntegrationCase):
             self.assertEqual(after[kept], before[kept], f"{kept} is kept by the status update")
         [update] = self.fhir.state.updates
         self.assertEqual((update["id"], update["status"]), ("sr-1", "completed"))
+        self.assertIn("reasonReference", message.response, "the answer is the whole resource")
+        self.assertNotIn("Patient/pt-", message.response, "its patient reference masked")
         self.assertEqual(self.fhir.state.resource("SupplyRequest", "sr-1")["meta"]["versionId"], "2")
         self.assertEqual(self.remote_version(first), "2", "the answer's ETag is the next update's version")
         with trap_jobs() as trap:
