@@ -25,10 +25,9 @@ Records are computed from their index: ``supplier_record(i)``, ``item_record(i)`
 import json
 import threading
 import urllib.parse
-import urllib.request
 from http.server import BaseHTTPRequestHandler
 
-from ._serve import BackgroundServer
+from ._serve import BackgroundServer, post_json
 
 MMS_TOKEN = "mm-7f3c-odoo"  # noqa: S105 - a simulator's fixed test credential
 BASE = "/mm/rest/v3/"
@@ -186,15 +185,7 @@ class MaterialsSystem(BackgroundServer):
     def send_demand(odoo_url, api_key, document, timeout=10):
         """Post a demand (Bedarfsanforderung) to ``odoo_url`` (the inbound URL of its flow), as the
         system does when a requisition is released; returns (HTTP status, answer)."""
-        request = urllib.request.Request(
-            odoo_url, data=json.dumps(document).encode(), method="POST",
-            headers={"Content-Type": "application/json", "X-API-Key": api_key},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - a loopback test URL
-                return answer.status, json.loads(answer.read() or b"{}")
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"{}")
+        return post_json(odoo_url, api_key, document, timeout)
 
 
 
