@@ -9,7 +9,7 @@ The other parts of ``hc.backend`` extend it from files of their own: ``hc_backen
 
 import json
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
@@ -382,6 +382,14 @@ class HcBackend(models.Model):
         # message queued.
         return self.sudo().integration_user_id.id or self.env["ir.model.data"]._xmlid_to_res_id(
             "hc_integration_base.user_integration", raise_if_not_found=True)
+
+    @api.model
+    @tools.ormcache("user_id")
+    def _job_company(self, user_id):
+        """The company of the jobs queued as ``user_id``: the user's main company, as queue_job
+        takes it (``env.company``). Cached: reading it loads the user's row on every message
+        queued; a change of a user's company clears Odoo's caches (res.users)."""
+        return self.env["res.users"].sudo().browse(user_id).company_id.id
 
     @api.constrains("protocol", "auth_type")
     def _check_auth_protocol(self):

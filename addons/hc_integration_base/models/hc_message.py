@@ -333,52 +333,53 @@ class HcMessage(models.Model):
 
     @api.model
     def _store(self, vals):
-        """INSERT one message and queue its job, after the one idempotency check of every entry
-        point: a key already used for the backend and direction makes the new message a duplicate
-        of the one holding it (stored without a job), or for an inbound API post ``KeyAlreadyUsed``.
-        The lookup runs once; the unique index catches a concurrent twin that stored the key meanwhile."""
+        """INSERT one message and queue its job (:meth:`_store_new`: the message already queued, its
+        job in one INSERT), after the one idempotency check of every entry point: a key already used
+        for the backend and direction makes the new message a duplicate of the one holding it (stored
+        without a job), or for an inbound API post ``KeyAlreadyUsed``. The lookup runs once; the
+        unique index catches a concurrent twin that stored the key meanwhile."""
         Message = self.sudo().with_context(
             tracking_disable=True, mail_create_nosubscribe=True, mail_create_nolog=True
         )
         key = vals.get("idempotency_key")
         original = key and self._find_by_key(vals["backend_id"], vals["direction"], key)
-        if not key:
-            message = Message.create(vals)
-        elif not original:
-            message = self._create_keyed(Message, vals)
-            if message is None:
-                original = self._find_by_key(vals["backend_id"], vals["direction"], key)
         if not original:
-            message._enqueue()
-            return message
+            message = self._store_new([vals])
+            if message is not None:
+                return message
+            # The unique index: a concurrent twin stored the key meanwhile.
+            original = self._find_by_key(vals["backend_id"], vals["direction"], key)
         if vals.get("payload_hash"):  # the inbound API answers the caller itself
             raise KeyAlreadyUsed(
                 self.env._("Idempotency key %(key)s was already used (message %(id)s).", key=key, id=original.id),
                 original, same_body=original.payload_hash == vals["payload_hash"],
             )
-        vals.update(state=DUPLICATE, duplicate_of_id=original.id)
+        vals = dict(vals, state=DUPLICATE, duplicate_of_id=original.id)
         vals.pop("payload_raw", None)
         return Message.create(vals)
 
     @api.model
     def _store_new(self, vals_list):
-        """INSERT messages whose idempotency keys :meth:`_keys_held` found free, and queue their
-        jobs, each in one statement: the MLLP listener's group commit. The messages are created
-        queued, naming the job created right after them in the same transaction. Returns the
-        messages; None when a concurrent twin took one of the keys meanwhile (the unique index):
-        nothing is stored then, and the caller stores each through :meth:`_store` (its own lookup
-        and savepoint). queue_job's no-delay mode (``QUEUE_JOB__NO_DELAY``, tests) goes through
-        ``with_delay`` (:meth:`_enqueue`)."""
+        """INSERT messages whose idempotency keys were found free (:meth:`_store`, or
+        :meth:`_keys_held` for the MLLP listener's group commit) and queue their jobs, each in one
+        statement: the messages are created queued, naming the job created right after them in the
+        same transaction (:meth:`_create_jobs`), instead of an INSERT, the job's lookup and INSERT
+        and an UPDATE of each message. Returns the messages; None when a concurrent twin took one of
+        the keys meanwhile (the unique index): nothing is stored then, and the caller looks the key
+        up again. queue_job's no-delay mode (``QUEUE_JOB__NO_DELAY``, the ``queue_job__no_delay``
+        context key) goes through ``with_delay`` (:meth:`_enqueue`), which runs the job at once."""
         Message = self.sudo().with_context(
             tracking_disable=True, mail_create_nosubscribe=True, mail_create_nolog=True
         )
         direct = must_run_without_delay(self.env)
         if not direct:
-            for vals in vals_list:
-                vals.update(state=QUEUED, job_uuid=str(uuid.uuid4()))
-        messages = self._create_keyed(Message, vals_list)
-        if messages is None:
-            return None
+            vals_list = [dict(vals, state=QUEUED, job_uuid=str(uuid.uuid4())) for vals in vals_list]
+        if any(vals.get("idempotency_key") for vals in vals_list):
+            messages = self._create_keyed(Message, vals_list)
+            if messages is None:
+                return None
+        else:  # no key, no unique index to hit: no savepoint
+            messages = Message.create(vals_list)
         if direct:
             messages._enqueue()
         else:

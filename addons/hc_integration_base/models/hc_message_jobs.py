@@ -11,6 +11,7 @@ from psycopg2 import OperationalError
 from odoo import models
 from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 
+from odoo.addons.queue_job import delay as queue_job_delay
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 
@@ -79,15 +80,29 @@ class HcMessage(models.Model):
     def _create_jobs(self):
         """The processing jobs of these new messages, which already name them (``job_uuid``, state
         queued: :meth:`_store_new`), in one INSERT: the ``Job`` ``with_delay`` would store for each
-        (same options, user and company), without its lookup of the uuid and its INSERT per job,
-        and without an UPDATE of each message afterwards."""
-        QueueJob = self.env["queue.job"]
+        (same options, integration user and company), without its lookup of the uuid and its INSERT
+        per job, and without an UPDATE of each message afterwards.
+
+        The jobs are built with the class ``with_delay`` uses (``queue_job.delay.Job``): under
+        queue_job's test trap (``trap_jobs``) that class is the trap's, which keeps the jobs for the
+        test to inspect and run instead of storing them, as it does for ``with_delay``."""
+        job_class = queue_job_delay.Job
+        trapped = job_class is not Job
         values, users = [], {}
         for message in self:
             backend = message.backend_id
-            user = users[backend] if backend in users else users.setdefault(backend, backend._job_user())
-            job = Job(message.with_user(user)._job_process, job_uuid=message.job_uuid, **message._job_options())
-            values.append(job._store_values(create=True))
+            if backend not in users:
+                user = backend._job_user()
+                users[backend] = (user, backend._job_company(user))
+            user, company = users[backend]
+            # The company as queue_job would take it (the user's), given: it reads no user row then.
+            job = job_class(message.with_user(user).with_context(company_id=company)._job_process,
+                            job_uuid=message.job_uuid, **message._job_options())
+            if not trapped:  # trapped: the trap holds the job and never stores it
+                values.append(job._store_values(create=True))
+        if not values:
+            return
+        QueueJob = self.env["queue.job"]
         QueueJob.with_context(_job_edit_sentinel=QueueJob.EDIT_SENTINEL).sudo().create(values)
 
     def _job_process(self):

@@ -60,6 +60,29 @@ class TestInboundEndpoint(HcIntegrationHttpCase):
         self.assertError(foreign, 403, "forbidden")
         self.assertError(self.url_open(body["url"]), 401, "unauthenticated")
 
+    def test_accepted_event_is_queued_with_its_job_as_with_delay_would(self):
+        """The post stores the message already queued and its job beside it (no trap here: the job
+        is a real queue.job row): run as the backend's integration user in that user's company, on
+        the flow's channel, or the urgent channel for an urgent flow."""
+        urgent = self.create_flow("urgent_contacts", self.backend, name="Urgent contacts in", urgent=True)
+        user = self.env["res.users"].browse(self.backend._job_user())
+        for url, flow, channel, priority in ((self.url, self.flow, self.flow._channel_for_jobs(), self.flow.priority),
+                                             ("/hc/in/dept/urgent_contacts", urgent,
+                                              self.backend._channel_name(urgent=True), 0)):
+            with self.subTest(flow=flow.code):
+                response = self.post({"id": f"Q-{flow.code}", "name": "Queued clerk"}, url=url)
+                self.assertEqual(response.status_code, 202, response.text)
+                message = self.env["hc.message"].browse(response.json()["message_id"])
+                jobs = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+                self.assertEqual(len(jobs), 1)
+                self.assertEqual(
+                    (message.state, jobs.state, jobs.model_name, jobs.method_name, jobs.records, jobs.user_id,
+                     jobs.company_id, jobs.channel, jobs.priority, jobs.max_retries, jobs.name),
+                    ("queued", "pending", "hc.message", "_job_process", message, user, user.company_id, channel,
+                     priority, flow.max_attempts, message.display_name))
+                self.assertEqual((jobs.records.env.uid, jobs.records.env.su), (user.id, False),
+                                 "the job acts with its user's rights, never as superuser")
+
     def test_every_client_error_is_json_and_stores_nothing(self):
         before = self.count()
         cases = [
