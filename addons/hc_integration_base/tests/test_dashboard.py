@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import fields
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import DISCARD_URL, HcIntegrationCase
@@ -95,3 +96,16 @@ class TestDashboardFigures(HcIntegrationCase):
         action = generic.action_view_exceptions()
         self.assertIn(failed, self.env["hc.message"].search(action["domain"]))
         self.assertFalse(self.env["hc.message"].search(nothing.action_view_exceptions()["domain"]))
+
+    def test_workflow_cards_are_read_by_every_role_and_changed_by_administrators_only(self):
+        self.setup_users()
+        card = self.env["hc.workflow"].create({"name": "Generic records", "object_types": "generic"})
+        for role in ("viewer", "operator", "consultant"):
+            user = self.users[role]
+            self.assertEqual(card.with_user(user).read(["name"])[0]["name"], "Generic records", role)
+            with self.assertRaises(AccessError, msg=role):
+                card.with_user(user).write({"object_types": "generic other"})
+            with self.assertRaises(AccessError, msg=role):
+                self.env["hc.workflow"].with_user(user).create({"name": "Mine", "object_types": "generic"})
+        card.with_user(self.users["admin"]).write({"object_types": "generic other"})
+        self.assertEqual(card.object_types, "generic other")
