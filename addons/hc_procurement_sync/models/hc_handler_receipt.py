@@ -36,10 +36,11 @@ class HcHandlerReceipt(models.AbstractModel):
         if not order and confirmation.get("order_external_id"):
             order = self._applied(message, "purchase.order", confirmation["order_external_id"])
         if not order:
-            raise PermanentError(self.env._(
+            # An order a pull of this backend is still bringing (FHIR requests → RFQs) is waited for.
+            self._missing_reference(message, self._flows_bringing(["purchase.order"], message.backend_id), self.env._(
                 "Receipt %(ref)s: unknown purchase order %(po)s.", ref=reference,
                 po=confirmation.get("po_reference") or confirmation.get("remote_order_number")
-                or confirmation.get("order_external_id")), category="mapping")
+                or confirmation.get("order_external_id")))
         picking = order.picking_ids.filtered(
             lambda p: p.picking_type_code == "incoming" and p.state not in ("done", "cancel"))[:1]
         if not picking:
