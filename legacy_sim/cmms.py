@@ -118,11 +118,14 @@ def work_order_record(index, assets):
     }
 
 
-def material_use_record(transid, wonum, itemnum, quantity, storeloc="CENTRAL", transdate="2026-12-01T10:40:00+01:00"):
-    """A spare part issued from a storeroom to a work order, as the CMMS's material-use transaction
-    (MATUSETRANS) records it: an issue carries a negative quantity, a return a positive one."""
-    return {"matusetransid": transid, "issuetype": "ISSUE", "itemnum": itemnum, "storeloc": storeloc,
-            "quantity": -abs(quantity), "refwo": wonum, "transdate": transdate, "siteid": "NORTH"}
+def material_use_record(transid, wonum, itemnum, quantity, storeloc="CENTRAL", transdate="2026-12-01T10:40:00+01:00",
+                        issuetype="ISSUE"):
+    """A spare part issued from a storeroom to a work order (``issuetype`` ISSUE) or returned to it
+    unused (RETURN), as the CMMS's material-use transaction (MATUSETRANS) records it: an issue carries
+    a negative quantity, a return a positive one."""
+    return {"matusetransid": transid, "issuetype": issuetype, "itemnum": itemnum, "storeloc": storeloc,
+            "quantity": abs(quantity) if issuetype == "RETURN" else -abs(quantity), "refwo": wonum,
+            "transdate": transdate, "siteid": "NORTH"}
 
 
 class CmmsState:

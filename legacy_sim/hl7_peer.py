@@ -172,16 +172,18 @@ def oms_o05(control_id="OMS0001", lines=None, department="CC-ICU", priority="R",
 
 def dft_p03(control_id="DFT0001", charges=None):
     """Supply charges (HL7 v2.5 chapter 6, DFT_P03): EVN, PID, PV1 (patient data, for redaction
-    tests) and one FT1 per charge (FT1-2 transaction id, FT1-4 date, FT1-6 type CG, FT1-7 item,
-    FT1-10 quantity, FT1-13 department, FT1-16 patient location)."""
+    tests) and one FT1 per charge (FT1-2 transaction id, FT1-4 date, FT1-6 type: the charge's
+    ``type``, CG by default, CD for a credit; FT1-7 item, FT1-10 quantity, FT1-13 department, FT1-16
+    patient location)."""
     charges = charges or [{"code": "GZ-1010", "qty": 2, "department": "CC-ICU", "location": "ICU^12^A"}]
     out = [_msh("DFT^P03", control_id, "DFT_P03"), f"EVN|P03|{_now()}",
            "PID|1||MRN-778812^^^HOSP^MR||Doe^Jane^Q||19800214|F|||12 Elm St^^Springfield^IL^62701||555-0101",
            "PV1|1|I|ICU^12^A|||||1234^Welby^Marcus|||||||||||VN-55123"]
     for number, charge in enumerate(charges, 1):
         # FT1-7 item, FT1-8 description, FT1-10 quantity, FT1-13 department, FT1-16 patient location
-        out.append(f"FT1|{number}|T{control_id}-{number}||{_now()}||CG|{charge['code']}^{charge['code']}"
-                   f"|Supply charge||{charge['qty']}|||{charge['department']}|||{charge['location']}")
+        out.append(f"FT1|{number}|T{control_id}-{number}||{_now()}||{charge.get('type', 'CG')}"
+                   f"|{charge['code']}^{charge['code']}|Supply charge||{charge['qty']}|||{charge['department']}"
+                   f"|||{charge['location']}")
     return "\r".join(out)
 
 

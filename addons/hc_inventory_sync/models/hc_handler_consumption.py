@@ -15,9 +15,11 @@ class HcHandlerConsumption(models.AbstractModel):
 
     An event (canonical document schemas/consumption.v1.json) names the item (the backend's
     item cross-reference), quantity, location (or department) and, for tracked products, the
-    lot; the move goes from that location to its consumption location. Each event is applied
-    once (binding on its reference). A shortage follows the flow's policy. When a critical
-    supply falls below its threshold, the urgent replenishment starts in the same transaction.
+    lot; the move goes from that location to its consumption location. An event of kind
+    ``return`` (a credited charge, an unused part brought back) goes the other way, from the
+    consumption location back to the location. Each event is applied once (binding on its
+    reference). A shortage follows the flow's policy. When a critical supply falls below its
+    threshold, the urgent replenishment starts in the same transaction.
     """
 
     _name = "hc.handler.consumption"
@@ -68,6 +70,15 @@ class HcHandlerConsumption(models.AbstractModel):
             return applied, "unchanged"
         policy = message.flow_id.hc_shortage_policy
         lot = self._lot(reference, product, event, policy)
+        when = self._consumed_at(reference, event)
+        consumption = location.hc_consumption_location_id or self.env.ref(
+            "hc_inventory_sync.location_patient_consumption")
+        if (event.get("kind") or "use") == "return":
+            # Taken back: nothing to allocate from stock, and stock only grows (no threshold to check).
+            move = self._done_move(reference, product, quantity, consumption, location, [(consumption, quantity)],
+                                   lot, when)
+            self._bind(message, move, reference)
+            return move, "created"
         allocations, missing = self._allocate(product, location, lot, quantity)
         if missing > 0 and policy == "exception":
             raise PermanentError(self.env._(
@@ -77,14 +88,24 @@ class HcHandlerConsumption(models.AbstractModel):
                 location=location.display_name, available=quantity - missing), category="conflict")
         if missing > 0:
             allocations.append((location, missing))
-        destination = location.hc_consumption_location_id or self.env.ref(
-            "hc_inventory_sync.location_patient_consumption")
+        move = self._done_move(reference, product, quantity, location, consumption, allocations, lot, when)
+        self._bind(message, move, reference)
+        self.env["stock.warehouse.orderpoint"]._hc_check_breach(product, location, message)
+        return move, "created"
+
+    @api.model
+    def _consumed_at(self, reference, event):
         consumed_at = str(event.get("consumed_at") or "")[:19].replace("T", " ")
         try:
-            when = fields.Datetime.to_datetime(consumed_at) if consumed_at else None
+            return fields.Datetime.to_datetime(consumed_at) if consumed_at else None
         except ValueError as exc:
             raise PermanentError(self.env._("Consumption %(ref)s: consumed_at %(value)s is not a date and time.",
                                             ref=reference, value=event.get("consumed_at"))) from exc
+
+    @api.model
+    def _done_move(self, reference, product, quantity, location, destination, allocations, lot, when):
+        """A done move of ``quantity`` from ``location`` to ``destination``, its lines taken from
+        ``allocations`` ([(source location, quantity)]), dated ``when`` (None: now)."""
         move = self.env["stock.move"].create({
             "product_id": product.id,
             "product_uom_qty": quantity,
@@ -92,7 +113,7 @@ class HcHandlerConsumption(models.AbstractModel):
             "location_id": location.id,
             "location_dest_id": destination.id,
             "origin": reference,
-            "company_id": location.company_id.id or self.env.company.id,
+            "company_id": location.company_id.id or destination.company_id.id or self.env.company.id,
         })
         move._action_confirm()
         move.move_line_ids.unlink()
@@ -106,9 +127,7 @@ class HcHandlerConsumption(models.AbstractModel):
         if when:
             move.write({"date": when})
             move.move_line_ids.write({"date": when})
-        self._bind(message, move, reference)
-        self.env["stock.warehouse.orderpoint"]._hc_check_breach(product, location, message)
-        return move, "created"
+        return move
 
     @api.model
     def _lot(self, reference, product, event, policy):

@@ -98,6 +98,30 @@ class TestHl7Stock(MmisHl7Case):
         self.assertEqual((again["code"], again["duplicate"], self.jobs), ("AA", True, []))
         self.assertEqual(self.on_hand(self.gauze, self.icu), 8.0)
 
+    def test_a_credited_charge_returns_the_supply_and_a_payment_moves_nothing(self):
+        self.put(self.gauze, self.icu, 10)
+        charged = self.hl7(hl7_peer.dft_p03("DFT-T3", charges=[
+            {"code": "GZ-1010", "qty": 3, "department": "CC-ICU", "location": "ICU^12^A"}]))
+        self.assertEqual(charged["messages"].state, "done", charged["messages"].error_message)
+        self.assertEqual(self.on_hand(self.gauze, self.icu), 7.0)
+        # The ward credits two of the three swabs (FT1-6 CD, a positive quantity as HL7 sends it).
+        credited = self.hl7(hl7_peer.dft_p03("DFT-T4", charges=[
+            {"code": "GZ-1010", "qty": 2, "department": "CC-ICU", "location": "ICU^12^A", "type": "CD"}]))
+        [message] = credited["messages"]
+        self.assertEqual(message.state, "done", message.error_message)
+        move = self.env["stock.move"].search([("origin", "=", "TDFT-T4-1")])
+        self.assertEqual((move.product_uom_qty, move.location_id, move.location_dest_id, move.state),
+                         (2.0, self.consumed, self.icu, "done"), "a credit is the supply taken back, not used again")
+        self.assertEqual(self.on_hand(self.gauze, self.icu), 9.0)
+        # A payment (PY) is no supply movement: the charge stops naming the code, nothing moves.
+        paid = self.hl7(hl7_peer.dft_p03("DFT-T5", charges=[
+            {"code": "GZ-1010", "qty": 1, "department": "CC-ICU", "location": "ICU^12^A", "type": "PY"}]))
+        [message] = paid["messages"]
+        self.assertEqual((message.state, message.error_category), ("exception", "mapping"))
+        self.assertIn("'PY' not found in value map 'hl7_charge_type'", message.error_message)
+        self.assertFalse(self.env["stock.move"].search([("origin", "=", "TDFT-T5-1")]))
+        self.assertEqual(self.on_hand(self.gauze, self.icu), 9.0)
+
     def test_a_charge_of_an_unknown_department_waits_in_the_exception_queue(self):
         self.put(self.gauze, self.icu, 10)
         text = hl7_peer.dft_p03("DFT-T2", charges=[

@@ -26,8 +26,9 @@ class TestSpareParts(MaintenanceMixin, TransactionCase):
     def on_hand(self):
         return self.env["stock.quant"]._get_available_quantity(self.filter, self.store, allow_negative=True)
 
-    def use(self, transid, wonum, quantity, **values):
-        usage = {**cmms_sim.material_use_record(transid, wonum, self.filter.default_code, quantity), **values}
+    def use(self, transid, wonum, quantity, issuetype="ISSUE", **values):
+        usage = {**cmms_sim.material_use_record(transid, wonum, self.filter.default_code, quantity,
+                                                issuetype=issuetype), **values}
         return self.receive(self.parts, usage, jobs="run", external_id=str(transid))
 
     def retry(self, message):
@@ -71,6 +72,22 @@ class TestSpareParts(MaintenanceMixin, TransactionCase):
         self.assertEqual(request.hc_part_count, 2)
         action = request.action_hc_view_parts()
         self.assertEqual(self.env["stock.move"].search(action["domain"]), request.hc_part_move_ids)
+
+    def test_a_part_returned_unused_goes_back_to_the_storeroom(self):
+        message, _jobs = self.post(self.event(wonum="WO-97002"))
+        self.attempt(message)
+        request = self.request_of("WO-97002")
+        used = self.use(70011, "WO-97002", 3)
+        self.assertEqual(used.state, "done", used.error_message)
+        self.assertEqual(self.on_hand(), 3)
+        # The technician brings one filter back: the CMMS's RETURN carries a positive quantity.
+        returned = self.use(70012, "WO-97002", 1, issuetype="RETURN")
+        self.assertEqual(returned.state, "done", returned.error_message)
+        move = returned.record_ref
+        self.assertEqual((move.product_uom_qty, move.location_dest_id, move.state), (1, self.store, "done"))
+        self.assertEqual(move.location_id, used.record_ref.location_dest_id, "from where the issue took it")
+        self.assertEqual(move.hc_maintenance_request_id, request)
+        self.assertEqual(self.on_hand(), 4)
 
     def test_a_work_order_odoo_does_not_know_stops_the_usage_naming_it(self):
         stopped = self.use(70003, "WO-97999", 1)
