@@ -65,19 +65,24 @@ class HcHandlerConsumption(models.AbstractModel):
     @api.model
     def _apply_event(self, message, event, locations, products):
         reference, product, location, quantity = self._resolve(message, event, locations, products)
-        applied = self._applied(message, "stock.move", reference)
+        returned = (event.get("kind") or "use") == "return"
+        # A return is bound apart: a credit may name the transaction id of the charge it takes back.
+        key = f"{reference}:return" if returned else reference
+        applied = self._applied(message, "stock.move", key)
         if applied:
             return applied, "unchanged"
         policy = message.flow_id.hc_shortage_policy
-        lot = self._lot(reference, product, event, policy)
+        # A lot comes back only if Odoo knows it: a return never makes a lot up, whatever the policy.
+        lot = self._lot(reference, product, event, "exception" if returned else policy)
         when = self._consumed_at(reference, event)
         consumption = location.hc_consumption_location_id or self.env.ref(
             "hc_inventory_sync.location_patient_consumption")
-        if (event.get("kind") or "use") == "return":
+        company = location.company_id or self.env.company  # the event's own store's, both ways
+        if returned:
             # Taken back: nothing to allocate from stock, and stock only grows (no threshold to check).
             move = self._done_move(reference, product, quantity, consumption, location, [(consumption, quantity)],
-                                   lot, when)
-            self._bind(message, move, reference)
+                                   lot, when, company)
+            self._bind(message, move, key)
             return move, "created"
         allocations, missing = self._allocate(product, location, lot, quantity)
         if missing > 0 and policy == "exception":
@@ -88,8 +93,8 @@ class HcHandlerConsumption(models.AbstractModel):
                 location=location.display_name, available=quantity - missing), category="conflict")
         if missing > 0:
             allocations.append((location, missing))
-        move = self._done_move(reference, product, quantity, location, consumption, allocations, lot, when)
-        self._bind(message, move, reference)
+        move = self._done_move(reference, product, quantity, location, consumption, allocations, lot, when, company)
+        self._bind(message, move, key)
         self.env["stock.warehouse.orderpoint"]._hc_check_breach(product, location, message)
         return move, "created"
 
@@ -103,9 +108,9 @@ class HcHandlerConsumption(models.AbstractModel):
                                             ref=reference, value=event.get("consumed_at"))) from exc
 
     @api.model
-    def _done_move(self, reference, product, quantity, location, destination, allocations, lot, when):
-        """A done move of ``quantity`` from ``location`` to ``destination``, its lines taken from
-        ``allocations`` ([(source location, quantity)]), dated ``when`` (None: now)."""
+    def _done_move(self, reference, product, quantity, location, destination, allocations, lot, when, company):
+        """A done move of ``company`` of ``quantity`` from ``location`` to ``destination``, its lines
+        taken from ``allocations`` ([(source location, quantity)]), dated ``when`` (None: now)."""
         move = self.env["stock.move"].create({
             "product_id": product.id,
             "product_uom_qty": quantity,
@@ -113,7 +118,7 @@ class HcHandlerConsumption(models.AbstractModel):
             "location_id": location.id,
             "location_dest_id": destination.id,
             "origin": reference,
-            "company_id": location.company_id.id or destination.company_id.id or self.env.company.id,
+            "company_id": company.id,
         })
         move._action_confirm()
         move.move_line_ids.unlink()

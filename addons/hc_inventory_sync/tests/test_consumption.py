@@ -41,6 +41,34 @@ class TestConsumption(InventoryCase):
         self.assertEqual((missing_lot.state, missing_lot.error_category), ("exception", "mapping"))
         self.assertIn("names no lot", missing_lot.error_message)
 
+    def test_a_return_moves_back_once_and_brings_back_only_known_lots(self):
+        self.put(self.reagent, self.pharmacy, 5, lot=self.lot_a)
+        self.flow_events.hc_shortage_policy = "allow"  # would create an unknown lot for a use
+        used = self.apply(self.flow_events, self.event("CONS-20", self.reagent, 3, lot="LOT-A"))
+        self.assertEqual(used.state, "done", used.error_message)
+        # The credit names the transaction it takes back: it is a move of its own, not "already applied".
+        credit = self.apply(self.flow_events, self.event("CONS-20", self.reagent, 2, lot="LOT-A", kind="return"))
+        self.assertEqual(credit.state, "done", credit.error_message)
+        back = credit.record_ref
+        self.assertNotEqual(back, used.record_ref)
+        self.assertEqual((back.location_id, back.location_dest_id, back.move_line_ids.lot_id, back.state),
+                         (self.consumed, self.pharmacy, self.lot_a, "done"))
+        self.assertEqual(back.company_id, self.pharmacy.company_id)
+        self.assertEqual(self.on_hand(self.reagent, self.pharmacy, self.lot_a), 4)
+        again = self.apply(self.flow_events, self.event("CONS-20", self.reagent, 2, lot="LOT-A", kind="return"))
+        self.assertEqual((again.state, again.count_unchanged), ("done", 1), "the same credit again moves nothing")
+        self.assertEqual(self.on_hand(self.reagent, self.pharmacy, self.lot_a), 4)
+        # A lot Odoo never had cannot come back, whatever the shortage policy.
+        unknown = self.apply(self.flow_events, self.event("CONS-21", self.reagent, 1, lot="LOT-ZZ", kind="return"))
+        self.assertEqual((unknown.state, unknown.error_category), ("exception", "conflict"))
+        self.assertIn("lot LOT-ZZ", unknown.error_message)
+        self.assertFalse(self.env["stock.lot"].search([("name", "=", "LOT-ZZ")]))
+        # A kind the document does not know is refused before anything moves.
+        odd = self.apply(self.flow_events, self.event("CONS-22", self.reagent, 1, lot="LOT-A", kind="payment"))
+        self.assertEqual(odd.state, "exception")
+        self.assertIn("payment", odd.error_message)
+        self.assertEqual(self.on_hand(self.reagent, self.pharmacy, self.lot_a), 4)
+
     def test_shortage_follows_the_flow_policy(self):
         self.put(self.gloves, self.icu, 4)
         self.flow_events.hc_shortage_policy = "exception"

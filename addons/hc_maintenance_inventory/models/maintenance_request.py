@@ -4,7 +4,7 @@ from odoo import api, fields, models
 class MaintenanceRequest(models.Model):
     _inherit = "maintenance.request"
 
-    hc_part_move_ids = fields.One2many("stock.move", "hc_maintenance_request_id", "Spare parts used", readonly=True,
+    hc_part_move_ids = fields.One2many("stock.move", "hc_maintenance_request_id", "Spare part moves", readonly=True,
                                        groups="stock.group_stock_user")
     hc_part_count = fields.Integer("Spare parts", compute="_compute_hc_part_count",
                                    groups="stock.group_stock_user")

@@ -26,8 +26,8 @@ class TestSpareParts(MaintenanceMixin, TransactionCase):
     def on_hand(self):
         return self.env["stock.quant"]._get_available_quantity(self.filter, self.store, allow_negative=True)
 
-    def use(self, transid, wonum, quantity, issuetype="ISSUE", **values):
-        usage = {**cmms_sim.material_use_record(transid, wonum, self.filter.default_code, quantity,
+    def use(self, transid, wonum, qty, issuetype="ISSUE", **values):
+        usage = {**cmms_sim.material_use_record(transid, wonum, self.filter.default_code, qty,
                                                 issuetype=issuetype), **values}
         return self.receive(self.parts, usage, jobs="run", external_id=str(transid))
 
@@ -87,6 +87,11 @@ class TestSpareParts(MaintenanceMixin, TransactionCase):
         self.assertEqual((move.product_uom_qty, move.location_dest_id, move.state), (1, self.store, "done"))
         self.assertEqual(move.location_id, used.record_ref.location_dest_id, "from where the issue took it")
         self.assertEqual(move.hc_maintenance_request_id, request)
+        self.assertEqual(self.on_hand(), 4)
+        # A quantity whose sign contradicts its type (an issue booked positive) is refused, not guessed.
+        wrong = self.use(70013, "WO-97002", 1, quantity=1)
+        self.assertEqual(wrong.state, "exception")
+        self.assertIn("positive quantity", wrong.error_message)
         self.assertEqual(self.on_hand(), 4)
 
     def test_a_work_order_odoo_does_not_know_stops_the_usage_naming_it(self):
