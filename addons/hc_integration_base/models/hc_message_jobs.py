@@ -9,7 +9,7 @@ from datetime import datetime
 from psycopg2 import OperationalError
 
 from odoo import models
-from odoo.orm.models import LOG_ACCESS_COLUMNS
+from odoo.orm.models import LOG_ACCESS_COLUMNS, SQL_DEFAULT
 from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools import SQL
 
@@ -116,12 +116,19 @@ class HcMessage(models.Model):
         every value is one of queue.job's columns, converted by its field as the ORM converts it,
         and the model has no default, stored computed field or constraint the values do not give
         (queue_job 19.0). queue_job's trigger on the table tells the runner, as for any insert.
-        The new rows are not in the ORM cache; a later read fetches them."""
+        The new rows are not in the ORM cache; a later read fetches them.
+
+        ``queue.job.create`` runs instead when it would do more than that: a stored field the values
+        do not give has a default or is computed (another queue_job release, an addon's field), or
+        an automation rule watches the creation of jobs (base_automation patches ``create`` on the
+        registry's class)."""
         QueueJob = self.env["queue.job"].sudo()
         columns = sorted({name for vals in values for name in vals})
         job_fields = [QueueJob._fields[name] for name in columns]
-        if not all(field.column_type and field.store and not field.compute for field in job_fields):
-            # a queue_job release storing something else: its own create knows how
+        plain = all(field.column_type and field.store and not field.compute for field in job_fields) and not any(
+            field.store and (field.default or field.compute) for name, field in QueueJob._fields.items()
+            if name not in columns and name not in LOG_ACCESS_COLUMNS and name != "id")
+        if not plain or "create" in vars(type(QueueJob)):
             QueueJob.with_context(_job_edit_sentinel=QueueJob.EDIT_SENTINEL).create(values)
             return
         access = ()  # queue.job keeps no create/write user and date (_log_access False in 19.0)
@@ -129,7 +136,7 @@ class HcMessage(models.Model):
             now, uid = self.env.cr.now(), self.env.uid or None
             access = (uid, now, uid, now)
         rows = [
-            (*(field.convert_to_column_insert(vals[field.name], QueueJob, vals) if field.name in vals else None
+            (*(field.convert_to_column_insert(vals[field.name], QueueJob, vals) if field.name in vals else SQL_DEFAULT
                for field in job_fields), *access)
             for vals in values
         ]
