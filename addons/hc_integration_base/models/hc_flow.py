@@ -602,7 +602,9 @@ class HcFlow(models.Model):
             return self.env["hc.message"]
         user = flow.backend_id._job_user()
         try:
-            return flow.with_user(user)._push_records(records.with_user(user))
+            # A watched field may change without changing the status (a partial receipt; the state and
+            # the receipt status of one confirmation): nothing to send, no duplicate to keep.
+            return flow.with_user(user)._push_records(records.with_user(user), skip_sent_status=True)
         except AccessError as exc:
             raise UserError(self.env._(
                 "Flow %(flow)s cannot send %(model)s: its integration user may not read them (%(error)s).",
@@ -790,11 +792,13 @@ class HcFlow(models.Model):
             return set(mapping.line_ids.mapped("target"))
         return set()
 
-    def _push_records(self, records, idempotency_key=None):
+    def _push_records(self, records, idempotency_key=None, skip_sent_status=False):
         """Queue one outbound message per record, its payload built by the handler. A status push
         (the handler's ``_status_push``) keys each message by the record's current status
         (``_status_key``): a record moved into a status already queued gets a duplicate message
-        that sends nothing, and a record with no status to send is skipped."""
+        that sends nothing (``skip_sent_status``: no message at all, as the sending rule does when a
+        watched field changes without changing the status), and a record with no status to send
+        is skipped."""
         self.ensure_one()
         handler = self._handler()
         Message = self.env["hc.message"]
@@ -803,7 +807,8 @@ class HcFlow(models.Model):
             key = idempotency_key
             if not key and handler._status_push:
                 key = handler._status_key(self, record)
-                if not key:
+                if not key or (skip_sent_status and Message._find_by_key(
+                        self.backend_id.id, "outbound", f"{key}:{record.id}")):
                     continue
             ids.append(Message._receive_push(self, handler._prepare_payload(self, record), record=record,
                                              idempotency_key=key and f"{key}:{record.id}").id)

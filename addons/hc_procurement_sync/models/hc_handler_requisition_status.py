@@ -6,9 +6,19 @@ from odoo.addons.hc_integration_base.exceptions import PermanentError
 REQUISITION_STATUSES = {"purchase": "ordered", "cancel": "cancelled"}
 
 
+def requisition_status(order):
+    """The status a requisition's system hears of ``order``: ordered, received (a confirmed order
+    whose goods have all come in), cancelled; None while it is an RFQ."""
+    status = REQUISITION_STATUSES.get(order.state)
+    if status == "ordered" and order.receipt_status == "full":
+        return "received"
+    return status
+
+
 class HcHandlerRequisitionStatus(models.AbstractModel):
     """What became of a requisition pulled as demand, pushed back to the system that sent it: its
-    RFQ was confirmed (ordered) or cancelled (schemas/requisition_status.v1.json).
+    RFQ was confirmed (ordered), its goods all received (received: for a flow whose sending rule
+    watches the order's receipt status), or it was cancelled (schemas/requisition_status.v1.json).
 
     Only orders made from a requisition of the flow's backend are sent: those whose binding there
     names the requisition's remote ID (the demand pull stores it with the flow's Remote version
@@ -30,7 +40,7 @@ class HcHandlerRequisitionStatus(models.AbstractModel):
     @api.model
     def _status_key(self, flow, order):
         """The message key of the order's current status (None: nothing to send for it)."""
-        status = REQUISITION_STATUSES.get(order.state)
+        status = requisition_status(order)
         if not status or not order.origin:
             return None
         if not self.env["hc.binding"].sudo()._remote_of(flow.backend_id, order):
@@ -39,7 +49,7 @@ class HcHandlerRequisitionStatus(models.AbstractModel):
 
     @api.model
     def _prepare_payload(self, flow, order):
-        status = REQUISITION_STATUSES.get(order.state)
+        status = requisition_status(order)
         remote = self.env["hc.binding"].sudo()._remote_of(flow.backend_id, order)
         if not status or not remote or not order.origin:
             raise PermanentError(self.env._(

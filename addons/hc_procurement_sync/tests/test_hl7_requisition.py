@@ -124,6 +124,7 @@ class TestHl7RequisitionStatus(MmisHl7Case):
         """``action()`` (a buyer's click), then the status messages it queued, run as the job runner runs them."""
         with trap_jobs() as trap:
             action()
+            self.env.flush_all()  # recomputed fields (the receipt status) run their rules, as at the commit
             self.run_jobs(trap)
         return self.env["hc.message"].search([("flow_id", "=", self.flow.id)], order="id")
 
@@ -156,6 +157,29 @@ class TestHl7RequisitionStatus(MmisHl7Case):
         self.assertEqual([cancelled.get(p) for p in ("MSA-2", "ORC-1", "ORC-4", "ORC-5", "RQD-2.1")],
                          ["OMS-S1", "OC", "REQ-OMS-S1", "CA", "SY-0005"])
         self.assertNotEqual(cancelled.control_id, sent.control_id)
+
+    def test_receiving_every_line_tells_the_mmis_the_order_is_complete(self):
+        orders = self.requisition("OMS-S3")
+        medline = orders.filtered(lambda o: o.partner_id == self.medline)
+        self.act(medline.button_confirm)
+        self.assertEqual(len(self.peer.received), 1)
+        picking = medline.picking_ids
+        # Part of the goods: still in process, nothing new to tell.
+        picking.move_ids.quantity = 5
+        picking.move_ids.picked = True
+        self.act(lambda: picking.with_context(cancel_backorder=False)._action_done())
+        self.assertEqual(medline.receipt_status, "partial")
+        self.assertEqual(len(self.peer.received), 1, "a partial receipt changes no status")
+        # The rest arrives on the backorder: every line received.
+        backorder = medline.picking_ids - picking
+        backorder.move_ids.picked = True
+        messages = self.act(backorder._action_done)
+        self.assertEqual(medline.receipt_status, "full")
+        self.assertEqual(len(self.peer.received), 2)
+        self.assertEqual(messages[-1].state, "done", messages[-1].error_message)
+        completed = hl7v2.parse(self.peer.received[-1])
+        self.assertEqual([completed.get(p) for p in ("MSA-2", "ORC-1", "ORC-3", "ORC-4", "ORC-5")],
+                         ["OMS-S3", "SC", medline.name, "REQ-OMS-S3", "CM"])
 
     def test_a_refusal_of_the_mmis_lands_in_the_exception_queue_with_its_err_text(self):
         orders = self.requisition("OMS-S2")
