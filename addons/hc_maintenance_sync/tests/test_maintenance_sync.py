@@ -240,10 +240,9 @@ class TestStatusPushBack(MaintenanceMixin, TransactionCase):
         self.request.invalidate_recordset()
         self.assertEqual((self.request.hc_remote_state, self.request.hc_sync_state), ("accepted", "in_sync"))
 
-        # Back and forth through the same stages: duplicates, nothing sent again.
+        # Back and forth through the same stages: a status already sent queues nothing, sends nothing again.
         for stage in (self.stage_progress, self.stage_done):
-            [duplicate], jobs = self.move(self.request, stage)
-            self.assertEqual((duplicate.state, jobs), ("duplicate", []))
+            self.assertEqual(self.move(self.request, stage), (self.env["hc.message"], []))
         self.assertEqual(self.cmms.changes("WO-97001"), ["INPRG", "COMP"])
         self.assertEqual(len(self.cmms.state.status_posts), 2)
         # A stage with nothing to send, a request from no CMMS: nothing queued.
