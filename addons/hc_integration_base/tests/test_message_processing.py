@@ -203,3 +203,29 @@ class TestMessageJobs(MessageCase):
         self.assertEqual(len(message.payload), 100)
         message._job_process()
         self.assertEqual(message.record_ref.name, "x" * 500)
+
+
+@tagged("post_install", "-at_install")
+class TestJobRows(MessageCase):
+    """The jobs of new messages are written by one INSERT; queue_job's own create runs instead when
+    an automation rule watches the creation of jobs."""
+
+    def job_of(self, message):
+        return self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+
+    def test_job_rows_are_queue_jobs_and_rules_on_job_creation_still_run(self):
+        message = self.contact({"id": "P-ROWS-1", "name": "Rows"})
+        job = self.job_of(message)
+        self.assertEqual((job.state, job.channel, job.model_name, job.method_name, job.max_retries, job.priority),
+                         ("pending", "root.hc.pas", "hc.message", "_job_process", 3, 10))
+        self.assertEqual((job.records._name, job.records.ids, job.user_id.id), ("hc.message", message.ids,
+                                                                             self.backend._job_user()))
+        self.env["base.automation"].create({
+            "name": "Jobs of the PAS first", "model_id": self.env["ir.model"]._get_id("queue.job"),
+            "trigger": "on_create_or_write",
+            "action_server_ids": [(0, 0, {
+                "name": "Priority 3", "model_id": self.env["ir.model"]._get_id("queue.job"), "state": "code",
+                "code": "records.filtered(lambda job: job.priority != 3).write({'priority': 3})"})],
+        })
+        watched = self.contact({"id": "P-ROWS-2", "name": "Watched"})
+        self.assertEqual(self.job_of(watched).priority, 3, "the rule on job creation ran")
