@@ -152,11 +152,13 @@ def mfn_m15(control_id="MFN0002", balances=None):
 _PRIORITIES = {"S": "Stat", "A": "ASAP", "R": "Routine"}  # HL7 table 0485
 
 
-def oms_o05(control_id="OMS0001", lines=None, department="CC-ICU", priority="R", needed=None):
+def oms_o05(control_id="OMS0001", lines=None, department="CC-ICU", priority="R", needed=None,
+            deliver_to="ICU-STORE^ICU store room"):
     """Stock requisition (HL7 v2.5 chapter 4.10, OMS_O05): one order group per line - ORC (ORC-2 the
     line's placer order number, ORC-4 the placer group number: the requisition), TQ1 (TQ1-9 priority,
     table 0485: S stat, A ASAP, R routine) and RQD (RQD-2 item code, RQD-5 quantity, RQD-6 unit,
-    RQD-7 department cost centre, RQD-9 deliver-to, RQD-10 date needed)."""
+    RQD-7 department cost centre, RQD-9 deliver-to - a line's own ``deliver_to`` else the message's -,
+    RQD-10 date needed)."""
     lines = lines or [{"code": "GZ-1010", "qty": 20, "unit": "BX"}, {"code": "SY-0005", "qty": 2, "unit": "CS"}]
     needed = needed or f"{datetime.date.today():%Y%m%d}"
     out = [_msh("OMS^O05", control_id, "OMS_O05")]
@@ -165,7 +167,7 @@ def oms_o05(control_id="OMS0001", lines=None, department="CC-ICU", priority="R",
             f"ORC|NW|REQ-{control_id}-{number}||REQ-{control_id}|||||{_now()}",
             f"TQ1|1||||||||{priority}^{_PRIORITIES.get(priority, priority)}^HL70485",
             f"RQD|{number}|{line['code']}^{line['code']}|||{line['qty']}|{line['unit']}|{department}||"
-            f"ICU-STORE^ICU store room|{needed}",
+            f"{line.get('deliver_to', deliver_to)}|{needed}",
         ]
     return "\r".join(out)
 

@@ -6,9 +6,9 @@ from odoo.addons.hc_integration_base.exceptions import PermanentError
 
 
 class HcHandlerDemand(models.AbstractModel):
-    """Approved departmental requisitions become draft RFQs: one per vendor, lines merged per
-    product, the requisition's reference as origin. A requisition is applied once (bindings
-    per requisition and vendor), whatever the number of times it arrives.
+    """Approved departmental requisitions become draft RFQs: one per vendor and place of delivery,
+    lines merged per product, the requisition's reference as origin. A requisition is applied once
+    (bindings per requisition, vendor and place), whatever the number of times it arrives.
 
     Reads the canonical demand document (schemas/demand.v1.json); the flow's inbound mapping
     turns another system's event into it."""
@@ -36,6 +36,26 @@ class HcHandlerDemand(models.AbstractModel):
         return table._lookup_dict().get(str(department)) if table and department else None
 
     @api.model
+    def _deliver_to(self, code, reference):
+        """The receipt operation type (the RFQ's *Deliver To*) of a deliver-to code, through the code
+        table ``deliver_to``; an empty picking type without a code (Odoo's default receipts). A code
+        the table does not map to a receipt type of the company stops the requisition: its goods
+        would be received in the wrong place."""
+        PickingType = self.env["stock.picking.type"]
+        if code in (None, ""):
+            return PickingType
+        table = self.env["hc.value.map"].sudo().search([("code", "=", "deliver_to")], limit=1)
+        type_id = table._lookup_dict().get(str(code)) if table.model_id.model == "stock.picking.type" else None
+        picking_type = PickingType.browse(type_id).exists() if type_id else PickingType
+        foreign = picking_type.company_id and picking_type.company_id != self.env.company
+        if not picking_type or picking_type.code != "incoming" or foreign:
+            raise PermanentError(self.env._(
+                "Requisition %(ref)s: deliver-to %(code)s is not a receipt operation type of %(company)s in the "
+                "code table deliver_to (Integrations > Configuration > Code tables): map the code there, then "
+                "retry.", ref=reference, code=code, company=self.env.company.name), category="mapping")
+        return picking_type
+
+    @api.model
     def _apply_document(self, message, requisition):
         reference = str(requisition["reference"])
         Binding = self.env["hc.binding"].sudo()
@@ -50,7 +70,8 @@ class HcHandlerDemand(models.AbstractModel):
             raise PermanentError(self.env._("Requisition %s is not approved.", reference))
         lines = requisition.get("lines") or []
         products = self.env["hc.item.reference"]._products(backend, [line.get("item_code") for line in lines])
-        by_vendor = defaultdict(lambda: defaultdict(float))
+        by_vendor = defaultdict(lambda: defaultdict(float))  # (vendor, receipt type) -> product -> quantity
+        places = {}
         for line in lines:
             code = line.get("item_code")
             if not code or not isinstance(code, str):
@@ -74,22 +95,27 @@ class HcHandlerDemand(models.AbstractModel):
             if quantity <= 0:
                 raise PermanentError(self.env._("Requisition %(ref)s: item %(code)s needs a positive quantity.",
                                                 ref=reference, code=code))
-            by_vendor[seller.partner_id][product] += quantity
+            code = line.get("deliver_to") or requisition.get("deliver_to")
+            if code not in places:
+                places[code] = self._deliver_to(code, reference)
+            by_vendor[seller.partner_id, places[code]][product] += quantity
         if not by_vendor:
             raise PermanentError(self.env._("Requisition %s has no lines.", reference))
         planned = requisition.get("needed_by") and fields.Datetime.to_datetime(requisition["needed_by"])
         analytic = self._department_analytic(requisition.get("department_code"), backend)
         orders = self.env["purchase.order"]
-        for vendor, quantities in by_vendor.items():
+        for (vendor, place), quantities in by_vendor.items():
             order = self.env["purchase.order"].create({
                 "partner_id": vendor.id,
                 "origin": reference,
+                **({"picking_type_id": place.id} if place else {}),
                 "priority": "1" if requisition.get("urgency") == "urgent" else "0",
                 "order_line": [(0, 0, {"product_id": product.id, "product_qty": qty,
                                        **({"date_planned": planned} if planned else {}),
                                        **({"analytic_distribution": {str(analytic): 100}} if analytic else {})})
                                for product, qty in quantities.items()],
             })
-            Binding._bind(backend, order, f"{reference}:{vendor.id}")
+            # reference:vendor as before places: requisitions applied then stay recognised.
+            Binding._bind(backend, order, f"{reference}:{vendor.id}" + (f":{place.id}" if place else ""))
             orders |= order
         return orders, "created"

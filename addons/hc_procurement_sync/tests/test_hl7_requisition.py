@@ -18,6 +18,7 @@ class TestHl7Requisition(MmisHl7Case):
         super().setUpClass()
         cls.flow = cls.env.ref("hc_procurement_sync.demo_flow_hl7_requisitions")
         cls.cost_centre = cls.env.ref("hc_procurement_sync.demo_analytic_icu")
+        cls.icu_receipts = cls.env.ref("hc_procurement_sync.demo_picking_type_icu_receipts")
         cls.medline, cls.bd = cls.env["res.partner"].create([
             {"name": "Medline", "ref": "V-MEDLINE", "is_company": True},
             {"name": "Becton Dickinson", "ref": "V-BD", "is_company": True},
@@ -48,6 +49,7 @@ class TestHl7Requisition(MmisHl7Case):
             self.assertEqual(line.analytic_distribution, {str(self.cost_centre.id): 100}, "RQD-7 CC-ICU")
             self.assertEqual(str(line.date_planned.date()), "2026-12-15", "RQD-10")
         self.assertEqual(set(orders.mapped("priority")), {"0"})
+        self.assertEqual(orders.picking_type_id, self.icu_receipts, "RQD-9 ICU-STORE: the RFQs' Deliver To")
         # The sender lost the ACK and sends the same message again: AA, nothing new.
         again = self.hl7(text)
         self.assertEqual((again["code"], again["duplicate"], self.jobs), ("AA", True, []))
@@ -66,6 +68,49 @@ class TestHl7Requisition(MmisHl7Case):
         self.assertEqual((message.state, message.error_category), ("exception", "mapping"))
         self.assertIn("RQD-5", message.error_message)
         self.assertFalse(self.rfqs("REQ-OMS-T3"), "nothing of it is applied")
+
+    def test_lines_for_two_places_make_one_rfq_per_vendor_and_place_received_there(self):
+        dock = self.env.ref("stock.warehouse0").in_type_id
+        self.env.ref("hc_procurement_sync.map_deliver_to").entry_ids = [(0, 0, {"legacy_code": "DOCK",
+                                                                                  "res_id": dock.id})]
+        text = hl7_peer.oms_o05("OMS-T5", lines=[
+            {"code": "GZ-1010", "qty": 5, "unit": "BX"},
+            {"code": "GZ-1010", "qty": 7, "unit": "BX", "deliver_to": "DOCK^Receiving dock"},
+            {"code": "GZ-1010", "qty": 1, "unit": "BX"}])
+        [message] = self.hl7(text)["messages"]
+        self.assertEqual(message.state, "done", message.error_message)
+        orders = self.rfqs("REQ-OMS-T5")
+        self.assertEqual({(o.partner_id, o.picking_type_id): o.order_line.product_qty for o in orders},
+                         {(self.medline, self.icu_receipts): 6.0, (self.medline, dock): 7.0})
+        icu_order = orders.filtered(lambda o: o.picking_type_id == self.icu_receipts)
+        icu_order.button_confirm()
+        store_room = self.env.ref("hc_procurement_sync.demo_location_icu_store")
+        self.assertEqual(icu_order.picking_ids.location_dest_id, store_room, "the goods go to the ICU store room")
+
+    def test_an_unmapped_deliver_to_stops_the_requisition_until_it_is_mapped(self):
+        text = hl7_peer.oms_o05("OMS-T6", deliver_to="OR-STORE^Theatre store")
+        [message] = self.hl7(text)["messages"]
+        self.assertEqual((message.state, message.error_category), ("exception", "mapping"))
+        self.assertIn("deliver-to OR-STORE", message.error_message)
+        self.assertIn("deliver_to", message.error_message, "the message names the code table to fix")
+        self.assertFalse(self.rfqs("REQ-OMS-T6"), "no RFQ received in the wrong place")
+        # A code mapped to something other than a receipt type is no better.
+        table = self.env.ref("hc_procurement_sync.map_deliver_to")
+        entry = self.env["hc.value.map.entry"].create({
+            "map_id": table.id, "legacy_code": "OR-STORE", "res_id": self.env.ref("stock.warehouse0").out_type_id.id})
+        self.retry(message)
+        self.assertEqual(message.state, "exception")
+        self.assertFalse(self.rfqs("REQ-OMS-T6"))
+        entry.res_id = self.icu_receipts
+        self.retry(message)
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(self.rfqs("REQ-OMS-T6").picking_type_id, self.icu_receipts)
+
+    def retry(self, message):
+        """The operator's Retry, its job run."""
+        with trap_jobs() as trap:
+            message.action_retry()
+            self.run_jobs(trap)
 
     def test_a_message_without_version_is_refused_and_kept(self):
         listener = MllpListener(
