@@ -802,6 +802,11 @@ class HcFlow(models.Model):
         self.ensure_one()
         handler = self._handler()
         Message = self.env["hc.message"]
+        if handler._status_push:
+            # The records' pending computations first: a watched stored field recomputed while the
+            # payload is read (an order's receipt status when it is cancelled with its receipt) would
+            # run the sending rule inside this push, which would store the same status before it.
+            records.flush_recordset()
         ids = []
         for record in records:
             key = idempotency_key
