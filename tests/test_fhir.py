@@ -14,7 +14,9 @@ is pointed at a simulator on a free loopback port. Over JSON-RPC, as the web cli
   kept) with ``If-Match: W/"<version>"`` (the version its RFQ's binding holds, the ETag of the
   previous answer after an update); a request changed on the ward since it was read answers 412,
   which waits in the exception queue naming the conflict, and nothing changes on the server;
-- SupplyDeliveries against the requests validate the receipts of their orders, once;
+- SupplyDeliveries against the requests validate the receipts of their orders, once, and each
+  request whose goods all came is PATCHed completed (the confirmation left it active: R4 has no
+  "ordered");
 - Device resources become maintenance equipment.
 
 Databases: the suite's database (``suite_template()``, created once and upgraded when the addons
@@ -213,12 +215,13 @@ def test_supply_requests_to_rfqs_status_back_with_if_match_deliveries_and_device
         assert [m["state"] for m in status_messages("FR-00001")] == ["done"], status_messages("FR-00001")
         assert [m["state"] for m in status_messages("FR-00002")] == ["done"], status_messages("FR-00002")
         sent = {u["id"]: u for u in fhir.state.updates}
-        assert (sent["sr-1"]["status"], sent["sr-2"]["status"]) == ("completed", "completed")
+        # Ordered: FHIR R4 has no such status; a request with an order is still active.
+        assert (sent["sr-1"]["status"], sent["sr-2"]["status"]) == ("active", "active")
         assert fhir.state.patches[0] == ("SupplyRequest", "sr-1", [{"op": "replace", "path": "/status",
-                                                                    "value": "completed"}])
+                                                                    "value": "active"}])
         for rid in ("sr-1", "sr-2"):
             now = fhir.state.resource("SupplyRequest", rid)
-            assert now["status"] == "completed"
+            assert now["status"] == "active"
             for kept in ("deliverTo", "requester", "reasonReference", "identifier", "itemCodeableConcept",
                          "quantity", "occurrenceDateTime"):
                 assert now[kept] == ward[rid][kept], (rid, kept, "the status update loses nothing")
@@ -230,7 +233,7 @@ def test_supply_requests_to_rfqs_status_back_with_if_match_deliveries_and_device
         buyer.button("purchase.order", "button_cancel", orders["FR-00004"]["id"])
         wait(db, "the cancellation")
         assert [m["state"] for m in status_messages("FR-00004")] == ["done", "done"], status_messages("FR-00004")
-        assert [u["status"] for u in fhir.state.updates if u["id"] == "sr-4"] == ["completed", "cancelled"], \
+        assert [u["status"] for u in fhir.state.updates if u["id"] == "sr-4"] == ["active", "cancelled"], \
             "the cancellation named the version the confirmation's answer gave"
         assert fhir.state.resource("SupplyRequest", "sr-4")["meta"]["versionId"] == "3"
 
@@ -262,12 +265,19 @@ def test_supply_requests_to_rfqs_status_back_with_if_match_deliveries_and_device
             [order] = buyer.read("purchase.order", [("id", "=", orders[origin]["id"])], ["picking_ids"])
             pickings = buyer.read("stock.picking", [("id", "in", order["picking_ids"])], ["state"])
             assert [p["state"] for p in pickings] == ["done"], (origin, pickings)
+        # Every line received: the sending rule watches the receipt status, each request is completed.
+        wait(db, "the requests completed")
+        completed = [u["id"] for u in fhir.state.updates if u["status"] == "completed"]
+        assert sorted(completed) == ["sr-1", "sr-2", "sr-3"], fhir.state.updates
+        assert fhir.state.resource("SupplyRequest", "sr-2")["meta"]["versionId"] == "4", "If-Match named version 3"
         admin.call("hc.flow", "write", [flows["supply_deliveries"]], {"changed_since_watermark": False})
         admin.button("hc.flow", "action_pull_now", flows["supply_deliveries"])
         wait(db, "the second delivery pull")
         [repeat] = admin.read("hc.batch.run", [("flow_id", "=", flows["supply_deliveries"])],
                               ["count_created", "count_unchanged"], order="id desc", limit=1)
         assert (repeat["count_created"], repeat["count_unchanged"]) == (0, 3), repeat
+        wait(db, "the second delivery pull's effects")
+        assert sorted(u["id"] for u in fhir.state.updates if u["status"] == "completed") == completed, "once each"
         assert stored_patients() == dict.fromkeys(("hc_message", "queue_job", "hc_batch_run", "hc_binding"), 0), \
             "the deliveries' patients are masked too"
 

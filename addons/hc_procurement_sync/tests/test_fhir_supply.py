@@ -135,14 +135,14 @@ class TestFhirDemoFlows(HcIntegrationCase):
         self.assertEqual(message.state, "done", message.error_message)
         # A JSON Patch of the status alone: everything else the ward wrote is still on the server.
         self.assertEqual(self.fhir.state.patches,
-                         [("SupplyRequest", "sr-1", [{"op": "replace", "path": "/status", "value": "completed"}])])
+                         [("SupplyRequest", "sr-1", [{"op": "replace", "path": "/status", "value": "active"}])])
         after = self.fhir.state.resource("SupplyRequest", "sr-1")
-        self.assertEqual(after["status"], "completed")
+        self.assertEqual(after["status"], "active", "ordered: FHIR has no such status, the request stays active")
         for kept in ("deliverTo", "requester", "reasonReference", "identifier", "itemCodeableConcept", "quantity",
                      "priority", "occurrenceDateTime"):
             self.assertEqual(after[kept], before[kept], f"{kept} is kept by the status update")
         [update] = self.fhir.state.updates
-        self.assertEqual((update["id"], update["status"]), ("sr-1", "completed"))
+        self.assertEqual((update["id"], update["status"]), ("sr-1", "active"))
         self.assertIn("reasonReference", message.response, "the answer is the whole resource")
         self.assertNotIn("Patient/pt-", message.response, "its patient reference masked")
         self.assertEqual(self.fhir.state.resource("SupplyRequest", "sr-1")["meta"]["versionId"], "2")
@@ -156,7 +156,7 @@ class TestFhirDemoFlows(HcIntegrationCase):
         # Cancelled: sent with If-Match: W/"2" (the stored ETag); W/"1" would be refused.
         [cancel] = self.act(first, "button_cancel")
         self.assertEqual(cancel.state, "done", cancel.error_message)
-        self.assertEqual([u["status"] for u in self.fhir.state.updates], ["completed", "cancelled"])
+        self.assertEqual([u["status"] for u in self.fhir.state.updates], ["active", "cancelled"])
         self.assertEqual(self.remote_version(first), "3")
 
         # The ward changed sr-2 after the pull: the update names a stale version and is refused.
@@ -200,6 +200,13 @@ class TestFhirDemoFlows(HcIntegrationCase):
         stored = " ".join(run.page_message_ids.mapped("payload"))
         self.assertIn("SupplyDelivery", stored)
         self.assertNotIn("Patient/pt-", stored, "the patient of a delivery is masked in the stored pages")
+        # Every line received: the ward's requests are completed, each once, after the order's "active".
+        statuses = {}
+        for update in self.fhir.state.updates:
+            statuses.setdefault(update["id"], []).append(update["status"])
+        self.assertEqual(statuses, {"sr-1": ["active", "completed"], "sr-2": ["active", "completed"],
+                                    "sr-3": ["active", "completed"]})
         self.deliveries_flow.changed_since_watermark = False
         again = self.pull(self.deliveries_flow)
         self.assertEqual((again.count_created, again.count_unchanged), (0, 3), "a delivery is received once")
+        self.assertEqual(len(self.fhir.state.updates), 6, "and its request completed once")
