@@ -267,8 +267,8 @@ def test_supply_requests_to_rfqs_status_back_with_if_match_deliveries_and_device
             assert [p["state"] for p in pickings] == ["done"], (origin, pickings)
         # Every line received: the sending rule watches the receipt status, each request is completed.
         wait(db, "the requests completed")
-        completed = [u["id"] for u in fhir.state.updates if u["status"] == "completed"]
-        assert sorted(completed) == ["sr-1", "sr-2", "sr-3"], fhir.state.updates
+        completed = sorted(u["id"] for u in fhir.state.updates if u["status"] == "completed")
+        assert completed == ["sr-1", "sr-2", "sr-3"], fhir.state.updates
         assert fhir.state.resource("SupplyRequest", "sr-2")["meta"]["versionId"] == "4", "If-Match named version 3"
         admin.call("hc.flow", "write", [flows["supply_deliveries"]], {"changed_since_watermark": False})
         admin.button("hc.flow", "action_pull_now", flows["supply_deliveries"])
