@@ -13,6 +13,7 @@ import uuid
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.utils import must_run_without_delay
 
@@ -389,9 +390,11 @@ class HcMessage(models.Model):
     @api.model
     def _create_keyed(self, Message, vals):
         """``Message.create(vals)`` in a savepoint; None when the idempotency unique index refuses
-        it (a concurrent twin stored one of its keys since the lookup): nothing is stored then."""
+        it (a concurrent twin stored one of its keys since the lookup): nothing is stored then.
+        That refusal is expected and handled: Odoo's cursor does not log it as an error ("bad
+        query"), which would page whoever watches the logs for a message stored exactly once."""
         try:
-            with self.env.cr.savepoint():
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
                 return Message.create(vals)
         except Exception as exc:  # unique index hit by a concurrent twin
             if "idempotency" not in str(exc):

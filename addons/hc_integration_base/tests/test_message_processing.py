@@ -87,6 +87,28 @@ class TestMessageJobs(MessageCase):
             other = self.receive(push, {"id": "P3"}, jobs=None, idempotency_key="evt-1", direction="outbound")
         self.assertEqual(other.state, "queued")
 
+    def test_key_stored_by_a_concurrent_twin_meanwhile(self):
+        """Another process stores the same key between this one's lookup and its INSERT: the
+        unique index refuses the second, which becomes a duplicate of the first - handled, so
+        nothing is logged as an error."""
+        with trap_jobs():
+            first = self.contact({"id": "P4", "name": "Ada"}, idempotency_key="evt-twin")
+        Message = type(self.env["hc.message"])
+        real = Message._find_by_key
+        calls = []
+
+        def after_the_twin(records, *args):
+            calls.append(args)
+            # the first lookup ran before the twin committed: it saw nothing
+            return records.browse() if len(calls) == 1 else real(records, *args)
+
+        with (patch.object(Message, "_find_by_key", after_the_twin), self.assertNoLogs("odoo.sql_db", "ERROR"),
+              trap_jobs() as trap):
+            second = self.contact({"id": "P4", "name": "Ada"}, idempotency_key="evt-twin")
+            trap.assert_jobs_count(0)
+        self.assertEqual(len(calls), 2, "looked up again after the unique index refused the INSERT")
+        self.assertEqual((second.state, second.duplicate_of_id), ("duplicate", first))
+
     def test_state_machine(self):
         with trap_jobs():
             message = self.contact({"id": "P4", "name": "Edsger"})
