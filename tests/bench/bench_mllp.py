@@ -10,10 +10,11 @@ machine may be shared: CPU time is the figure other processes disturb least), th
 the time until the job runner drained the backlog, and checks that every message was stored once
 and every item created once. ``--modes single,group`` runs one round per mode in one run: one
 transaction per message (the listener before group commit) against the group commit;
-``--connections 4,16`` a round per number of senders. The backlog drains once, after the rounds.
+``--connections 4,8,16`` (the default) a round per number of senders. The backlog drains once,
+after the rounds.
 
     PY=~/.local/share/hc-integration/venv/bin/python
-    $PY tests/bench/bench_mllp.py --count 2000 [--connections 4,16] [--modes single,group]
+    $PY tests/bench/bench_mllp.py --count 2000 [--connections 4,8,16] [--modes single,group]
 """
 
 import argparse
@@ -57,7 +58,9 @@ MODES = {
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=2000, help="messages per round")
-    parser.add_argument("--connections", default="4", help="senders at once; several (4,16): a round for each")
+    parser.add_argument("--connections", default="4,8,16",
+                        help="senders at once; several (4,8,16): a round for each, one after the other, every "
+                        "later round meeting the backlog the earlier ones left the job runner")
     parser.add_argument("--template", default=os.environ.get("HC_HL7_TEMPLATE", dbname("hc_bench")))
     parser.add_argument("--db", default=dbname("hc_bench_mllp"))
     parser.add_argument("--workers", type=int, default=2)
