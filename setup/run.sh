@@ -4,6 +4,11 @@
 # MLLP listener.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# Settings checked before anything starts (the job node: see below).
+HC_JOB_NODE_NICE="${HC_JOB_NODE_NICE:-10}"
+[[ "$HC_JOB_NODE_NICE" =~ ^(off|[0-9]|1[0-9])$ ]] || die "HC_JOB_NODE_NICE=$HC_JOB_NODE_NICE: give the job \
+node's CPU priority as a niceness from 0 to 19 (10 by default), or off to run the jobs in the web node's workers."
+
 bash "$HC_REPO/setup/bootstrap.sh"
 SRC="$(odoo_src)"
 cd "$HC_REPO"
@@ -66,8 +71,7 @@ say "Starting Odoo with the queue_job runner on $url"
 # slows what is being received - inbound posts, the web client. Measured: accepted events/s of a
 # burst while the runner drains it 162 -> 223-248 (tests/bench/bench_inbound.py).
 runner_env=()
-if [ "${HC_JOB_NODE_NICE:-10}" != off ]; then
-    HC_JOB_NODE_NICE="${HC_JOB_NODE_NICE:-10}"
+if [ "$HC_JOB_NODE_NICE" != off ]; then
     job_port="${HC_JOB_PORT:-$((HC_HTTP_PORT + 4))}"
     say "Starting the job node (nice $HC_JOB_NODE_NICE, ${HC_JOB_WORKERS:-2} workers) on port $job_port"
     ODOO_QUEUE_JOB_CHANNELS=root:0 nice -n "$HC_JOB_NODE_NICE" "$PY" "$SRC/odoo-bin" -c "$HC_CONF" \

@@ -193,3 +193,17 @@ def test_run_command_serves_demo_database(tmp_path):
     finally:
         _stop(process)
         reader.join(10)
+
+
+def test_run_command_refuses_a_wrong_job_node_priority():
+    """A mistyped HC_JOB_NODE_NICE is named before anything starts: no database, no process."""
+    db = f"{DB}_refused"
+    subprocess.run(["dropdb", "--if-exists", db], check=True)
+    env = {**os.environ, "HC_JOB_NODE_NICE": "ten", "HC_DEMO_DB": db, "HC_HTTP_PORT": str(PORT + 10)}
+    done = subprocess.run(["bash", str(ROOT / "setup" / "run.sh")], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "HC_JOB_NODE_NICE=ten" in done.stderr and "0 to 19" in done.stderr and "off" in done.stderr, done.stderr
+    exists = subprocess.run(["psql", "-d", "postgres", "-Atc", f"SELECT 1 FROM pg_database WHERE datname = '{db}'"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert not exists, "the run command created its database before refusing the setting"
