@@ -26,18 +26,6 @@ from ..payload.inbound import (
 
 _logger = logging.getLogger(__name__)
 _RATE = RateLimiter()
-# Every column a post reads, down to queueing its job (the job's user; the flow's channel from its
-# latency class): the first read of another field would load all sixty columns of the backend (or
-# forty of the flow) in a query of its own.
-BACKEND_FIELDS = [
-    "code", "name", "company_id", "inbound_api_key", "inbound_hmac_secret", "inbound_replay_window",
-    "inbound_max_bytes", "inbound_rate_limit", "integration_user_id",
-]
-FLOW_FIELDS = [
-    "code", "name", "backend_id", "object_type", "model_name", "system_of_record", "urgent", "priority",
-    "max_attempts", "inbound_schema", "inbound_xsd", "external_id_path", "idempotency_key_path",
-    "sensitive_paths", "latency_class",
-]
 
 
 def _json(data, status=200, headers=None):
@@ -121,21 +109,16 @@ class InboundController(http.Controller):
 
     # --- steps ---------------------------------------------------------------------------------
     def _route_target(self, backend_code, flow_code):
-        env = request.env(su=True)
-        routes = env["hc.flow"]._inbound_route(backend_code, flow_code)
-        if not routes:
+        """The backend and flow an inbound URL names, with what a post reads of them in their cache
+        (``hc.flow._inbound_targets``: a post reads no row of either)."""
+        targets = request.env["hc.flow"]._inbound_targets(backend_code, flow_code)
+        if not targets:
             raise InboundError(404, "not_found", f"No inbound flow {backend_code}/{flow_code}.")
-        # Only the columns a post reads (BACKEND_FIELDS, FLOW_FIELDS).
-        backends = env["hc.backend"].browse([backend_id for backend_id, _flow_id in routes])
-        backends.fetch(BACKEND_FIELDS)
-        index = 0
-        if len(routes) > 1:  # companies using the same codes: the caller's key names its backend
+        if len(targets) > 1:  # companies using the same codes: the caller's key names its backend
             given = self._given_key()
-            index = next((i for i, backend in enumerate(backends) if given and backend.inbound_api_key
-                          and hmac.compare_digest(given.encode(), backend.inbound_api_key.encode())), 0)
-        backend, flow = backends[index], env["hc.flow"].browse(routes[index][1])
-        flow.fetch(FLOW_FIELDS)
-        return backend, flow
+            return next((target for target in targets if given and target[0].inbound_api_key
+                         and hmac.compare_digest(given.encode(), target[0].inbound_api_key.encode())), targets[0])
+        return targets[0]
 
     def _reads_xml(self, flow):
         """Whether the flow applies XML bodies: its active inbound mapping reads XML (XPath sources)."""

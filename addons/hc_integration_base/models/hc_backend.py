@@ -14,6 +14,10 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..lifecycle import EXCEPTION, PENDING
+from .hc_flow import INBOUND_BACKEND_FIELDS
+
+# Fields whose change clears the inbound routes (hc.flow._inbound_route caches them).
+INBOUND_CACHED_BACKEND_FIELDS = frozenset(INBOUND_BACKEND_FIELDS) | {"active"}
 
 
 class HcBackend(models.Model):
@@ -286,8 +290,8 @@ class HcBackend(models.Model):
         res = super().write(vals)
         if "code" in vals:
             self._ensure_channels()
-        if {"code", "active"} & set(vals):
-            self.env.registry.clear_cache()
+        if INBOUND_CACHED_BACKEND_FIELDS & set(vals):
+            self.env.registry.clear_cache()  # inbound routes (hc.flow._inbound_route)
         return res
 
     def unlink(self):

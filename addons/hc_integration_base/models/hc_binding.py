@@ -2,6 +2,7 @@ import hashlib
 import json
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 def content_hash(values):
@@ -41,6 +42,18 @@ class HcBinding(models.Model):
             ],
             limit=1,
         )
+
+    @api.model
+    def _bound_record(self, backend_id, model, external_id):
+        """``(res_model, res_id)`` of the binding of ``external_id`` at the backend for ``model``, or
+        None: the lookup of :meth:`_lookup` for a message being stored, in one plain query (the
+        ORM's search of that one row cost a fifth of an inbound post)."""
+        self.flush_model(["backend_id", "res_model", "res_id", "external_id"])
+        rows = self.env.execute_query(SQL(
+            "SELECT res_model, res_id FROM hc_binding WHERE backend_id = %s AND res_model = %s AND external_id = %s",
+            backend_id, model, external_id,
+        ))
+        return rows[0] if rows else None
 
     @api.model
     def _lookup_many(self, backend, model, external_ids):

@@ -15,6 +15,20 @@ from ..transports.paging import PageContract, PagingError
 
 # Fields that change which flow an inbound URL names (hc.flow._inbound_route is cached).
 ROUTING_FIELDS = frozenset({"code", "active", "direction", "backend_id"})
+# Every column an inbound post reads, down to queueing its job (the job's user; the flow's channel
+# from its latency class), cached with the route (hc.flow._inbound_route): read per post, they
+# were two queries, as many as storing the message and its job. A write of one clears the cache
+# in every worker (``model_id``: model_name is stored from it).
+INBOUND_BACKEND_FIELDS = (
+    "code", "name", "company_id", "inbound_api_key", "inbound_hmac_secret", "inbound_replay_window",
+    "inbound_max_bytes", "inbound_rate_limit", "integration_user_id",
+)
+INBOUND_FLOW_FIELDS = (
+    "code", "name", "backend_id", "object_type", "model_name", "system_of_record", "urgent", "priority",
+    "max_attempts", "inbound_schema", "inbound_xsd", "external_id_path", "idempotency_key_path",
+    "sensitive_paths", "latency_class",
+)
+INBOUND_CACHED_FLOW_FIELDS = ROUTING_FIELDS | set(INBOUND_FLOW_FIELDS) | {"model_id"}
 # What a push sends a document for; a document's "action" key names one (default: create).
 ACTIONS = ("create", "update", "cancel")
 # {reference}, {patient.id}, {lines[0].item_code}: a path of the canonical document in braces.
@@ -741,21 +755,49 @@ class HcFlow(models.Model):
 
     # --- inbound routing --------------------------------------------------------------------------
     @api.model
+    def _inbound_targets(self, backend_code, flow_code):
+        """``(backend, flow)`` pairs (superuser recordsets) of the active backends and inbound flows
+        an inbound URL names: one per company using these codes (codes are unique per company),
+        empty if none; the caller's API key tells which company's backend is meant. What a post
+        reads of them (INBOUND_BACKEND_FIELDS, INBOUND_FLOW_FIELDS) is already in their cache: a
+        post reads no row of either."""
+        env = self.env(su=True)
+        targets = []
+        for backend_id, backend_values, flow_id, flow_values in self._inbound_route(backend_code, flow_code):
+            backend, flow = env["hc.backend"].browse(backend_id), env["hc.flow"].browse(flow_id)
+            for records, values in ((backend, backend_values), (flow, flow_values)):
+                for name, value in values:
+                    records._fields[name]._update_cache(records, value)
+            targets.append((backend, flow))
+        return targets
+
+    @api.model
     @tools.ormcache("backend_code", "flow_code")
     def _inbound_route(self, backend_code, flow_code):
-        """``(backend id, flow id)`` pairs of the active backends and inbound flows an inbound URL
-        names: one per company using these codes (codes are unique per company), empty if none.
-        The caller's API key tells which company's backend is meant.
+        """``(backend id, its values, flow id, its values)`` of :meth:`_inbound_targets`, each
+        ``values`` the cache values of INBOUND_BACKEND_FIELDS or INBOUND_FLOW_FIELDS as
+        ``(name, value)`` pairs.
 
-        Cached per worker (every post resolves it; two searches cost as much as storing the
-        message); any change of codes, activity or direction clears it in every worker.
+        Cached per worker (every post resolves it: two searches and two reads cost as much as
+        storing the message); a change of one of these fields, or of a backend's activity or a
+        flow's direction, clears it in every worker.
         """
         env = self.env(su=True)
         flows = env["hc.flow"].search([
             ("backend_id.code", "=", backend_code), ("backend_id.active", "=", True), ("code", "=", flow_code),
             ("direction", "=", "inbound"),
         ], order="id")
-        return tuple((flow.backend_id.id, flow.id) for flow in flows)
+        flows.fetch(INBOUND_FLOW_FIELDS)
+        flows.backend_id.fetch(INBOUND_BACKEND_FIELDS)
+
+        def values(record, names):
+            return tuple((name, record._fields[name].convert_to_cache(record[name], record)) for name in names)
+
+        return tuple(
+            (flow.backend_id.id, values(flow.backend_id, INBOUND_BACKEND_FIELDS), flow.id,
+             values(flow, INBOUND_FLOW_FIELDS))
+            for flow in flows
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -763,7 +805,7 @@ class HcFlow(models.Model):
         return super().create([self._with_object_type_defaults(vals) for vals in vals_list])
 
     def write(self, vals):
-        if ROUTING_FIELDS & set(vals):
+        if INBOUND_CACHED_FLOW_FIELDS & set(vals):
             self.env.registry.clear_cache()
         res = super().write(vals)
         if "object_type" in vals:

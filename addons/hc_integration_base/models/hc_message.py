@@ -305,9 +305,9 @@ class HcMessage(models.Model):
         if record:
             vals.update(res_model=record._name, res_id=record.id)
         elif external_id and flow and flow.model_name:
-            binding = self.env["hc.binding"].sudo()._lookup(backend, flow.model_name, external_id)
-            if binding:
-                vals.update(res_model=binding.res_model, res_id=binding.res_id)
+            bound = self.env["hc.binding"].sudo()._bound_record(backend.id, flow.model_name, external_id)
+            if bound:
+                vals.update(res_model=bound[0], res_id=bound[1])
         return vals
 
     @api.model

@@ -199,6 +199,24 @@ class TestInboundEndpoint(HcIntegrationHttpCase):
         self.assertEqual(message.company_id, self.backend.company_id)
         self.assertEqual(message.object_type, self.flow.object_type)
 
+    def test_post_settings_follow_configuration_changes(self):
+        """What a post reads of its backend and flow is cached with the route: a new API key, a
+        lower size limit, a sensitive path or a new priority apply from the next post on."""
+        self.assertEqual(self.post({"id": "S1", "name": "n"}).status_code, 202)
+        self.backend.inbound_api_key = "in-key-456"
+        self.assertError(self.post({"id": "S2", "name": "n"}), 403, "forbidden")
+        self.assertEqual(self.post({"id": "S2", "name": "n"}, headers={"X-API-Key": "in-key-456"}).status_code, 202)
+        self.backend.inbound_max_bytes = 40
+        self.assertError(self.post({"id": "S3", "name": "n" * 60}, headers={"X-API-Key": "in-key-456"}),
+                         413, "too_large")
+        self.backend.inbound_max_bytes = 2000
+        self.flow.write({"sensitive_paths": "email", "priority": 3})
+        response = self.post({"id": "S4", "name": "n", "email": "x@h.org"}, headers={"X-API-Key": "in-key-456"})
+        self.assertEqual(response.status_code, 202, response.text)
+        message = self.env["hc.message"].browse(response.json()["message_id"])
+        self.assertEqual(json.loads(message.payload)["email"], "***")
+        self.assertEqual(message.job_id.priority, 3)
+
     def test_rate_limit(self):
         self.backend.inbound_rate_limit = 1
         statuses = [self.post({"id": f"R{i}", "name": "n"}).status_code for i in range(4)]
