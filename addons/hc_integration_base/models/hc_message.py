@@ -34,6 +34,9 @@ from ..lifecycle import (
 )
 from ..payload.redact import PathError, redact_text
 
+# Stored related fields _message_values gives: computing them would cost an UPDATE after the INSERT.
+RELATED_GIVEN = ("company_id", "object_type")
+
 
 class HcMessage(models.Model):
     _name = "hc.message"
@@ -295,7 +298,7 @@ class HcMessage(models.Model):
         vals = {
             "backend_id": backend.id,
             "flow_id": flow.id if flow else False,
-            # The stored related fields, given: computing them costs an UPDATE after the INSERT.
+            # RELATED_GIVEN
             "company_id": backend.company_id.id,
             "object_type": flow.object_type if flow else False,
             "direction": direction,
@@ -381,6 +384,10 @@ class HcMessage(models.Model):
                 return None
         else:  # no key, no unique index to hit: no savepoint
             messages = Message.create(vals_list)
+        # The stored related fields were given (_message_values): not computed again at the flush.
+        for name in RELATED_GIVEN:
+            if all(name in vals for vals in vals_list):
+                self.env.remove_to_compute(Message._fields[name], messages)
         if direct:
             messages._enqueue()
         else:
