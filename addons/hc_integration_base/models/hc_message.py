@@ -298,7 +298,7 @@ class HcMessage(models.Model):
         vals = {
             "backend_id": backend.id,
             "flow_id": flow.id if flow else False,
-            # RELATED_GIVEN
+            # Given, not computed (RELATED_GIVEN): computing them would cost an UPDATE after the INSERT.
             "company_id": backend.company_id.id,
             "object_type": flow.object_type if flow else False,
             "direction": direction,
