@@ -46,23 +46,14 @@ class HcBinding(models.Model):
     @api.model
     def _bound_record(self, backend_id, model, external_id):
         """``(res_model, res_id)`` of the binding of ``external_id`` at the backend for ``model``, or
-        None: the lookup of :meth:`_lookup` for a message being stored, in one plain query (the
-        ORM's search of that one row cost a fifth of an inbound post)."""
+        None: the lookup of :meth:`_lookup` for a message the ORM's create stores, in one plain
+        query (``hc.message._insert_rows``; its own INSERT finds the binding otherwise)."""
         self.flush_model(["backend_id", "res_model", "res_id", "external_id"])
         rows = self.env.execute_query(SQL(
             "SELECT res_model, res_id FROM hc_binding WHERE backend_id = %s AND res_model = %s AND external_id = %s",
             backend_id, model, external_id,
         ))
         return rows[0] if rows else None
-
-    @api.model
-    def _lookup_many(self, backend, model, external_ids):
-        """The bindings of several external IDs of one model (one query)."""
-        return self.search([
-            ("backend_id", "=", backend.id),
-            ("res_model", "=", model),
-            ("external_id", "in", list(external_ids)),
-        ])
 
     @api.model
     def _bind(self, backend, record, external_id, digest=None, version=None):

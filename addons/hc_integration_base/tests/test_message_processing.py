@@ -251,3 +251,58 @@ class TestJobRows(MessageCase):
         })
         watched = self.contact({"id": "P-ROWS-2", "name": "Watched"})
         self.assertEqual(self.job_of(watched).priority, 3, "the rule on job creation ran")
+
+
+@tagged("post_install", "-at_install")
+class TestMessageRows(MessageCase):
+    """A new message is written by one plain INSERT where that is all the ORM's create would do:
+    the row and the cache are what the ORM would leave; the ORM's create runs instead for what
+    it alone would do (defaults set by an administrator, rules on the creation of messages)."""
+
+    def test_row_and_cache_are_what_the_orm_stores(self):
+        partner = self.env["res.partner"].create({"name": "Bound"})
+        self.env["hc.binding"].create({"backend_id": self.backend.id, "res_model": "res.partner",
+                                       "external_id": "P-ROW-1", "res_id": partner.id})
+        first = self.contact({"id": "P-ROW-1", "name": "Bound"})
+        second = self.contact({"id": "P-ROW-2", "name": "New"})
+        columns = [name for name, field in first._fields.items() if field.store and field.column_type
+                   and name not in ("create_date", "write_date")]
+        cached = {message: {name: message[name] for name in columns} for message in first | second}
+        (first | second).invalidate_recordset()
+        for message, values in cached.items():
+            self.assertEqual({name: message[name] for name in columns}, values, "the cache is the row")
+        self.assertEqual((first.state, first.company_id, first.object_type, first.direction),
+                         ("queued", self.backend.company_id, "generic", "inbound"))
+        self.assertEqual((first.res_model, first.res_id), ("res.partner", partner.id), "found by its binding")
+        self.assertFalse(second.res_id)
+        self.assertRegex(first.correlation_id, r"^[0-9a-f]{32}$")
+        self.assertNotEqual(first.correlation_id, second.correlation_id)
+        self.assertTrue(first.received_at)
+        self.assertEqual((first.create_uid, first.write_uid), (self.env.user, self.env.user))
+        self.assertEqual((first.create_date, first.write_date), (self.env.cr.now(), self.env.cr.now()),
+                         "created at the transaction's time, as the ORM dates a creation")
+
+    def test_a_replay_is_among_its_originals_replays_at_once(self):
+        original = self.contact({"id": "P-ROW-3", "name": "Original"})
+        self.assertFalse(original.replay_ids)  # now in the cache
+        replay = original._receive_replay({"id": "P-ROW-3", "name": "Again"})
+        self.assertEqual(original.replay_ids, replay)
+
+    def test_defaults_set_by_an_administrator_apply(self):
+        self.env["ir.default"].set("hc.message", "user_id", self.users["operator"].id)
+        message = self.contact({"id": "P-ROW-4", "name": "Assigned"})
+        self.assertEqual(message.user_id, self.users["operator"])
+        message.invalidate_recordset()
+        self.assertEqual(message.user_id, self.users["operator"])
+
+    def test_rules_on_the_creation_of_messages_still_run(self):
+        model = self.env["ir.model"]._get_id("hc.message")
+        self.env["base.automation"].create({
+            "name": "New messages to the operator", "model_id": model, "trigger": "on_create_or_write",
+            "action_server_ids": [(0, 0, {
+                "name": "Assign", "model_id": model, "state": "code",
+                "code": f"records.write({{'user_id': {self.users['operator'].id}}})"})],
+        })
+        message = self.contact({"id": "P-ROW-5", "name": "Watched"})
+        message.invalidate_recordset()
+        self.assertEqual(message.user_id, self.users["operator"], "the rule on message creation ran")
