@@ -8,7 +8,7 @@ from datetime import datetime
 
 from psycopg2 import OperationalError
 
-from odoo import models
+from odoo import api, models, tools
 from odoo.orm.models import LOG_ACCESS_COLUMNS, SQL_DEFAULT
 from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools import SQL
@@ -85,28 +85,56 @@ class HcMessage(models.Model):
         (same options, integration user and company), without its lookup of the uuid and its INSERT
         per job, and without an UPDATE of each message afterwards. The rows are written by
         :meth:`_insert_job_rows`, not ``queue.job.create``: on the listener's and the inbound API's
-        path the ORM's create of the jobs cost a fifth of storing a message.
+        path the ORM's create of the jobs cost a fifth of storing a message; their values by
+        :meth:`_job_row_values`, without building queue_job's ``Job``.
 
-        The jobs are built with the class ``with_delay`` uses (``queue_job.delay.Job``): under
-        queue_job's test trap (``trap_jobs``) that class is the trap's, which keeps the jobs for the
-        test to inspect and run instead of storing them, as it does for ``with_delay``."""
+        Built as ``Job`` objects instead, of the class ``with_delay`` uses (``queue_job.delay.Job``),
+        under queue_job's test trap (``trap_jobs``: that class is the trap's, which keeps the jobs
+        for the test to inspect and run instead of storing them, as it does for ``with_delay``) and
+        when the model adds values to its jobs' rows (queue_job's ``_job_store_values`` hooks)."""
         job_class = queue_job_delay.Job
         trapped = job_class is not Job
-        values, users = [], {}
+        hooked = any(hasattr(self, name) for name in ("_job_store_values", "_job_store_values_for__job_process"))
+        values, senders = [], {}
         for message in self:
             backend = message.backend_id
-            if backend not in users:
+            if backend not in senders:
                 user = backend._job_user()
-                users[backend] = (user, backend._job_company(user))
-            user, company = users[backend]
-            # The company as queue_job would take it (the user's), given: it reads no user row then.
-            job = job_class(message.with_user(user).with_context(company_id=company)._job_process,
-                            job_uuid=message.job_uuid, **message._job_options())
-            if not trapped:  # trapped: the trap holds the job and never stores it
-                values.append(job._store_values(create=True))
+                company = backend._job_company(user)
+                # The company as queue_job would take it (the user's), given: it reads no user row then.
+                senders[backend] = self.with_user(user).with_context(company_id=company)
+            sender = senders[backend].browse(message.id)
+            if trapped or hooked:
+                job = job_class(sender._job_process, job_uuid=message.job_uuid, **message._job_options())
+                if not trapped:  # trapped: the trap holds the job and never stores it
+                    values.append(job._store_values(create=True))
+            else:
+                values.append(sender._job_row_values(message.job_uuid, message._job_options()))
         if not values:
             return
         self._insert_job_rows(values)
+
+    def _job_row_values(self, job_uuid, options):
+        """``Job._store_values(create=True)`` of this message's processing job ``job_uuid`` with ``options``
+        (:meth:`_job_options`, no eta: a new message's job may start at once), as queue_job builds
+        it for a new job of this recordset (its user and company), without building the ``Job``:
+        its dependency lists, loaded for each new job though a message's job has none, cost half of
+        what preparing a job's row cost. ``test_job_row_values_are_queue_jobs`` compares the two."""
+        self.ensure_one()
+        Function = self.env["queue.job.function"].sudo()
+        function_name = Function.job_function_name(self._name, "_job_process")
+        return {
+            "state": "pending", "priority": options["priority"], "retry": 0, "max_retries": options["max_retries"],
+            "exc_name": None, "exc_message": None, "exc_info": None, "company_id": self.env.context["company_id"],
+            "result": False, "date_enqueued": False, "date_started": False, "date_done": False, "exec_time": False,
+            "date_cancelled": False, "eta": False, "identity_key": False, "worker_pid": None,
+            "graph_uuid": None, "dependencies": {"depends_on": [], "reverse_depends_on": []},
+            "user_id": self.env.uid, "channel": options["channel"], "uuid": job_uuid,
+            "name": options["description"], "func_string": f"{self!r}._job_process()", "date_created": datetime.now(),
+            "model_name": self._name, "method_name": "_job_process",
+            "job_function_id": Function.job_config(function_name).job_function_id, "channel_method_name": function_name,
+            "records": self, "args": (), "kwargs": {},
+        }
 
     def _insert_job_rows(self, values):
         """INSERT the ``queue_job`` rows of ``Job._store_values(create=True)`` dicts in one statement.
@@ -123,12 +151,9 @@ class HcMessage(models.Model):
         an automation rule watches the creation of jobs (base_automation patches ``create`` on the
         registry's class)."""
         QueueJob = self.env["queue.job"].sudo()
-        columns = sorted({name for vals in values for name in vals})
+        columns = tuple(sorted({name for vals in values for name in vals}))
         job_fields = [QueueJob._fields[name] for name in columns]
-        plain = all(field.column_type and field.store and not field.compute for field in job_fields) and not any(
-            field.store and (field.default or field.compute) for name, field in QueueJob._fields.items()
-            if name not in columns and name not in LOG_ACCESS_COLUMNS and name != "id")
-        if not plain or "create" in vars(type(QueueJob)):
+        if not self._job_columns_plain(columns) or "create" in vars(type(QueueJob)):
             QueueJob.with_context(_job_edit_sentinel=QueueJob.EDIT_SENTINEL).create(values)
             return
         access = ()  # queue.job keeps no create/write user and date (_log_access False in 19.0)
@@ -146,6 +171,20 @@ class HcMessage(models.Model):
             SQL(", ").join(SQL.identifier(name) for name in (*columns, *(LOG_ACCESS_COLUMNS if access else ()))),
             SQL(", ").join(rows),
         ))
+
+    @api.model
+    @tools.ormcache("columns")
+    def _job_columns_plain(self, columns):
+        """Whether queue.job rows giving ``columns`` may be written by a plain INSERT
+        (:meth:`_insert_job_rows`): each is a stored column not computed, and no stored field
+        left out has a default or is computed. Decided once per registry and set of columns."""
+        QueueJob = self.env["queue.job"]
+        return all(
+            QueueJob._fields[name].column_type and QueueJob._fields[name].store and not QueueJob._fields[name].compute
+            for name in columns
+        ) and not any(
+            field.store and (field.default or field.compute) for name, field in QueueJob._fields.items()
+            if name not in columns and name not in LOG_ACCESS_COLUMNS and name != "id")
 
     def _job_process(self):
         """queue_job entry point. The job runs as the backend's integration user; the message's

@@ -5,12 +5,14 @@ redaction and the payload cap."""
 import json
 import random
 import time
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import MessageCase
@@ -234,6 +236,21 @@ class TestJobRows(MessageCase):
 
     def job_of(self, message):
         return self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+
+    def test_job_row_values_are_queue_jobs(self):
+        """What a message's job row is written from is what queue_job's Job would store."""
+        message = self.contact({"id": "P-ROWS-0", "name": "Values"})
+        user = self.backend._job_user()
+        sender = message.with_user(user).with_context(company_id=self.backend._job_company(user))
+        ours = sender._job_row_values(message.job_uuid, message._job_options())
+        job = Job(sender._job_process, job_uuid=message.job_uuid, **message._job_options())
+        theirs = job._store_values(create=True)
+        for values in (ours, theirs):
+            self.assertAlmostEqual(values.pop("date_created"), datetime.now(), delta=timedelta(minutes=1))
+        records = ours.pop("records"), theirs.pop("records")
+        self.assertEqual(ours, theirs)
+        self.assertEqual([(r._name, r.ids, r.env.uid, r.env.su, r.env.context) for r in records[:1]],
+                         [(r._name, r.ids, r.env.uid, r.env.su, r.env.context) for r in records[1:]])
 
     def test_job_rows_are_queue_jobs_and_rules_on_job_creation_still_run(self):
         message = self.contact({"id": "P-ROWS-1", "name": "Rows"})
