@@ -16,6 +16,7 @@ from odoo.tools import SQL
 from odoo.addons.queue_job import delay as queue_job_delay
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
+from odoo.addons.queue_job.models.base import Base as QueueJobBase
 
 from ..exceptions import PermanentError, ReferenceWait
 from ..lifecycle import DONE, EXCEPTION, PENDING, PROCESSING, QUEUED, classify
@@ -94,7 +95,7 @@ class HcMessage(models.Model):
         when the model adds values to its jobs' rows (queue_job's ``_job_store_values`` hooks)."""
         job_class = queue_job_delay.Job
         trapped = job_class is not Job
-        hooked = any(hasattr(self, name) for name in ("_job_store_values", "_job_store_values_for__job_process"))
+        hooked = self._job_store_hooked()
         values, senders = [], {}
         for message in self:
             backend = message.backend_id
@@ -113,6 +114,17 @@ class HcMessage(models.Model):
         if not values:
             return
         self._insert_job_rows(values)
+
+    @api.model
+    @tools.ormcache()
+    def _job_store_hooked(self):
+        """Whether an addon adds values to the rows of messages' jobs: queue_job's
+        ``_job_store_values`` hooks, which only a ``Job`` calls, defined beyond queue_job's own
+        empty default on every model."""
+        return any(
+            klass is not QueueJobBase and {"_job_store_values", "_job_store_values_for__job_process"} & set(vars(klass))
+            for klass in type(self).__mro__
+        )
 
     def _job_row_values(self, job_uuid, options):
         """``Job._store_values(create=True)`` of this message's processing job ``job_uuid`` with ``options``

@@ -251,6 +251,10 @@ class TestJobRows(MessageCase):
         self.assertEqual(ours, theirs)
         self.assertEqual([(r._name, r.ids, r.env.uid, r.env.su, r.env.context) for r in records[:1]],
                          [(r._name, r.ids, r.env.uid, r.env.su, r.env.context) for r in records[1:]])
+        # ... and what a new message's job row is written from: no Job is built for it.
+        with patch.object(Job, "_store_values", side_effect=AssertionError("a Job was built")):
+            stored = self.contact({"id": "P-ROWS-00", "name": "Direct"})
+        self.assertEqual(self.job_of(stored).func_string, f"hc.message({stored.id},)._job_process()")
 
     def test_job_rows_are_queue_jobs_and_rules_on_job_creation_still_run(self):
         message = self.contact({"id": "P-ROWS-1", "name": "Rows"})
