@@ -406,11 +406,9 @@ class HcMessage(models.Model):
                 or not all(name in vals for name in RELATED_GIVEN for vals in vals_list)
                 or self.env["ir.default"]._get_model_defaults(self._name)):
             Binding = self.env["hc.binding"].sudo()
-            for vals, lookup in zip(vals_list, lookups, strict=True):
-                bound = lookup and Binding._bound_record(*lookup)
-                if bound:
-                    vals.update(res_model=bound[0], res_id=bound[1])
-            return self.create(vals_list)
+            bound = [lookup and Binding._bound_record(*lookup) for lookup in lookups]
+            return self.create([dict(vals, res_model=found[0], res_id=found[1]) if found else vals
+                                for vals, found in zip(vals_list, bound, strict=True)])
         defaults = [field for field in self._fields.values()
                     if field.column_type and field.store and field.default and field.name not in LOG_ACCESS_COLUMNS]
         vals_list = [
@@ -509,7 +507,7 @@ class HcMessage(models.Model):
 
     @api.model
     def _create_keyed(self, Message, vals):
-        """``Message.create(vals)`` in a savepoint; None when the idempotency unique index refuses
+        """``Message._insert_rows(vals)`` in a savepoint; None when the idempotency unique index refuses
         it (a concurrent twin stored one of its keys since the lookup): nothing is stored then.
         That refusal is expected and handled: Odoo's cursor does not log it as an error ("bad
         query"), which would page whoever watches the logs for a message stored exactly once."""

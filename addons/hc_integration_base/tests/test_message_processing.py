@@ -310,11 +310,15 @@ class TestMessageRows(MessageCase):
         self.assertEqual(original.replay_ids, replay)
 
     def test_defaults_set_by_an_administrator_apply(self):
+        partner = self.env["res.partner"].create({"name": "Bound too"})
+        self.env["hc.binding"].create({"backend_id": self.backend.id, "res_model": "res.partner",
+                                       "external_id": "P-ROW-4", "res_id": partner.id})
         self.env["ir.default"].set("hc.message", "user_id", self.users["operator"].id)
         message = self.contact({"id": "P-ROW-4", "name": "Assigned"})
-        self.assertEqual(message.user_id, self.users["operator"])
         message.invalidate_recordset()
         self.assertEqual(message.user_id, self.users["operator"])
+        self.assertEqual((message.res_model, message.res_id), ("res.partner", partner.id),
+                         "the ORM's create finds the bound record too")
 
     def test_rules_on_the_creation_of_messages_still_run(self):
         model = self.env["ir.model"]._get_id("hc.message")
