@@ -47,13 +47,27 @@ class HcBinding(models.Model):
     def _bound_record(self, backend_id, model, external_id):
         """``(res_model, res_id)`` of the binding of ``external_id`` at the backend for ``model``, or
         None: the lookup of :meth:`_lookup` for a message the ORM's create stores, in one plain
-        query (``hc.message._insert_rows``; its own INSERT finds the binding otherwise)."""
-        self.flush_model(["backend_id", "res_model", "res_id", "external_id"])
+        query (``hc.message._insert_rows``: its own INSERT finds the binding otherwise)."""
         rows = self.env.execute_query(SQL(
-            "SELECT res_model, res_id FROM hc_binding WHERE backend_id = %s AND res_model = %s AND external_id = %s",
-            backend_id, model, external_id,
+            "SELECT %s, %s", self._bound_sql("res_model", backend_id, model, external_id),
+            self._bound_sql("res_id", backend_id, model, external_id),
         ))
-        return rows[0] if rows else None
+        return rows[0] if rows and rows[0][0] else None
+
+    @api.model
+    def _bound_sql(self, column, backend_id, model, external_id):
+        """``column`` (``res_model`` or ``res_id``) of the binding of ``external_id`` at the backend
+        for ``model`` as a scalar subquery, NULL when there is none (the unique constraint: one row
+        at most): the one spelling of that lookup in SQL, for :meth:`_bound_record` and the INSERT
+        of new messages (``hc.message._insert_rows``). The binding fields it reads are flushed
+        before a query holding it runs (``to_flush``)."""
+        def column_sql(name):
+            return SQL.identifier(name, to_flush=self._fields[name])
+        return SQL(
+            "(SELECT %s FROM %s WHERE %s = %s AND %s = %s AND %s = %s)",
+            column_sql(column), SQL.identifier(self._table), column_sql("backend_id"), backend_id,
+            column_sql("res_model"), model, column_sql("external_id"), external_id,
+        )
 
     @api.model
     def _bind(self, backend, record, external_id, digest=None, version=None):

@@ -398,6 +398,8 @@ class HcMessage(models.Model):
         only it would do: defaults from the context or ``ir.default``, a field whose creation other
         models watch (a page's batch run), a non-column field, an automation rule watching the
         creation of messages (base_automation patches ``create`` on the registry's class)."""
+        if not vals_list:
+            return self.browse()
         lookups = self._bound_lookups(vals_list)
         watched = self._plain_insert_watched()
         if (watched is None or not self.env.su or "create" in vars(type(self))
@@ -419,8 +421,7 @@ class HcMessage(models.Model):
         columns = sorted(columns | {"res_model", "res_id"} if any(lookups) else columns)
         column_fields = [self._fields[name] for name in columns]
         uid = self.env.uid or None
-        if any(lookups):
-            self.env["hc.binding"].flush_model(["backend_id", "res_model", "res_id", "external_id"])
+        Binding = self.env["hc.binding"]
         rows = []
         for vals, lookup in zip(vals_list, lookups, strict=True):
             row = [field.convert_to_column_insert(vals[field.name], self, vals) if field.name in vals else SQL_DEFAULT
@@ -428,9 +429,7 @@ class HcMessage(models.Model):
             if lookup:
                 for index, name in enumerate(columns):
                     if name in ("res_model", "res_id"):
-                        row[index] = SQL(
-                            "(SELECT %s FROM hc_binding WHERE backend_id = %s AND res_model = %s AND external_id = %s)",
-                            SQL.identifier(name), *lookup)
+                        row[index] = Binding._bound_sql(name, *lookup)
             rows.append(SQL("(%s)", SQL(", ").join([*row, uid, TRANSACTION_NOW, uid, TRANSACTION_NOW])))
         inserted = self.env.execute_query(SQL(
             "INSERT INTO %s (%s) VALUES %s RETURNING id, res_model, res_id",
@@ -480,12 +479,12 @@ class HcMessage(models.Model):
         many2one through which another model's computed fields depend on messages, such as a
         page's batch run; non-column fields), or None when the ORM's create must always
         run: an addon overrides ``create`` or ``_create``, or the model has Python constraints,
-        stored computed fields other than the given related ones (RELATED_GIVEN), parents by
-        ``_inherits`` or a parent path. Decided once per registry."""
+        company checks, stored computed fields other than the given related ones (RELATED_GIVEN),
+        parents by ``_inherits`` or a parent path. Decided once per registry."""
         cls = type(self)
         overrides = {klass for klass in cls.__mro__[1:] if "create" in vars(klass) or "_create" in vars(klass)}
         if (overrides - {BaseModel, MailThread} or self._constraint_methods or self._inherits
-                or self._parent_store
+                or self._parent_store or self._check_company_auto
                 or any(field.store and field.compute and name not in RELATED_GIVEN
                        for name, field in self._fields.items())):
             return None
