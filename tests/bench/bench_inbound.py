@@ -154,7 +154,8 @@ def three_bursts(url, db, events, concurrency, rounds=3, drain=True):
 def median_round(results):
     """The round whose inbound / bare ratio is the median, with every round's two ratios."""
     ordered = sorted(results, key=lambda bursts: ratio(bursts["inbound"], bursts["bare"]))
-    shown = " / ".join(f"{ratio(b['inbound'], b['bare']):.2f}" for b in results)
+    shown = " / ".join(f"{ratio(b['inbound'], b['bare']):.2f} ({per_second(b['inbound']):.0f} vs "
+                       f"{per_second(b['bare']):.0f}/s)" for b in results)
     rpc = " / ".join(f"{ratio(b['inbound'], b['rpc']):.2f}" for b in results)
     return ordered[len(ordered) // 2], shown, rpc
 
