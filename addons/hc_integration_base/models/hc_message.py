@@ -397,14 +397,17 @@ class HcMessage(models.Model):
         inbound post. The ORM's ``create`` runs instead, after a query of the bindings, for what
         only it would do: defaults from the context or ``ir.default``, a field whose creation other
         models watch (a page's batch run), a non-column field, an automation rule watching the
-        creation of messages (base_automation patches ``create`` on the registry's class)."""
+        creation of messages (base_automation patches ``create`` on the registry's class), a
+        context that asks for mail.thread's creation log, followers or tracking."""
         if not vals_list:
             return self.browse()
         lookups = self._bound_lookups(vals_list)
         watched = self._plain_insert_watched()
         if (watched is None or not self.env.su or "create" in vars(type(self))
+                or not self.env.context.get("tracking_disable")  # mail.thread's create would log, follow, track
                 or any(key.startswith("default_") for key in self.env.context)
                 or any(vals.get(name) for vals in vals_list for name in watched)
+                or any(not self._fields[name].column_type for vals in vals_list for name in vals)
                 or not all(name in vals for name in RELATED_GIVEN for vals in vals_list)
                 or self.env["ir.default"]._get_model_defaults(self._name)):
             Binding = self.env["hc.binding"].sudo()
@@ -475,25 +478,25 @@ class HcMessage(models.Model):
     @api.model
     @tools.ormcache()
     def _plain_insert_watched(self):
-        """The fields whose values make :meth:`_insert_rows` use the ORM's create when given (a
-        many2one through which another model's computed fields depend on messages, such as a
-        page's batch run; non-column fields), or None when the ORM's create must always
-        run: an addon overrides ``create`` or ``_create``, or the model has Python constraints,
-        company checks, stored computed fields other than the given related ones (RELATED_GIVEN),
-        parents by ``_inherits`` or a parent path. Decided once per registry."""
+        """The many2one fields whose values make :meth:`_insert_rows` use the ORM's create when set
+        (another model's computed fields depend on messages through them, such as a page's batch
+        run), or None when the ORM's create must always run: an addon overrides ``create`` or
+        ``_create``, or the model has Python constraints, company checks, stored computed fields
+        other than the given related ones (RELATED_GIVEN), a default of a relational or non-column
+        field, parents by ``_inherits`` or a parent path. Decided once per registry."""
         cls = type(self)
         overrides = {klass for klass in cls.__mro__[1:] if "create" in vars(klass) or "_create" in vars(klass)}
         if (overrides - {BaseModel, MailThread} or self._constraint_methods or self._inherits
                 or self._parent_store or self._check_company_auto
                 or any(field.store and field.compute and name not in RELATED_GIVEN
-                       for name, field in self._fields.items())):
+                       for name, field in self._fields.items())
+                # Defaults _insert_rows takes as they are: plain column values, as the suite's are.
+                or any(field.default and (field.relational or not field.column_type)
+                       for field in self._fields.values())):
             return None
         watched = set()
         for name, field in self._fields.items():
-            if not field.store or name in LOG_ACCESS_COLUMNS:
-                continue
-            if not field.column_type:
-                watched.add(name)
+            if not field.store or not field.column_type or name in LOG_ACCESS_COLUMNS:
                 continue
             # The fields another model's computed fields reach this one's through: on a creation,
             # only a one2many over messages finds a record, through its many2one given here.

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from unittest.mock import patch
 
 from odoo.exceptions import ValidationError
+from odoo.orm.models import BaseModel
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -284,8 +285,9 @@ class TestMessageRows(MessageCase):
         partner = self.env["res.partner"].create({"name": "Bound"})
         self.env["hc.binding"].create({"backend_id": self.backend.id, "res_model": "res.partner",
                                        "external_id": "P-ROW-1", "res_id": partner.id})
-        first = self.contact({"id": "P-ROW-1", "name": "Bound"})
-        second = self.contact({"id": "P-ROW-2", "name": "New"})
+        with patch.object(BaseModel, "_create", side_effect=AssertionError("stored by the ORM's create")):
+            first = self.contact({"id": "P-ROW-1", "name": "Bound"})
+            second = self.contact({"id": "P-ROW-2", "name": "New"})
         columns = [name for name, field in first._fields.items() if field.store and field.column_type
                    and name not in ("create_date", "write_date")]
         cached = {message: {name: message[name] for name in columns} for message in first | second}
@@ -302,6 +304,15 @@ class TestMessageRows(MessageCase):
         self.assertEqual((first.create_uid, first.write_uid), (self.env.user, self.env.user))
         self.assertEqual((first.create_date, first.write_date), (self.env.cr.now(), self.env.cr.now()),
                          "created at the transaction's time, as the ORM dates a creation")
+
+    def test_a_caller_asking_for_the_chatter_gets_it(self):
+        """Without ``tracking_disable`` the ORM's create stores the message: mail.thread logs it."""
+        vals = self.Message._message_values(self.backend, self.flow, {"id": "P-ROW-6"}, "inbound",
+                                            external_id="P-ROW-6")
+        asking = self.Message.with_context(tracking_disable=False, mail_create_nolog=False).sudo()
+        message = asking._insert_rows([vals])
+        self.assertTrue(message.message_ids, "the creation is logged in the chatter")
+        self.assertEqual(message.state, "new")
 
     def test_a_replay_is_among_its_originals_replays_at_once(self):
         original = self.contact({"id": "P-ROW-3", "name": "Original"})
