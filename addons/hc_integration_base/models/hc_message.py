@@ -373,10 +373,6 @@ class HcMessage(models.Model):
                 return None
         else:  # no key, no unique index to hit: no savepoint
             messages = Message._insert_rows(vals_list)
-        # The stored related fields were given (_message_values): not computed again at the flush.
-        for name in RELATED_GIVEN:
-            if all(name in vals for vals in vals_list):
-                self.env.remove_to_compute(Message._fields[name], messages)
         if direct:
             messages._enqueue()
         else:
@@ -412,8 +408,13 @@ class HcMessage(models.Model):
                 or self.env["ir.default"]._get_model_defaults(self._name)):
             Binding = self.env["hc.binding"].sudo()
             bound = [lookup and Binding._bound_record(*lookup) for lookup in lookups]
-            return self.create([dict(vals, res_model=found[0], res_id=found[1]) if found else vals
-                                for vals, found in zip(vals_list, bound, strict=True)])
+            messages = self.create([dict(vals, res_model=found[0], res_id=found[1]) if found else vals
+                                    for vals, found in zip(vals_list, bound, strict=True)])
+            # The stored related fields were given (_message_values): not computed again at the flush.
+            for name in RELATED_GIVEN:
+                if all(name in vals for vals in vals_list):
+                    self.env.remove_to_compute(self._fields[name], messages)
+            return messages
         defaults = [field for field in self._fields.values()
                     if field.column_type and field.store and field.default and field.name not in LOG_ACCESS_COLUMNS]
         vals_list = [
