@@ -1,7 +1,7 @@
 import hashlib
 import json
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 
@@ -61,13 +61,19 @@ class HcBinding(models.Model):
         at most): the one spelling of that lookup in SQL, for :meth:`_bound_record` and the INSERT
         of new messages (``hc.message._insert_rows``). The binding fields it reads are flushed
         before a query holding it runs (``to_flush``)."""
-        def column_sql(name):
-            return SQL.identifier(name, to_flush=self._fields[name])
-        return SQL(
-            "(SELECT %s FROM %s WHERE %s = %s AND %s = %s AND %s = %s)",
-            column_sql(column), SQL.identifier(self._table), column_sql("backend_id"), backend_id,
-            column_sql("res_model"), model, column_sql("external_id"), external_id,
-        )
+        code, to_flush = self._bound_sql_code(column)
+        return SQL(code, backend_id, model, external_id, to_flush=to_flush)
+
+    @api.model
+    @tools.ormcache("column")
+    def _bound_sql_code(self, column):
+        """The code of :meth:`_bound_sql` for ``column`` and the fields it reads, per registry (every
+        message stored holds it twice: composed from identifiers each time, it cost every post)."""
+        names = (column, "backend_id", "res_model", "external_id")
+        ident = {name: SQL.identifier(name).code for name in names}
+        code = (f"(SELECT {ident[column]} FROM {SQL.identifier(self._table).code} WHERE {ident['backend_id']} = %s "
+                f"AND {ident['res_model']} = %s AND {ident['external_id']} = %s)")
+        return code, tuple(self._fields[name] for name in names)
 
     @api.model
     def _bind(self, backend, record, external_id, digest=None, version=None):

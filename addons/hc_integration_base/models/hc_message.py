@@ -11,11 +11,9 @@ reason a message is not running), ``hc_message_actions.py`` (what an operator do
 import json
 import uuid
 
-from psycopg2.extensions import AsIs
-
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
-from odoo.orm.models import LOG_ACCESS_COLUMNS, SQL_DEFAULT, BaseModel
+from odoo.orm.models import LOG_ACCESS_COLUMNS, BaseModel
 from odoo.tools import SQL, mute_logger
 
 from odoo.addons.mail.models.mail_thread import MailThread
@@ -39,7 +37,7 @@ from ..lifecycle import (
 from ..payload.redact import PathError, redact_text
 
 # The creation date of a row inserted by a plain INSERT: the transaction's time, as cr.now() gives it.
-TRANSACTION_NOW = AsIs("(now() AT TIME ZONE 'UTC')")
+TRANSACTION_NOW = "(now() AT TIME ZONE 'UTC')"
 
 # Stored related fields _message_values gives: computing them would cost an UPDATE after the INSERT.
 RELATED_GIVEN = ("company_id", "object_type")
@@ -415,54 +413,85 @@ class HcMessage(models.Model):
                 if all(name in vals for vals in vals_list):
                     self.env.remove_to_compute(self._fields[name], messages)
             return messages
-        defaults = [field for field in self._fields.values()
-                    if field.column_type and field.store and field.default and field.name not in LOG_ACCESS_COLUMNS]
+        defaults, x2many, cached = self._plain_insert_fields()
         vals_list = [
             {**{field.name: field.default(self) for field in defaults if field.name not in vals}, **vals}
             for vals in vals_list
         ]
         columns = {name for vals in vals_list for name in vals}
-        columns = sorted(columns | {"res_model", "res_id"} if any(lookups) else columns)
+        columns = tuple(sorted(columns | {"res_model", "res_id"} if any(lookups) else columns))
         column_fields = [self._fields[name] for name in columns]
         uid = self.env.uid or None
         Binding = self.env["hc.binding"]
-        rows = []
+        # One SQL of the whole statement: its code spelled here from the columns (cached), the
+        # values its parameters. Composing an SQL object per value and row cost a tenth of a post.
+        rows, params = [], []
         for vals, lookup in zip(vals_list, lookups, strict=True):
-            row = [field.convert_to_column_insert(vals[field.name], self, vals) if field.name in vals else SQL_DEFAULT
-                   for field in column_fields]
-            if lookup:
-                for index, name in enumerate(columns):
-                    if name in ("res_model", "res_id"):
-                        row[index] = Binding._bound_sql(name, *lookup)
-            rows.append(SQL("(%s)", SQL(", ").join([*row, uid, TRANSACTION_NOW, uid, TRANSACTION_NOW])))
+            cells = []
+            for field in column_fields:
+                name = field.name
+                if lookup and name in ("res_model", "res_id"):
+                    cells.append("%s")
+                    params.append(Binding._bound_sql(name, *lookup))
+                elif name in vals:
+                    cells.append("%s")
+                    params.append(field.convert_to_column_insert(vals[name], self, vals))
+                else:
+                    cells.append("DEFAULT")
+            params += (uid, uid)
+            rows.append(f"({', '.join(cells)}, %s, {TRANSACTION_NOW}, %s, {TRANSACTION_NOW})")
         inserted = self.env.execute_query(SQL(
-            "INSERT INTO %s (%s) VALUES %s RETURNING id, res_model, res_id",
-            SQL.identifier(self._table),
-            SQL(", ").join(SQL.identifier(name) for name in (*columns, *LOG_ACCESS_COLUMNS)),
-            SQL(", ").join(rows),
+            f"{self._insert_head(columns)} {', '.join(rows)} RETURNING id, res_model, res_id", *params,
         ))
         records = self.browse([row[0] for row in inserted])
         for vals, lookup, (_id, res_model, res_id) in zip(vals_list, lookups, inserted, strict=True):
             if lookup:
                 vals.update(res_model=res_model, res_id=res_id)
         # In the cache as the ORM's _create leaves them: given values, None for the other columns.
-        for name, field in self._fields.items():
-            if not field.store or name in ("create_date", "write_date"):
+        empty = [()] * len(records)
+        for field in x2many:
+            field._insert_cache(records, empty)
+        users = [uid] * len(records)
+        self._fields["create_uid"]._insert_cache(records, users)
+        self._fields["write_uid"]._insert_cache(records, users)
+        nones = [None] * len(records)
+        for field in cached:
+            name = field.name
+            if name not in columns:
+                field._insert_cache(records, nones)
                 continue
-            if field.type in ("one2many", "many2many"):
-                field._insert_cache(records, [()] * len(records))
-            elif name in ("create_uid", "write_uid"):
-                field._insert_cache(records, [uid] * len(records))
-            else:
-                field._insert_cache(records, [
-                    field.convert_to_cache(vals[name], record) if name in vals else None
-                    for record, vals in zip(records, vals_list, strict=True)
-                ])
+            field._insert_cache(records, [
+                field.convert_to_cache(vals[name], record) if name in vals else None
+                for record, vals in zip(records, vals_list, strict=True)
+            ])
         for field in column_fields:
             if field.type in ("many2one", "many2one_reference") and self.pool.field_inverses[field]:
                 for record, vals in zip(records, vals_list, strict=True):
                     field._update_inverses(record, field.convert_to_cache(vals.get(field.name), record))
         return records
+
+    @api.model
+    @tools.ormcache()
+    def _plain_insert_fields(self):
+        """The fields :meth:`_insert_rows` completes and caches, per registry: those whose defaults
+        it gives (plain columns), the stored one2many and many2many fields (cached empty), the other
+        stored fields but the log access ones (cached as given, else None)."""
+        defaults, x2many, cached = [], [], []
+        for name, field in self._fields.items():
+            if not field.store or name in LOG_ACCESS_COLUMNS:
+                continue
+            if field.column_type and field.default:
+                defaults.append(field)
+            (x2many if field.type in ("one2many", "many2many") else cached).append(field)
+        return tuple(defaults), tuple(x2many), tuple(cached)
+
+    @api.model
+    @tools.ormcache("columns")
+    def _insert_head(self, columns):
+        """``INSERT INTO hc_message (columns, log access columns) VALUES`` as SQL code, per registry
+        and set of columns (field names: identifiers, as ``SQL.identifier`` checks)."""
+        names = ", ".join(SQL.identifier(name).code for name in (*columns, *LOG_ACCESS_COLUMNS))
+        return f"INSERT INTO {SQL.identifier(self._table).code} ({names}) VALUES"
 
     @api.model
     def _bound_lookups(self, vals_list):

@@ -9,7 +9,7 @@ from datetime import datetime
 from psycopg2 import OperationalError
 
 from odoo import api, models, tools
-from odoo.orm.models import LOG_ACCESS_COLUMNS, SQL_DEFAULT
+from odoo.orm.models import LOG_ACCESS_COLUMNS
 from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools import SQL
 
@@ -172,17 +172,28 @@ class HcMessage(models.Model):
         if QueueJob._log_access:
             now, uid = self.env.cr.now(), self.env.uid or None
             access = (uid, now, uid, now)
-        rows = [
-            (*(field.convert_to_column_insert(vals[field.name], QueueJob, vals) if field.name in vals else SQL_DEFAULT
-               for field in job_fields), *access)
-            for vals in values
-        ]
-        self.env.cr.execute(SQL(
-            "INSERT INTO %s (%s) VALUES %s",
-            SQL.identifier(QueueJob._table),
-            SQL(", ").join(SQL.identifier(name) for name in (*columns, *(LOG_ACCESS_COLUMNS if access else ()))),
-            SQL(", ").join(rows),
-        ))
+        # One SQL of the whole statement, its code spelled from the columns (as hc.message's rows).
+        rows, params = [], []
+        for vals in values:
+            cells = []
+            for field in job_fields:
+                if field.name in vals:
+                    cells.append("%s")
+                    params.append(field.convert_to_column_insert(vals[field.name], QueueJob, vals))
+                else:
+                    cells.append("DEFAULT")
+            cells += ["%s"] * len(access)
+            params += access
+            rows.append(f"({', '.join(cells)})")
+        self.env.cr.execute(SQL(f"{self._job_insert_head(columns, bool(access))} {', '.join(rows)}", *params))
+
+    @api.model
+    @tools.ormcache("columns", "access")
+    def _job_insert_head(self, columns, access):
+        """``INSERT INTO queue_job (columns[, log access columns]) VALUES`` as SQL code, per registry
+        and set of columns (field names: identifiers, as ``SQL.identifier`` checks)."""
+        names = ", ".join(SQL.identifier(name).code for name in (*columns, *(LOG_ACCESS_COLUMNS if access else ())))
+        return f"INSERT INTO {SQL.identifier(self.env['queue.job']._table).code} ({names}) VALUES"
 
     @api.model
     @tools.ormcache("columns")
