@@ -424,7 +424,8 @@ class HcMessage(models.Model):
         uid = self.env.uid or None
         Binding = self.env["hc.binding"]
         # One SQL of the whole statement: its code spelled here from the columns (cached), the
-        # values its parameters. Composing an SQL object per value and row cost a tenth of a post.
+        # values its parameters. Composing an SQL object per value and row (with the job's) cost
+        # about 0.15 ms of a post's 2.5 ms of Python, measured in process.
         rows, params = [], []
         for vals, lookup in zip(vals_list, lookups, strict=True):
             cells = []
