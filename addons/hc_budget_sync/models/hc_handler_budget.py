@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.hc_integration_base.exceptions import PermanentError, ReferenceWait
-from odoo.addons.hc_integration_base.lifecycle.locks import try_xact_lock
+from odoo.addons.hc_integration_base.lifecycle.locks import BUSY, STALE, try_claim
 from odoo.addons.hc_integration_base.models.hc_binding import content_hash
 
 BUDGET = "crossovered.budget"
@@ -142,9 +142,13 @@ class HcHandlerBudget(models.AbstractModel):
         """A new budget for ``reference``, once: the pages of one pull run side by side and several
         carry lines of the same budget. The page that takes the budget's lock creates it; another
         waits (no attempt spent) and finds it on its next run, also when its snapshot was taken before
-        the first one committed (the binding's unique index refuses the second budget)."""
-        if not try_xact_lock(self.env.cr, f"hc.budget:{message.backend_id.id}:{reference}"):
+        the first one committed (the claim tells; the binding's unique index would refuse a second
+        budget all the same)."""
+        claim = try_claim(self.env.cr, f"hc.budget:{message.backend_id.id}:{reference}")
+        if claim == BUSY:
             raise ReferenceWait(self.env._("Budget %s is being created by another page of the pull.", reference))
+        if claim == STALE:
+            raise ReferenceWait(self.env._("Budget %s was just created by another page of the pull.", reference))
         try:
             with self.env.cr.savepoint():
                 flow = message.flow_id.sudo()

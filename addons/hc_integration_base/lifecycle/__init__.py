@@ -36,5 +36,5 @@ from .states import (
 )
 from .errors import PermanentError
 from .failures import CATEGORIES, Decision, classify
-from .locks import lock_key, try_xact_lock
+from .locks import lock_key, try_claim, try_xact_lock
 from . import runs

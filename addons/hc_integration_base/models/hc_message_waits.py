@@ -11,7 +11,8 @@ A message waits — postponed by queue_job without spending one of its attempts 
 Each wait goes through ``_postpone`` (or ``_note_wait`` for a ``ReferenceWait`` already raised):
 the reason is written on the message's ``wait_reason`` in a transaction of its own (it survives
 the job's rollback) and shown in the message list and form until the message runs. Locks are
-named transaction locks (``lifecycle.try_xact_lock``): released when the job's transaction ends.
+named transaction locks (``lifecycle.try_xact_lock``): released when the job's transaction ends;
+a handler making a record that pages side by side may both make claims it (``lifecycle.try_claim``).
 """
 
 import logging
@@ -24,6 +25,7 @@ from odoo import fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lifecycle import BLOCKING, runs, try_xact_lock
+from ..lifecycle.locks import CLAIM_TABLE_SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -41,6 +43,12 @@ class HcMessage(models.Model):
         help="Why the message is not running now (a busy backend, an earlier message about the same "
         "record, an open circuit, records still being received); cleared when it runs.",
     )
+
+    def init(self):
+        """The table of named claims (``lifecycle.try_claim``): one row per lock name claimed."""
+        res = super().init()
+        self.env.cr.execute(CLAIM_TABLE_SQL)
+        return res
 
     # --- the waits --------------------------------------------------------------------------------
     def _take_backend_slot(self):

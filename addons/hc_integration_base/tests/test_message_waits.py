@@ -5,7 +5,8 @@ from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..lifecycle import try_xact_lock
+from ..lifecycle import lock_key, try_claim, try_xact_lock
+from ..lifecycle.locks import BUSY, HELD, STALE
 from .common import MessageCase, postponed
 
 
@@ -47,3 +48,25 @@ class TestBackendCapacity(MessageCase):
                 other_cr.rollback()
         message._job_process()
         self.assertEqual(message.state, "done")
+
+
+@tagged("post_install", "-at_install")
+class TestNamedClaims(MessageCase):
+    def test_a_claim_tells_busy_and_a_snapshot_older_than_the_last_holder(self):
+        """A claim is the named lock plus the news that an earlier holder committed after this
+        transaction began: two pages making one record side by side, the later-begun one (an older
+        snapshot) is told to run again, not left to make the record twice."""
+        name = f"hc.test.claim:{self.backend.id}"
+        database = sql_db.db_connect(self.env.cr.dbname)
+        with database.cursor() as first, database.cursor() as second:
+            second.execute("SELECT 1 FROM hc_message LIMIT 1")  # its snapshot, before the first commits
+            self.assertEqual(try_claim(first, name), HELD)
+            self.assertEqual(try_claim(first, name), HELD, "held already by this transaction")
+            self.assertEqual(try_claim(second, name), BUSY, "the first holds it")
+            first.commit()
+            self.assertEqual(try_claim(second, name), STALE, "the first committed after it began")
+            second.rollback()
+            self.assertEqual(try_claim(second, name), HELD, "a fresh snapshot sees the first's work")
+            second.execute("SELECT 1")  # the refused write was undone to its savepoint only
+            second.execute("DELETE FROM hc_lock_claim WHERE key = %s", [lock_key(name)])
+            second.commit()

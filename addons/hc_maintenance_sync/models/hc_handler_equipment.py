@@ -1,7 +1,7 @@
 from odoo import api, models
 
 from odoo.addons.hc_integration_base.exceptions import ReferenceWait
-from odoo.addons.hc_integration_base.lifecycle.locks import try_xact_lock
+from odoo.addons.hc_integration_base.lifecycle.locks import BUSY, STALE, try_claim
 
 COST_CENTRE = "account.analytic.account"
 
@@ -50,8 +50,9 @@ class HcHandlerEquipment(models.AbstractModel):
         from its equipment whenever a piece joins it, and writes the value when it is not known to be
         unchanged. The stored value is read here first, so a category that already has equipment is
         not written at all; the row is written only when the category is made, or unfolds (its first
-        equipment): the page that takes the category's named lock does it, another waits (no attempt
-        spent) and finds the category made or unfolded on its next run."""
+        equipment): the page that claims the category's named lock does it, another waits (no attempt
+        spent) and finds the category made or unfolded on its next run; so does a page begun before
+        the one that made or unfolded it committed (its snapshot would not see the change)."""
         code = self._code(document.get("category_code"))
         Category = self.env["maintenance.equipment.category"]
         if not code:
@@ -60,10 +61,14 @@ class HcHandlerEquipment(models.AbstractModel):
         category = Category.search(domain, limit=1)
         if category and not category.fold:
             return category  # fold is in the cache now: adding equipment leaves the row alone
-        lock = f"maintenance.equipment.category:{self.env.company.id}:{code}"
-        if not try_xact_lock(self.env.cr, lock):
+        claim = try_claim(self.env.cr, f"maintenance.equipment.category:{self.env.company.id}:{code}")
+        if claim == BUSY:
             raise ReferenceWait(self.env._(
                 "Equipment category %(code)s is being created or updated by another page of the pull.", code=code))
+        if claim == STALE:
+            raise ReferenceWait(self.env._(
+                "Equipment category %(code)s was changed by another page of the pull since this one began.",
+                code=code))
         # No technician of its own: Odoo's default would make the integration user responsible.
         return category or Category.create({"name": (document.get("category_name") or code).strip(),
                                             "hc_code": code, "technician_user_id": False})

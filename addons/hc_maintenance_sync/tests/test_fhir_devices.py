@@ -91,6 +91,76 @@ class TestFhirDevices(HcIntegrationCase):
         second.rollback()
         first.rollback()
 
+    def _committed_category(self, code, **values):
+        """A category of ``code`` committed as the demo's are (``values`` given), removed at the end
+        with what the pages made of it; none made when ``values`` is empty."""
+        database = sql_db.db_connect(self.env.cr.dbname)
+        setup = database.cursor()
+        if values:
+            api.Environment(setup, SUPERUSER_ID, {})["maintenance.equipment.category"].create(
+                {"hc_code": code, "technician_user_id": False, **values})
+            setup.commit()
+
+        def remove():
+            setup.rollback()  # a snapshot after the pages' commits
+            setup.execute("DELETE FROM maintenance_equipment WHERE category_id IN "
+                          "(SELECT id FROM maintenance_equipment_category WHERE hc_code = %s)", [code])
+            setup.execute("DELETE FROM maintenance_equipment_category WHERE hc_code = %s", [code])
+            setup.commit()
+            setup.close()
+
+        self.addCleanup(remove)
+        return database
+
+    def _pages(self, database):
+        """Two pages' transactions, each an environment on a cursor of its own."""
+        first, second = database.cursor(), database.cursor()
+        for cr in (first, second):
+            self.addCleanup(cr.close)
+            cr.execute("SET lock_timeout = '2s'")  # a wait for the other's row would fail here
+        return api.Environment(first, SUPERUSER_ID, {}), api.Environment(second, SUPERUSER_ID, {})
+
+    def test_a_page_begun_before_another_made_the_category_waits(self):
+        """Pages run side by side: the second page began (its snapshot taken) before the first made
+        the category and committed. The category's lock is free by then, but the second page cannot
+        see the category: it waits (no attempt spent) rather than make a second one of the same code,
+        and on its next run finds the first's."""
+        database = self._committed_category("HC-LATE")
+        first_env, second_env = self._pages(database)
+        second_env.cr.execute("SELECT count(*) FROM maintenance_equipment_category")  # its snapshot
+        document = {"category_code": "HC-LATE", "category_name": "Late pumps"}
+        made = first_env["hc.handler.equipment"]._category(document)
+        first_env.cr.commit()
+        with self.assertRaisesRegex(ReferenceWait, "category HC-LATE was changed by another page"):
+            second_env["hc.handler.equipment"]._category(document)
+        second_env.cr.rollback()
+        self.assertEqual(second_env["hc.handler.equipment"]._category(document).id, made.id)
+        second_env.cr.execute("SELECT count(*) FROM maintenance_equipment_category WHERE hc_code = 'HC-LATE'")
+        self.assertEqual(second_env.cr.fetchone()[0], 1, "one category of the code")
+
+    def test_a_page_begun_before_another_unfolded_the_category_waits(self):
+        """As above, for a category that exists, folded: the first page unfolds it (its first
+        equipment) and commits; the second, begun before, still reads it folded. Writing the row would
+        make PostgreSQL refuse the second page (could not serialize access: an error in the server log
+        and an attempt spent); it waits instead and then adds its equipment leaving the row alone."""
+        database = self._committed_category("HC-UNFOLD", name="Unfolding pumps")
+        first_env, second_env = self._pages(database)
+        second_env.cr.execute("SELECT count(*) FROM maintenance_equipment_category")  # its snapshot
+        document = {"category_code": "HC-UNFOLD"}
+        found = first_env["hc.handler.equipment"]._category(document)
+        first_env["maintenance.equipment"].create({"name": "Pump 1", "category_id": found.id})
+        first_env.flush_all()
+        first_env.cr.commit()
+        with self.assertRaisesRegex(ReferenceWait, "category HC-UNFOLD was changed by another page"):
+            second_env["hc.handler.equipment"]._category(document)
+        second_env.cr.rollback()
+        again = second_env["hc.handler.equipment"]._category(document)
+        self.assertFalse(again.fold)
+        second_env["maintenance.equipment"].create({"name": "Pump 2", "category_id": again.id})
+        second_env.flush_all()
+        second_env.cr.commit()
+        self.assertEqual(again.equipment_count, 2)
+
     def test_a_category_another_page_is_creating_waits_for_it(self):
         """The page that takes the category's named lock creates it; another waits (no attempt spent)
         and finds it on its next run, rather than making a second category of the same code."""
